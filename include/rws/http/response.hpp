@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <rws/http/body.hpp>
+#include <rws/http/message_head.hpp>
+
+namespace rws::http {
+
+struct Response {
+  ResponseHead head;
+  Body body;
+
+  // A complete response with an in-memory body and its Content-Type.
+  static Response text(int status, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
+  // A response with no body.
+  static Response empty(int status);
+};
+
+}  // namespace rws::http

@@ -1,0 +1,31 @@
+#pragma once
+// Service: the one entry point a session calls for each request, whatever the protocol.
+
+#include <cstdint>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <rws/http/request.hpp>
+#include <rws/http/response.hpp>
+
+namespace rws::http {
+
+// What the session knows about the exchange besides the request itself. Owned by the session;
+// valid until the handler's response has been written.
+struct RequestContext {
+  std::string peer_address;  // client IP as text ("127.0.0.1", "::1")
+  std::uint16_t peer_port = 0;
+  bool secure = false;       // arrived over TLS
+  std::uint64_t connection_id = 0;
+  std::uint64_t request_number = 0;  // 1 for the first request on the connection
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Produces the response for `request`. Runs on the connection's executor; may suspend. Errors
+  // are responses (4xx/5xx); an exception escaping here becomes a logged 500.
+  virtual asio::awaitable<Response> handle(Request request, RequestContext& context) = 0;
+};
+
+}  // namespace rws::http

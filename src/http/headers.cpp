@@ -1,0 +1,99 @@
+#include <algorithm>
+
+#include <rws/http/headers.hpp>
+
+namespace rws::http {
+namespace {
+
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+  fields_.push_back(Field{std::string(name), std::string(value)});
+}
+
+void Headers::set(std::string_view name, std::string_view value) {
+  auto it = std::find_if(fields_.begin(), fields_.end(),
+                         [&](const Field& f) { return iequals(f.name, name); });
+  if (it == fields_.end()) {
+    add(name, value);
+    return;
+  }
+  it->value.assign(value);
+  fields_.erase(std::remove_if(std::next(it), fields_.end(),
+                               [&](const Field& f) { return iequals(f.name, name); }),
+                fields_.end());
+}
+
+void Headers::set_default(std::string_view name, std::string_view value) {
+  if (!contains(name)) add(name, value);
+}
+
+std::size_t Headers::remove(std::string_view name) {
+  auto first = std::remove_if(fields_.begin(), fields_.end(),
+                              [&](const Field& f) { return iequals(f.name, name); });
+  auto removed = static_cast<std::size_t>(fields_.end() - first);
+  fields_.erase(first, fields_.end());
+  return removed;
+}
+
+const std::string* Headers::find(std::string_view name) const noexcept {
+  for (const Field& f : fields_) {
+    if (iequals(f.name, name)) return &f.value;
+  }
+  return nullptr;
+}
+
+std::string_view Headers::get(std::string_view name) const noexcept {
+  const std::string* v = find(name);
+  return v ? std::string_view(*v) : std::string_view();
+}
+
+std::size_t Headers::count(std::string_view name) const noexcept {
+  return static_cast<std::size_t>(std::count_if(
+      fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.name, name); }));
+}
+
+std::string Headers::joined(std::string_view name) const {
+  std::string out;
+  for (const Field& f : fields_) {
+    if (!iequals(f.name, name)) continue;
+    if (!out.empty()) out += ", ";
+    out += f.value;
+  }
+  return out;
+}
+
+bool list_contains(std::string_view value, std::string_view token) noexcept {
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view item = trim_ows(value.substr(0, comma));
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace rws::http

@@ -266,6 +266,13 @@ bool RequestParser::check_framing() {
   const http::Headers& h = head_.headers;
   std::size_t te_fields = h.count("transfer-encoding");
   std::size_t cl_fields = h.count("content-length");
+  if (head_.method == "CONNECT") {
+    // RFC 9110 §9.3.6: CONNECT has no content; what follows the head is tunnel data, which a
+    // server that does not open the tunnel must not read as requests.
+    if (te_fields + cl_fields > 0) return reject(400, "CONNECT request with content");
+    info_.keep_alive = false;
+    return true;
+  }
 
   if (te_fields > 0) {
     if (cl_fields > 0) return reject(400, "both Transfer-Encoding and Content-Length");

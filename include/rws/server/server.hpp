@@ -1,0 +1,39 @@
+#pragma once
+// Server: runs a Service on N shared-nothing workers until it is told to stop.
+//
+// Lifecycle: construct → listen() (binds; throws on failure) → run() (blocks). shutdown(), or
+// SIGTERM/SIGINT when handle_signals is set, starts a graceful drain: listeners close, /readyz
+// answers 503, in-flight requests finish (idle keep-alive connections close at once), and after
+// shutdown_timeout the remaining connections are closed; run() then returns. A second signal
+// skips the wait. SIGHUP reopens the access log and never stops the server.
+
+#include <cstdint>
+#include <memory>
+
+#include <rws/http/service.hpp>
+#include <rws/server/options.hpp>
+
+namespace rws::server {
+
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<http::Service> service);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every worker's listening socket. Throws std::system_error naming the address.
+  void listen();
+  // The bound port (useful with port 0); valid after listen().
+  std::uint16_t port() const;
+  // Serves until shutdown completes. Call once, after listen().
+  void run();
+  // Starts the graceful drain; thread-safe and async-signal-unsafe (call from a thread).
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rws::server

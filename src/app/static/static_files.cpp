@@ -1,0 +1,271 @@
+#include "app/static/static_files.hpp"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <cstdio>
+
+#include "app/static/directory_listing.hpp"
+#include "app/static/multipart_ranges.hpp"
+#include "core/blocking_pool.hpp"
+#include "core/log.hpp"
+#include "http/conditional.hpp"
+#include "http/date.hpp"
+#include "http/mime.hpp"
+#include "http/negotiation.hpp"
+#include "http/path.hpp"
+#include "http/range.hpp"
+
+namespace rws::app {
+namespace {
+
+constexpr std::string_view kAllow = "GET, HEAD, OPTIONS";
+
+http::Response plain(int status, std::string_view message) {
+  return http::Response::text(status, std::string(message) + "\n");
+}
+
+// "/a/b/" → "a/b"; "/" → "."
+std::string relative_of(std::string_view path) {
+  std::string_view p = path.substr(1);
+  if (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  return p.empty() ? std::string(".") : std::string(p);
+}
+
+std::string_view last_segment(std::string_view path) {
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return path.substr(path.rfind('/') + 1);
+}
+
+bool has_hidden_segment(std::string_view path) {
+  for (std::size_t i = path.find("/."); i != std::string_view::npos; i = path.find("/.", i + 1)) {
+    std::string_view seg = path.substr(i + 1, path.find('/', i + 1) - i - 1);
+    if (seg != ".well-known") return true;
+  }
+  return false;
+}
+
+std::string_view path_error_reason(http::PathError e) {
+  switch (e) {
+    case http::PathError::kBadEncoding: return "malformed percent-encoding in path";
+    case http::PathError::kNul: return "NUL byte in path";
+    case http::PathError::kBackslash: return "backslash in path";
+    case http::PathError::kEscapesRoot: return "path escapes the root";
+    default: return "invalid path";
+  }
+}
+
+// Strong validator from modification time (ns) and size: any change to the file changes it.
+std::string make_etag(const struct stat& st) {
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "\"%" PRIx64 "%08" PRIx64 "-%" PRIx64 "\"",
+                        static_cast<std::uint64_t>(st.st_mtim.tv_sec),
+                        static_cast<std::uint64_t>(st.st_mtim.tv_nsec),
+                        static_cast<std::uint64_t>(st.st_size));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+struct Encoded {
+  std::string_view coding;  // "" for identity
+  std::string_view suffix;
+};
+constexpr Encoded kSiblings[] = {{"br", ".br"}, {"gzip", ".gz"}};
+
+}  // namespace
+
+StaticFiles::StaticFiles(StaticOptions options)
+    : options_(std::move(options)), root_(options_.root) {
+  // Both name files relative to the root; a leading "/" would make them absolute.
+  for (std::string* name : {&options_.spa_fallback, &options_.not_found_page}) {
+    name->erase(0, name->find_first_not_of('/'));
+  }
+}
+
+asio::awaitable<http::Response> StaticFiles::handle(http::Request request, http::RequestContext&) {
+  const http::RequestHead& head = request.head;
+  if (head.method != "GET" && head.method != "HEAD") {
+    http::Response r = head.method == "OPTIONS"
+                           ? http::Response::empty(204)
+                           : plain(405, "Method Not Allowed: static files accept GET and HEAD");
+    r.head.headers.add("Allow", kAllow);
+    co_return r;
+  }
+  std::string path;
+  if (http::PathError e = http::normalize_path(head.path, path); e != http::PathError::kNone) {
+    co_return plain(400, std::string("Bad Request: ") + std::string(path_error_reason(e)));
+  }
+  if (options_.hide_dotfiles && has_hidden_segment(path)) co_return not_found(head, path);
+
+  OpenedFile file;
+  const OpenStatus opened = root_.open(relative_of(path), file);
+  const int open_errno = errno;
+  switch (opened) {
+    case OpenStatus::kOk:
+      if (S_ISDIR(file.info.st_mode)) {
+        co_return co_await serve_directory(head, path, std::move(file));
+      }
+      if (!S_ISREG(file.info.st_mode)) co_return plain(403, "Forbidden: not a regular file");
+      if (path.back() == '/') co_return not_found(head, path);
+      co_return serve_file(head, path, std::move(file));
+    case OpenStatus::kNotFound:
+      if (options_.html_extension_fallback && path.back() != '/' &&
+          last_segment(path).find('.') == std::string_view::npos) {
+        OpenedFile html;
+        if (root_.open(relative_of(path) + ".html", html) == OpenStatus::kOk &&
+            S_ISREG(html.info.st_mode)) {
+          co_return serve_file(head, path + ".html", std::move(html));
+        }
+      }
+      co_return not_found(head, path);
+    case OpenStatus::kForbidden:
+      co_return plain(403, "Forbidden");
+    case OpenStatus::kError:
+      break;
+  }
+  log::files().error("opening {} under {} failed: {}", path, root_.path(), std::strerror(open_errno));
+  co_return plain(500, "Internal Server Error");
+}
+
+asio::awaitable<http::Response> StaticFiles::serve_directory(const http::RequestHead& request,
+                                                             const std::string& path,
+                                                             OpenedFile dir) {
+  if (path.back() != '/') {
+    http::Response r = plain(301, "Moved Permanently");
+    std::string location = http::percent_encode_path(path) + "/";
+    if (!request.query.empty()) location += "?" + request.query;
+    r.head.headers.add("Location", location);
+    co_return r;
+  }
+  for (const std::string& index : options_.index_files) {
+    OpenedFile file;
+    if (root_.open(relative_of(path) + "/" + index, file) == OpenStatus::kOk &&
+        S_ISREG(file.info.st_mode)) {
+      co_return serve_file(request, path + index, std::move(file));
+    }
+  }
+  if (!options_.directory_listing) co_return plain(403, "Forbidden: directory listing is off");
+  const int fd = dir.fd;
+  const bool hide = options_.hide_dotfiles;
+  const std::size_t max = options_.max_listing_entries;
+  Listing listing = co_await run_blocking([fd, hide, max] { return read_listing(fd, hide, max); });
+  http::Response r = http::Response::text(200, render_listing(path, std::move(listing)),
+                                          "text/html; charset=utf-8");
+  r.head.headers.add("Cache-Control", "no-cache");
+  co_return r;
+}
+
+http::Response StaticFiles::serve_file(const http::RequestHead& request, const std::string& path,
+                                       OpenedFile file, int status) {
+  http::Response r;
+  r.head.status = status;
+  http::Headers& h = r.head.headers;
+  h.add("Content-Type", http::mime_type_for_path(path));
+
+  if (status == 200 && options_.precompressed) {
+    if (const std::string* accept = request.headers.find("accept-encoding")) {
+      int best_q = http::coding_quality(*accept, "identity");
+      bool any_sibling = false;
+      for (const Encoded& e : kSiblings) {
+        int q = http::coding_quality(*accept, e.coding);
+        if (q <= 0) continue;
+        OpenedFile sibling;
+        if (root_.open(relative_of(path) + std::string(e.suffix), sibling) != OpenStatus::kOk ||
+            !S_ISREG(sibling.info.st_mode)) {
+          continue;
+        }
+        any_sibling = true;
+        if (q > best_q) {
+          best_q = q;
+          file = std::move(sibling);
+          h.set("Content-Encoding", e.coding);
+        }
+      }
+      if (any_sibling) h.add("Vary", "Accept-Encoding");
+    }
+  }
+
+  const auto size = static_cast<std::uint64_t>(file.info.st_size);
+  auto open_file = std::make_shared<http::OpenFile>(file.release(), size);
+  if (status != 200) {
+    r.body = http::Body::from_file({std::move(open_file), 0, size});
+    return r;
+  }
+
+  const std::string etag = make_etag(file.info);
+  const http::Validators validators{etag, static_cast<std::int64_t>(file.info.st_mtim.tv_sec)};
+  h.add("Last-Modified", http::format_http_date(validators.last_modified));
+  h.add("ETag", etag);
+  switch (http::evaluate_preconditions(request.headers, request.method, validators)) {
+    case http::Precondition::kNotModified:
+      r.head.status = 304;
+      h.remove("Content-Type");
+      h.remove("Content-Encoding");
+      return r;
+    case http::Precondition::kFailed: {
+      http::Response failed = plain(412, "Precondition Failed");
+      failed.head.headers.add("ETag", etag);
+      return failed;
+    }
+    case http::Precondition::kProceed:
+      break;
+  }
+  h.add("Accept-Ranges", "bytes");
+
+  const std::string* range = request.headers.find("range");
+  if (range != nullptr && request.method == "GET" && http::if_range_holds(request.headers, validators)) {
+    std::vector<http::ByteRange> ranges;
+    switch (http::parse_range(*range, size, options_.max_ranges, ranges)) {
+      case http::RangeOutcome::kIgnore:
+        break;
+      case http::RangeOutcome::kUnsatisfiable: {
+        http::Response unsatisfiable = plain(416, "Range Not Satisfiable");
+        unsatisfiable.head.headers.add("Content-Range", http::unsatisfied_content_range(size));
+        return unsatisfiable;
+      }
+      case http::RangeOutcome::kSatisfiable:
+        r.head.status = 206;
+        if (ranges.size() == 1) {
+          h.add("Content-Range", http::content_range(ranges[0], size));
+          r.body = http::Body::from_file({std::move(open_file), ranges[0].first, ranges[0].length()});
+          return r;
+        }
+        std::string boundary = make_boundary();
+        std::string content_type(h.get("content-type"));
+        h.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
+        r.body = multipart_byteranges(std::move(open_file), std::move(ranges), content_type,
+                                            boundary);
+        return r;
+    }
+  }
+  r.body = http::Body::from_file({std::move(open_file), 0, size});
+  return r;
+}
+
+bool StaticFiles::spa_applies(const http::RequestHead& request, const std::string& path) const {
+  if (options_.spa_fallback.empty()) return false;
+  if (request.method != "GET" && request.method != "HEAD") return false;
+  if (last_segment(path).find('.') != std::string_view::npos) return false;
+  for (const std::string& prefix : options_.spa_fallback_exclude_prefixes) {
+    if (path.compare(0, prefix.size(), prefix) == 0) return false;
+  }
+  return true;
+}
+
+http::Response StaticFiles::not_found(const http::RequestHead& request, const std::string& path) {
+  if (spa_applies(request, path)) {
+    OpenedFile file;
+    if (root_.open(options_.spa_fallback, file) == OpenStatus::kOk && S_ISREG(file.info.st_mode)) {
+      return serve_file(request, options_.spa_fallback, std::move(file));
+    }
+  }
+  if (!options_.not_found_page.empty()) {
+    OpenedFile file;
+    if (root_.open(options_.not_found_page, file) == OpenStatus::kOk &&
+        S_ISREG(file.info.st_mode)) {
+      return serve_file(request, options_.not_found_page, std::move(file), 404);
+    }
+  }
+  return plain(404, "Not Found");
+}
+
+}  // namespace rws::app

@@ -1,0 +1,565 @@
+#include "h1/server_session.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <rws/http/status.hpp>
+
+#include "core/log.hpp"
+#include "h1/serializer.hpp"
+#include "http/date.hpp"
+
+namespace rws::h1 {
+namespace {
+
+// Pending output is written once it reaches this size even if more pipelined requests wait.
+constexpr std::size_t kFlushThreshold = 64 * 1024;
+// In-memory bodies up to this size are copied next to the head and leave in the same write.
+constexpr std::size_t kInlineBodyLimit = 64 * 1024;
+// Files up to this size are read next to the head instead of being sent with sendfile.
+constexpr std::size_t kInlineFileLimit = 16 * 1024;
+// Large bodies leave in pieces of this size; the write deadline applies to each piece.
+constexpr std::size_t kWritePiece = 256 * 1024;
+constexpr std::size_t kStreamFrame = 64 * 1024;
+// Unread request body discarded to keep a connection alive; beyond it the connection closes.
+constexpr std::uint64_t kMaxDrain = 1 << 20;
+// Bytes read and discarded after the response before a close (so the close does not reset).
+constexpr std::uint64_t kMaxLinger = 1 << 20;
+
+http::Response error_response(int status, std::string_view reason) {
+  std::string body(http::reason_phrase(status));
+  if (!reason.empty()) {
+    body += ": ";
+    body += reason;
+  }
+  body += '\n';
+  return http::Response::text(status, std::move(body));
+}
+
+net::Clock::time_point after(std::chrono::milliseconds timeout) {
+  return net::Clock::now() + timeout;
+}
+
+}  // namespace
+
+// The request line fields needed after the request itself has been moved into the handler.
+struct ExchangeMeta {
+  std::string method;
+  std::string target;
+  int version = 11;
+  std::string referer;
+  std::string user_agent;
+};
+
+// Shared between the session and the body sources it hands out, so that a source outliving its
+// exchange (or the session) fails cleanly instead of touching freed state.
+struct ServerSession::BodyLink {
+  ServerSession* session = nullptr;
+  std::uint64_t generation = 0;
+};
+
+class ServerSession::RequestBody final : public http::BodySource {
+ public:
+  explicit RequestBody(std::shared_ptr<BodyLink> link)
+      : link_(std::move(link)), generation_(link_->generation) {}
+
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
+    if (link_->session == nullptr || link_->generation != generation_) {
+      co_return fail(Errc::kCancelled, ErrorSide::kInternal,
+                     "request body read after its exchange ended");
+    }
+    co_return co_await link_->session->read_body(std::max<std::size_t>(max_bytes, 1));
+  }
+
+ private:
+  std::shared_ptr<BodyLink> link_;
+  std::uint64_t generation_;
+};
+
+ServerSession::ServerSession(std::unique_ptr<net::Transport> transport, SessionEnv env,
+                             std::uint64_t id)
+    : transport_(std::move(transport)),
+      env_(env),
+      id_(id),
+      link_(std::make_shared<BodyLink>()),
+      parser_(env.settings.parser) {
+  link_->session = this;
+  env_.registry.add(*this);
+}
+
+ServerSession::~ServerSession() {
+  link_->session = nullptr;
+  env_.registry.remove(*this);
+  env_.buffers.release(std::move(buffer_));
+}
+
+asio::awaitable<void> ServerSession::run(std::unique_ptr<ServerSession> self) {
+  try {
+    co_await self->serve();
+  } catch (const std::exception& e) {
+    log::http().error("conn {}: session failed: {}", self->id_, e.what());
+  }
+  self->transport_->close();
+}
+
+void ServerSession::on_deadline() noexcept {
+  if (phase_ == Phase::kHandler) return;
+  timed_out_ = true;
+  transport_->cancel();
+}
+
+void ServerSession::on_drain() noexcept {
+  if (phase_ == Phase::kIdle || phase_ == Phase::kLinger) transport_->cancel();
+}
+
+void ServerSession::on_abort() noexcept {
+  aborted_ = true;
+  transport_->cancel();
+}
+
+asio::awaitable<void> ServerSession::serve() {
+  while (co_await wait_for_request()) {
+    if (!co_await read_head()) break;
+    if (!co_await exchange()) break;
+  }
+}
+
+asio::awaitable<bool> ServerSession::wait_for_request() {
+  if (!buffer_.empty()) co_return true;  // a pipelined request is already here
+  if (!co_await flush()) co_return false;
+  for (;;) {
+    if (aborted_ || env_.draining.load(std::memory_order_relaxed)) co_return false;
+    env_.buffers.release(std::move(buffer_));
+    phase_ = Phase::kIdle;
+    deadline = after(env_.settings.idle_timeout);
+    std::error_code ec = co_await transport_->wait_readable();
+    deadline = net::Clock::time_point::max();
+    if (ec || aborted_) co_return false;  // idle timeout, drain or error: close quietly
+
+    buffer_ = env_.buffers.acquire();
+    std::size_t n = transport_->read_available(
+        asio::buffer(buffer_.write_pointer(), buffer_.writable()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec) co_return false;  // end of stream between requests is a normal close
+    buffer_.commit(n);
+    co_return true;
+  }
+}
+
+asio::awaitable<bool> ServerSession::read_head() {
+  started_wall_ = std::chrono::system_clock::now();
+  started_steady_ = net::Clock::now();
+  const net::Clock::time_point head_deadline = started_steady_ + env_.settings.header_timeout;
+  for (;;) {
+    switch (parser_.parse(buffer_.readable())) {
+      case RequestParser::Status::kComplete:
+        co_return true;
+      case RequestParser::Status::kError:
+        co_await reject(parser_.error().status, parser_.error().reason);
+        co_return false;
+      case RequestParser::Status::kIncomplete:
+        break;
+    }
+    if (buffer_.writable() == 0) buffer_.grow(env_.settings.parser.max_head_bytes + 1);
+    switch (co_await read_more(Phase::kHead, head_deadline)) {
+      case ReadResult::kOk:
+        break;
+      case ReadResult::kTimeout:
+        co_await reject(408, "request header not received in time");
+        co_return false;
+      default:
+        co_return false;  // the peer went away mid-head: nobody to answer
+    }
+  }
+}
+
+asio::awaitable<bool> ServerSession::exchange() {
+  ++requests_;
+  const MessageInfo info = parser_.info();
+  http::Request request;
+  request.head = std::move(parser_.head());
+  buffer_.consume(parser_.head_size());
+  parser_.reset();
+
+  ExchangeMeta meta{request.head.method, request.head.target, request.head.version, {}, {}};
+  if (env_.log != nullptr) {
+    meta.referer = request.head.headers.get("referer");
+    meta.user_agent = request.head.headers.get("user-agent");
+  }
+
+  body_ = BodyState{};
+  ++link_->generation;
+  if (info.framing == BodyFraming::kContentLength) {
+    body_.decoder = BodyDecoder::content_length(info.content_length);
+    body_.active = true;
+  } else if (info.framing == BodyFraming::kChunked) {
+    body_.decoder = BodyDecoder::chunked(env_.settings.chunked);
+    body_.active = true;
+  }
+  body_.continue_pending = body_.active && info.expect_continue;
+
+  if (info.unsupported_expectation) {
+    co_await reject(417, "only 100-continue is supported", &meta);
+    co_return false;
+  }
+  const std::uint64_t max_body = env_.settings.max_body_size;
+  if (max_body > 0 && info.framing == BodyFraming::kContentLength &&
+      info.content_length > max_body) {
+    co_await reject(413, "request body larger than the server accepts", &meta);
+    co_return false;
+  }
+  if (body_.active) {
+    std::optional<std::uint64_t> size;
+    if (info.framing == BodyFraming::kContentLength) size = info.content_length;
+    request.body = http::Body::from_stream(std::make_unique<RequestBody>(link_), size);
+  }
+
+  const net::PeerAddress& peer = transport_->peer();
+  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_};
+  phase_ = Phase::kHandler;
+  http::Response response;
+  try {
+    response = co_await env_.service.handle(std::move(request), context);
+  } catch (const std::exception& e) {
+    log::http().error("conn {}: handler for {} {} threw: {}", id_, meta.method, meta.target,
+                      e.what());
+    response = error_response(500, "");
+  }
+  if (aborted_) co_return false;
+
+  bool keep_alive = info.keep_alive && !env_.draining.load(std::memory_order_relaxed);
+  if (http::list_contains(response.head.headers.get("connection"), "close")) keep_alive = false;
+  bool drain_after = false;
+  if (body_.error_status != 0) {
+    // Reading the request body failed: the framing is lost, so the handler's answer is replaced.
+    response = error_response(body_.error_status, body_.error_reason);
+    keep_alive = false;
+  } else if (body_.active && !body_.finished) {
+    if (body_.continue_pending) {
+      keep_alive = false;  // the client may or may not send the body it announced
+    } else if (info.framing == BodyFraming::kContentLength &&
+               body_.decoder.remaining_in_chunk() > kMaxDrain) {
+      keep_alive = false;
+    } else {
+      drain_after = keep_alive;
+    }
+  }
+
+  std::uint64_t body_bytes = 0;
+  const int status = response.head.status;
+  bool sent = co_await send_response(response, meta, keep_alive, body_bytes);
+  log_exchange(&meta, status, body_bytes);
+  if (!sent) co_return false;
+  if (drain_after) keep_alive = co_await drain_body();
+  if (!keep_alive) {
+    co_await linger_and_close();
+    co_return false;
+  }
+  if (out_.size() >= kFlushThreshold) co_return co_await flush();
+  co_return true;
+}
+
+Unexpected<Error> ServerSession::body_failure(int status, std::string_view reason, Errc code) {
+  body_.error_status = status;
+  body_.error_reason = reason;
+  return fail(code, ErrorSide::kDownstream, std::string(reason));
+}
+
+asio::awaitable<Result<http::BodyFrame>> ServerSession::read_body(std::size_t max_bytes) {
+  if (body_.error_status != 0) {
+    co_return fail(Errc::kBadMessage, ErrorSide::kDownstream, std::string(body_.error_reason));
+  }
+  if (body_.continue_pending) {
+    body_.continue_pending = false;
+    // A client that already started sending does not need the interim response.
+    if (buffer_.empty()) {
+      out_.append(kContinue);
+      if (!co_await flush()) {
+        co_return body_failure(400, "connection failed", Errc::kClosed);
+      }
+    }
+  }
+  for (;;) {
+    if (body_.decoder.done()) {
+      if (!body_.trailers_delivered && !body_.decoder.trailers().empty()) {
+        body_.trailers_delivered = true;
+        http::BodyFrame trailers;
+        trailers.kind = http::BodyFrame::Kind::kTrailers;
+        trailers.trailers = std::move(body_.decoder.trailers());
+        co_return trailers;
+      }
+      body_.finished = true;
+      co_return http::BodyFrame::end();
+    }
+    if (!buffer_.empty()) {
+      std::string_view input = buffer_.readable().substr(0, max_bytes);
+      BodyDecoder::Step step;
+      if (body_.decoder.decode(input, step) == BodyDecoder::Status::kError) {
+        co_return body_failure(400, body_.decoder.error(), Errc::kBadMessage);
+      }
+      buffer_.consume(step.consumed);  // the bytes stay in place until the next read
+      if (!step.data.empty()) {
+        body_.received += step.data.size();
+        const std::uint64_t max_body = env_.settings.max_body_size;
+        if (max_body > 0 && body_.received > max_body) {
+          co_return body_failure(413, "request body larger than the server accepts",
+                                 Errc::kTooLarge);
+        }
+        co_return http::BodyFrame::bytes(step.data);
+      }
+      if (step.consumed > 0 || body_.decoder.done()) continue;
+    }
+    switch (co_await read_more(Phase::kBody, after(env_.settings.body_timeout))) {
+      case ReadResult::kOk:
+        break;
+      case ReadResult::kTimeout:
+        co_return body_failure(408, "request body not received in time", Errc::kTimeout);
+      case ReadResult::kEof:
+        co_return body_failure(400, "connection closed before the request body ended",
+                               Errc::kClosed);
+      default:
+        co_return body_failure(400, "connection failed while reading the request body",
+                               Errc::kClosed);
+    }
+  }
+}
+
+asio::awaitable<bool> ServerSession::drain_body() {
+  std::uint64_t drained = 0;
+  for (;;) {
+    Result<http::BodyFrame> frame = co_await read_body(kStreamFrame);
+    if (!frame) co_return false;
+    if (frame->kind == http::BodyFrame::Kind::kEnd) co_return true;
+    drained += frame->data.size();
+    if (drained > kMaxDrain) co_return false;
+  }
+}
+
+asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(
+    Phase phase, net::Clock::time_point until) {
+  if (!co_await flush()) co_return ReadResult::kError;
+  if (aborted_) co_return ReadResult::kAborted;
+  if (!buffer_.allocated()) buffer_ = env_.buffers.acquire();
+  std::size_t space = buffer_.writable();
+  if (space == 0) co_return ReadResult::kError;
+  phase_ = phase;
+  timed_out_ = false;
+  deadline = until;
+  auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer_.write_pointer(), space));
+  deadline = net::Clock::time_point::max();
+  if (!ec) {
+    buffer_.commit(n);
+    co_return ReadResult::kOk;
+  }
+  if (timed_out_) co_return ReadResult::kTimeout;
+  if (aborted_) co_return ReadResult::kAborted;
+  if (ec == asio::error::eof) co_return ReadResult::kEof;
+  co_return ReadResult::kError;
+}
+
+asio::awaitable<bool> ServerSession::send_response(http::Response& response,
+                                                   const ExchangeMeta& meta, bool& keep_alive,
+                                                   std::uint64_t& body_bytes) {
+  const bool no_content = http::status_forbids_body(response.head.status);
+  const std::optional<std::uint64_t> size = response.body.size();
+  ResponseFraming framing;
+  framing.date = http::http_date_now();
+  framing.server = env_.settings.server_name;
+  if (!no_content) {
+    if (size) {
+      framing.content_length = size;
+    } else if (meta.version >= 11) {
+      framing.chunked = true;
+    } else {
+      keep_alive = false;  // HTTP/1.0 without a length: the close ends the body
+    }
+  }
+  framing.connection = !keep_alive ? "close" : (meta.version == 10 ? "keep-alive" : "");
+  if (std::size_t dropped = append_response_head(out_, response.head, framing); dropped > 0) {
+    log::http().warn("conn {}: dropped {} response field(s) with invalid names or values", id_,
+                     dropped);
+  }
+  http::Body& body = response.body;
+  if (no_content || meta.method == "HEAD" || body.is_empty()) co_return true;
+
+  if (body.is_bytes()) {
+    std::string_view bytes = body.bytes();
+    body_bytes = bytes.size();
+    if (bytes.size() <= kInlineBodyLimit) {
+      out_.append(bytes);
+      co_return true;
+    }
+    std::size_t first = std::min(bytes.size(), kWritePiece);
+    std::array<asio::const_buffer, 2> head_and_first{asio::buffer(out_),
+                                                     asio::buffer(bytes.data(), first)};
+    if (!co_await write(head_and_first)) co_return false;
+    out_.clear();
+    for (std::size_t pos = first; pos < bytes.size(); pos += kWritePiece) {
+      std::array<asio::const_buffer, 1> piece{
+          asio::buffer(bytes.data() + pos, std::min(kWritePiece, bytes.size() - pos))};
+      if (!co_await write(piece)) co_return false;
+    }
+    co_return true;
+  }
+  if (body.is_file()) {
+    const http::FileRegion& region = body.file();
+    body_bytes = region.length;
+    if (region.length <= kInlineFileLimit) co_return read_file_inline(region);
+    if (!co_await flush()) co_return false;
+    co_return co_await send_file(region);
+  }
+  co_return co_await send_stream(body.stream(), framing.chunked, size, body_bytes);
+}
+
+bool ServerSession::read_file_inline(const http::FileRegion& region) {
+  const std::size_t start = out_.size();
+  const auto length = static_cast<std::size_t>(region.length);
+  out_.resize(start + length);
+  std::size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(region.file->fd(), out_.data() + start + done, length - done,
+                        static_cast<off_t>(region.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // The head promised `length` bytes; without them the message cannot be completed.
+      log::http().error("conn {}: reading a file for the response failed", id_);
+      out_.resize(start);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+asio::awaitable<bool> ServerSession::send_file(const http::FileRegion& region) {
+  std::uint64_t offset = region.offset;
+  std::uint64_t left = region.length;
+  while (left > 0) {
+    std::uint64_t piece = std::min<std::uint64_t>(left, kWritePiece);
+    if (aborted_) co_return false;
+    phase_ = Phase::kWrite;
+    timed_out_ = false;
+    deadline = after(env_.settings.write_timeout);
+    std::error_code ec = co_await transport_->send_file(region.file->fd(), offset, piece);
+    deadline = net::Clock::time_point::max();
+    if (ec) co_return false;
+    offset += piece;
+    left -= piece;
+    // Let the worker's other connections run between pieces of a large file.
+    if (left > 0) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> ServerSession::send_stream(http::BodySource& source, bool chunked,
+                                                 std::optional<std::uint64_t> size,
+                                                 std::uint64_t& body_bytes) {
+  static constexpr std::string_view kCrlf = "\r\n";
+  http::Headers trailers;
+  for (;;) {
+    Result<http::BodyFrame> frame = co_await source.next(kStreamFrame);
+    if (!frame) {
+      // The status line is gone already; closing without the end of the message tells the
+      // client the body is incomplete.
+      log::http().warn("conn {}: response body failed: {}", id_, frame.error().describe());
+      co_return false;
+    }
+    switch (frame->kind) {
+      case http::BodyFrame::Kind::kData: {
+        std::string_view data = frame->data;
+        if (data.empty()) break;
+        body_bytes += data.size();
+        if (size && body_bytes > *size) {
+          log::http().error("conn {}: response body longer than its declared length", id_);
+          co_return false;
+        }
+        if (chunked) append_chunk_header(out_, data.size());
+        std::array<asio::const_buffer, 3> pieces{asio::buffer(out_), asio::buffer(data),
+                                                 asio::buffer(kCrlf.data(), chunked ? 2 : 0)};
+        if (!co_await write(pieces)) co_return false;
+        out_.clear();
+        break;
+      }
+      case http::BodyFrame::Kind::kTrailers:
+        trailers = std::move(frame->trailers);
+        break;
+      case http::BodyFrame::Kind::kEnd:
+        if (size && body_bytes != *size) {
+          log::http().error("conn {}: response body shorter than its declared length", id_);
+          co_return false;
+        }
+        if (chunked) append_last_chunk(out_, trailers);
+        co_return true;
+    }
+  }
+}
+
+asio::awaitable<bool> ServerSession::write(std::span<const asio::const_buffer> buffers) {
+  if (aborted_) co_return false;
+  phase_ = Phase::kWrite;
+  timed_out_ = false;
+  deadline = after(env_.settings.write_timeout);
+  std::error_code ec = co_await transport_->write(buffers);
+  deadline = net::Clock::time_point::max();
+  co_return !ec;
+}
+
+asio::awaitable<bool> ServerSession::flush() {
+  if (out_.empty()) co_return true;
+  std::array<asio::const_buffer, 1> pending{asio::buffer(out_)};
+  bool ok = co_await write(pending);
+  out_.clear();
+  co_return ok;
+}
+
+asio::awaitable<void> ServerSession::reject(int status, std::string_view reason,
+                                            const ExchangeMeta* meta) {
+  http::Response response = error_response(status, reason);
+  ExchangeMeta unknown{"-", "-", 11, {}, {}};
+  bool keep_alive = false;
+  std::uint64_t body_bytes = 0;
+  bool sent = co_await send_response(response, meta ? *meta : unknown, keep_alive, body_bytes);
+  log_exchange(meta ? meta : &unknown, status, body_bytes);
+  if (sent) co_await linger_and_close();
+}
+
+asio::awaitable<void> ServerSession::linger_and_close() {
+  if (!co_await flush()) co_return;
+  transport_->shutdown_send();
+  // Read and discard what the client still sends, so that closing with unread data does not
+  // reset the connection before the client has read the response.
+  const net::Clock::time_point until = after(env_.settings.linger_timeout);
+  std::uint64_t discarded = 0;
+  while (discarded < kMaxLinger) {
+    buffer_.consume(buffer_.size());
+    if (co_await read_more(Phase::kLinger, until) != ReadResult::kOk) break;
+    discarded += buffer_.size();
+  }
+  transport_->close();
+}
+
+void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes) {
+  if (env_.log == nullptr) return;
+  http::ExchangeRecord record;
+  record.peer_address = transport_->peer().address;
+  record.method = meta->method;
+  record.target = meta->target;
+  record.version = meta->version;
+  record.referer = meta->referer;
+  record.user_agent = meta->user_agent;
+  record.status = status;
+  record.body_bytes = body_bytes;
+  record.start = started_wall_;
+  record.duration = net::Clock::now() - started_steady_;
+  record.connection_id = id_;
+  env_.log->record(record);
+}
+
+}  // namespace rws::h1

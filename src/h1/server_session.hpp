@@ -1,0 +1,131 @@
+#pragma once
+// HTTP/1.1 server session: one per accepted connection, one coroutine owning the transport.
+//
+// Lifecycle: run() loops wait-for-request → read head → call the Service → write response,
+// until the peer closes, a timeout or error ends the connection, or the server drains. Requests
+// are handled one at a time in arrival order; responses to pipelined requests are collected and
+// leave in one write. Between requests the session returns its read buffer to the worker's pool.
+// Everything runs on the worker's thread; the session registers with the worker's
+// ConnectionRegistry for deadlines and drain.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <rws/http/service.hpp>
+
+#include "h1/body_decoder.hpp"
+#include "h1/request_parser.hpp"
+#include "http/exchange_log.hpp"
+#include "net/buffer.hpp"
+#include "net/connection_registry.hpp"
+#include "net/transport.hpp"
+
+namespace rws::h1 {
+
+struct SessionSettings {
+  ParserLimits parser;
+  ChunkedLimits chunked;
+  std::uint64_t max_body_size = 0;  // 0: unlimited → 413 beyond it
+  std::chrono::milliseconds header_timeout{10'000};  // first byte → end of head
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  std::chrono::milliseconds body_timeout{60'000};    // between two reads of the request body
+  std::chrono::milliseconds write_timeout{60'000};   // for each piece of the response to leave
+  std::chrono::milliseconds linger_timeout{2'000};   // reading leftovers before closing
+  std::string server_name = "rws";                   // Server field; empty: none
+};
+
+struct ExchangeMeta;
+
+// What a session borrows from its worker; everything outlives the session.
+struct SessionEnv {
+  const SessionSettings& settings;
+  http::Service& service;
+  net::BufferPool& buffers;
+  net::ConnectionRegistry& registry;
+  http::ExchangeLog* log;  // may be null
+  const std::atomic<bool>& draining;
+};
+
+class ServerSession final : public net::TrackedConnection {
+ public:
+  ServerSession(std::unique_ptr<net::Transport> transport, SessionEnv env, std::uint64_t id);
+  ~ServerSession() override;
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // Serves the connection until it ends; owns the session for that time.
+  static asio::awaitable<void> run(std::unique_ptr<ServerSession> self);
+
+  void on_deadline() noexcept override;
+  void on_drain() noexcept override;
+  void on_abort() noexcept override;
+
+ private:
+  class RequestBody;
+  struct BodyLink;
+  enum class Phase : std::uint8_t { kIdle, kHead, kHandler, kBody, kWrite, kLinger };
+  enum class ReadResult : std::uint8_t { kOk, kEof, kTimeout, kAborted, kError };
+
+  // Request body state for the exchange in progress.
+  struct BodyState {
+    BodyDecoder decoder;
+    bool active = false;            // the request has a body
+    bool continue_pending = false;  // "100 Continue" owed on the first read
+    bool finished = false;          // end delivered to the reader
+    bool trailers_delivered = false;
+    std::uint64_t received = 0;
+    int error_status = 0;  // 400/408/413 when reading failed
+    std::string_view error_reason;
+  };
+
+  asio::awaitable<void> serve();
+  asio::awaitable<bool> wait_for_request();
+  asio::awaitable<bool> read_head();
+  asio::awaitable<bool> exchange();
+  asio::awaitable<ReadResult> read_more(Phase phase, net::Clock::time_point deadline);
+  asio::awaitable<Result<http::BodyFrame>> read_body(std::size_t max_bytes);
+  Unexpected<Error> body_failure(int status, std::string_view reason, Errc code);
+  asio::awaitable<bool> drain_body();
+
+  // Serializes the response after any pending output. May clear keep_alive (a body without a
+  // length on HTTP/1.0); returns false when the connection failed or the body could not be
+  // sent whole.
+  asio::awaitable<bool> send_response(http::Response& response, const ExchangeMeta& meta,
+                                      bool& keep_alive, std::uint64_t& body_bytes);
+  bool read_file_inline(const http::FileRegion& region);
+  asio::awaitable<bool> send_stream(http::BodySource& source, bool chunked,
+                                    std::optional<std::uint64_t> size, std::uint64_t& body_bytes);
+  asio::awaitable<bool> send_file(const http::FileRegion& region);
+  asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers);
+  asio::awaitable<bool> flush();
+  // Answers with an error and closes the connection (the framing of what follows is unknown).
+  asio::awaitable<void> reject(int status, std::string_view reason,
+                               const ExchangeMeta* meta = nullptr);
+  asio::awaitable<void> linger_and_close();
+
+  void log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes);
+
+  std::unique_ptr<net::Transport> transport_;
+  SessionEnv env_;
+  std::uint64_t id_;
+  std::uint64_t requests_ = 0;
+  std::shared_ptr<BodyLink> link_;
+
+  net::Buffer buffer_;
+  RequestParser parser_;
+  BodyState body_;
+  std::string out_;  // serialized output not yet written
+
+  Phase phase_ = Phase::kIdle;
+  bool timed_out_ = false;
+  bool aborted_ = false;
+  net::Clock::time_point started_steady_;
+  std::chrono::system_clock::time_point started_wall_;
+};
+
+}  // namespace rws::h1

@@ -1,0 +1,77 @@
+#include "http/path.hpp"
+
+#include <vector>
+
+#include "http/syntax.hpp"
+
+namespace rws::http {
+
+PathError percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return PathError::kBadEncoding;
+      int hi = syntax::hex_value(in[i + 1]);
+      int lo = syntax::hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return PathError::kBadEncoding;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (c == '\0') return PathError::kNul;
+    out.push_back(c);
+  }
+  return PathError::kNone;
+}
+
+PathError normalize_path(std::string_view raw, std::string& out) {
+  if (raw.empty() || raw.front() != '/') return PathError::kNotAbsolute;
+  std::string decoded;
+  if (PathError e = percent_decode(raw, decoded); e != PathError::kNone) return e;
+  if (decoded.find('\\') != std::string::npos) return PathError::kBackslash;
+
+  std::vector<std::string_view> segments;
+  std::string_view rest = decoded;
+  bool directory = false;
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the "/"
+    std::size_t slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    directory = seg.empty() || seg == "." || seg == "..";
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (segments.empty()) return PathError::kEscapesRoot;
+      segments.pop_back();
+      continue;
+    }
+    segments.push_back(seg);
+  }
+  out.clear();
+  for (std::string_view seg : segments) {
+    out.push_back('/');
+    out.append(seg);
+  }
+  if (out.empty() || directory) out.push_back('/');
+  return PathError::kNone;
+}
+
+std::string percent_encode_path(std::string_view decoded) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(decoded.size());
+  for (char c : decoded) {
+    auto u = static_cast<unsigned char>(c);
+    if (syntax::kTargetChar[u] && c != '%' && c != '?') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace rws::http

@@ -1,0 +1,86 @@
+#include "net/tcp_transport.hpp"
+
+#include <sys/sendfile.h>
+
+#include <cerrno>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace rws::net {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) {
+    asio::ip::address address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    }
+    peer_.address = address.to_string();
+    peer_.port = endpoint.port();
+  }
+}
+
+asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some(
+    asio::mutable_buffer buffer) {
+  auto [ec, n] = co_await socket_.async_read_some(buffer, kUseTuple);
+  co_return std::pair<std::error_code, std::size_t>{ec, n};
+}
+
+std::size_t TcpTransport::read_available(asio::mutable_buffer buffer, std::error_code& ec) {
+  return socket_.read_some(buffer, ec);
+}
+
+asio::awaitable<std::error_code> TcpTransport::wait_readable() {
+  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kUseTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> TcpTransport::send_file(int fd, std::uint64_t offset,
+                                                         std::uint64_t length) {
+  auto file_offset = static_cast<off_t>(offset);
+  while (length > 0) {
+    ssize_t sent = ::sendfile(socket_.native_handle(), fd, &file_offset,
+                              static_cast<std::size_t>(length));
+    if (sent > 0) {
+      length -= static_cast<std::uint64_t>(sent);
+      continue;
+    }
+    if (sent == 0) co_return std::make_error_code(std::errc::io_error);  // file shrank
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return std::error_code(errno, std::system_category());
+    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kUseTuple);
+    if (ec) co_return ec;
+  }
+  co_return std::error_code{};
+}
+
+void TcpTransport::shutdown_send() noexcept {
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+void TcpTransport::cancel() noexcept {
+  std::error_code ec;
+  socket_.cancel(ec);
+}
+
+void TcpTransport::close() noexcept {
+  std::error_code ec;
+  socket_.close(ec);
+}
+
+}  // namespace rws::net

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include "net/transport.hpp"
+
+namespace rws::net {
+
+// A plain TCP connection. The socket is put in non-blocking mode so that read_available and
+// send_file can call the kernel directly.
+class TcpTransport final : public Transport {
+ public:
+  explicit TcpTransport(asio::ip::tcp::socket socket);
+
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
+      asio::mutable_buffer buffer) override;
+  std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) override;
+  asio::awaitable<std::error_code> wait_readable() override;
+  asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
+  asio::awaitable<std::error_code> send_file(int fd, std::uint64_t offset,
+                                             std::uint64_t length) override;
+  void shutdown_send() noexcept override;
+  void cancel() noexcept override;
+  void close() noexcept override;
+  const PeerAddress& peer() const noexcept override { return peer_; }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  PeerAddress peer_;
+};
+
+}  // namespace rws::net

@@ -1,0 +1,53 @@
+#pragma once
+// Transport: the byte stream a session owns (plain TCP now; TLS and in-memory pipes later).
+//
+// Contract: one coroutine owns the transport and runs all of its operations on the
+// connection's executor, at most one read and one write outstanding at a time. cancel() makes
+// pending operations complete with asio::error::operation_aborted; the transport stays usable.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+
+namespace rws::net {
+
+struct PeerAddress {
+  std::string address;  // textual IP, without brackets
+  std::uint16_t port = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Reads at least one byte (n > 0), or fails; end of stream is asio::error::eof.
+  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
+      asio::mutable_buffer buffer) = 0;
+  // Reads whatever is available now without waiting; would_block when nothing is.
+  virtual std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) = 0;
+  // Completes when bytes (or end of stream) can be read, without consuming them, so a waiting
+  // connection needs no buffer.
+  virtual asio::awaitable<std::error_code> wait_readable() = 0;
+  // Writes every byte of `buffers` or fails.
+  virtual asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) = 0;
+  // Writes `length` bytes of the file `fd` from `offset` (sendfile where the transport allows).
+  // Callers send large files in pieces, so that deadlines measure progress.
+  virtual asio::awaitable<std::error_code> send_file(int fd, std::uint64_t offset,
+                                                     std::uint64_t length) = 0;
+
+  // Half-close: no more writes; the peer sees end of stream.
+  virtual void shutdown_send() noexcept = 0;
+  virtual void cancel() noexcept = 0;
+  virtual void close() noexcept = 0;
+
+  virtual const PeerAddress& peer() const noexcept = 0;
+  virtual bool secure() const noexcept { return false; }
+};
+
+}  // namespace rws::net

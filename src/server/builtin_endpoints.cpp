@@ -1,0 +1,37 @@
+#include "server/builtin_endpoints.hpp"
+
+namespace rws::server {
+namespace {
+
+http::Response probe(int status, std::string body) {
+  http::Response r = http::Response::text(status, std::move(body));
+  r.head.headers.add("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<http::Response> BuiltinEndpoints::handle(http::Request request,
+                                                         http::RequestContext& context) {
+  const http::RequestHead& head = request.head;
+  const bool healthz = head.path == "/healthz";
+  const bool readyz = head.path == "/readyz";
+  if (healthz || readyz) {
+    if (head.method != "GET" && head.method != "HEAD") {
+      http::Response r = http::Response::text(405, "Method Not Allowed\n");
+      r.head.headers.add("Allow", "GET, HEAD");
+      co_return r;
+    }
+    if (healthz) co_return probe(200, "OK");
+    if (draining_.load(std::memory_order_relaxed)) co_return probe(503, "draining");
+    co_return probe(200, "ready");
+  }
+  if (head.path == "*") {
+    http::Response r = http::Response::empty(204);
+    r.head.headers.add("Allow", "GET, HEAD, OPTIONS");
+    co_return r;
+  }
+  co_return co_await next_->handle(std::move(request), context);
+}
+
+}  // namespace rws::server

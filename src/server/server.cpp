@@ -1,0 +1,175 @@
+#include <rws/server/server.hpp>
+
+#include <csignal>
+#include <thread>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "core/log.hpp"
+#include "server/builtin_endpoints.hpp"
+#include "server/worker.hpp"
+
+namespace rws::server {
+namespace {
+
+// After the drain period, closed connections get this long to unwind before workers stop.
+constexpr std::chrono::seconds kForceStopGrace{2};
+
+h1::SessionSettings session_settings(const ServerOptions& o) {
+  h1::SessionSettings s;
+  s.parser.max_head_bytes = o.max_header_size;
+  s.parser.max_request_line = std::min(o.max_request_line, o.max_header_size);
+  s.parser.max_fields = o.max_header_fields;
+  s.chunked.max_trailer_bytes = o.max_header_size;
+  s.chunked.max_trailer_fields = o.max_header_fields;
+  s.max_body_size = o.max_body_size;
+  s.header_timeout = o.header_timeout;
+  s.idle_timeout = o.idle_timeout;
+  s.body_timeout = o.body_timeout;
+  s.write_timeout = o.idle_timeout;
+  return s;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  WorkerShared shared;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::uint16_t port = 0;
+
+  asio::io_context control{1};
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{control.get_executor()};
+  asio::signal_set signals{control};
+  asio::steady_timer drain_timer{control};
+  asio::steady_timer force_timer{control};
+  bool shutting_down = false;
+  bool aborted = false;
+  std::size_t exited = 0;
+
+  void watch_signals();
+  void begin_shutdown();
+  void abort_connections();
+  void on_worker_exit();
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.options = std::move(options);
+  if (s.options.thread_count == 0) {
+    s.options.thread_count = std::max(1u, std::thread::hardware_concurrency());
+  }
+  s.shared.settings = session_settings(s.options);
+  s.shared.service = std::make_shared<BuiltinEndpoints>(std::move(service), s.shared.draining);
+  s.shared.max_connections = s.options.max_connections;
+  s.shared.log_format = s.options.log_format;
+  if (s.options.access_log) {
+    s.shared.access_log = std::make_shared<AccessLogSink>(
+        s.options.access_log_file, s.options.access_log_max_bytes, s.options.access_log_max_files);
+  }
+  const std::size_t buffer_size = std::max<std::size_t>(s.options.request_allocation_size, 1024);
+  for (unsigned i = 0; i < s.options.thread_count; ++i) {
+    s.workers.push_back(std::make_unique<Worker>(s.shared, buffer_size));
+  }
+}
+
+Server::~Server() {
+  for (auto& w : impl_->workers) w->stop();
+  for (auto& w : impl_->workers) w->join();
+}
+
+void Server::listen() {
+  Impl& s = *impl_;
+  std::error_code ec;
+  asio::ip::address address = asio::ip::make_address(s.options.ip, ec);
+  if (ec) throw std::system_error(ec, "invalid listen address '" + s.options.ip + "'");
+  asio::ip::tcp::endpoint endpoint(address, s.options.port);
+  for (auto& worker : s.workers) {
+    // The first bind may pick the port (port 0); the others share it through SO_REUSEPORT.
+    endpoint.port(worker->listen(endpoint));
+  }
+  s.port = endpoint.port();
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+void Server::run() {
+  Impl& s = *impl_;
+  if (s.options.handle_signals) s.watch_signals();
+  for (auto& worker : s.workers) {
+    worker->start([&s] { asio::post(s.control, [&s] { s.on_worker_exit(); }); });
+  }
+  std::string host = s.options.ip.find(':') != std::string::npos ? "[" + s.options.ip + "]"
+                                                                 : s.options.ip;
+  log::server().info("listening on http://{}:{} with {} worker(s)", host, s.port,
+                     s.workers.size());
+  s.control.run();
+  for (auto& worker : s.workers) worker->join();
+  log::server().info("stopped");
+}
+
+void Server::shutdown() {
+  asio::post(impl_->control, [s = impl_.get()] { s->begin_shutdown(); });
+}
+
+void Server::Impl::watch_signals() {
+  signals.add(SIGINT);
+  signals.add(SIGTERM);
+  signals.add(SIGHUP);
+  signals.async_wait([this](const std::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      log::server().info("SIGHUP: access log reopened; no other configuration is reloadable");
+      if (shared.access_log) shared.access_log->reopen();
+    } else {
+      log::server().info("{}: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      begin_shutdown();
+    }
+    watch_signals();
+  });
+}
+
+void Server::Impl::begin_shutdown() {
+  if (shutting_down) {
+    abort_connections();  // asked twice: do not wait for the drain
+    return;
+  }
+  shutting_down = true;
+  shared.draining.store(true);
+  log::server().info("draining {} connection(s), waiting up to {} ms", shared.connections.load(),
+                     options.shutdown_timeout.count());
+  for (auto& w : workers) w->drain();
+  drain_timer.expires_after(options.shutdown_timeout);
+  drain_timer.async_wait([this](const std::error_code& ec) {
+    if (!ec) abort_connections();
+  });
+}
+
+void Server::Impl::abort_connections() {
+  if (aborted) return;
+  aborted = true;
+  log::server().info("closing {} remaining connection(s)", shared.connections.load());
+  for (auto& w : workers) w->abort();
+  force_timer.expires_after(kForceStopGrace);
+  force_timer.async_wait([this](const std::error_code& ec) {
+    if (ec) return;
+    for (auto& w : workers) w->stop();
+  });
+}
+
+void Server::Impl::on_worker_exit() {
+  if (++exited < workers.size()) return;
+  std::error_code ec;
+  signals.cancel(ec);
+  drain_timer.cancel();
+  force_timer.cancel();
+  keep_running.reset();
+}
+
+}  // namespace rws::server

@@ -1,0 +1,143 @@
+#include "server/worker.hpp"
+
+#include <cerrno>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "net/tcp_transport.hpp"
+#include "server/listener.hpp"
+
+namespace rws::server {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kSweepInterval{100};
+// Pause after accept() fails for lack of descriptors or memory, instead of spinning.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+constexpr std::size_t kPooledBuffers = 256;
+
+// Holds one slot of the server-wide connection count for as long as a session lives.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<std::size_t>& count) : count_(&count) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (count_) count_->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::size_t>* count_;
+};
+
+}  // namespace
+
+Worker::Worker(WorkerShared& shared, std::size_t read_buffer_size)
+    : shared_(shared), buffers_(read_buffer_size, kPooledBuffers) {
+  if (shared_.access_log) {
+    access_log_ =
+        std::make_unique<AccessLog>(shared_.access_log, shared_.log_format, io_.get_executor());
+  }
+  env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{shared_.settings, *shared_.service,
+                                                         buffers_, registry_, access_log_.get(),
+                                                         shared_.draining});
+}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint) {
+  acceptors_.push_back(std::make_unique<asio::ip::tcp::acceptor>(make_listener(io_, endpoint)));
+  return acceptors_.back()->local_endpoint().port();
+}
+
+void Worker::start(std::function<void()> on_exit) {
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(io_, accept_loop(*acceptor), asio::detached);
+  }
+  asio::co_spawn(io_, sweep_loop(), asio::detached);
+  thread_ = std::thread([this, on_exit = std::move(on_exit)] {
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      log::server().critical("worker stopped by an exception: {}", e.what());
+    }
+    if (access_log_) access_log_->flush();
+    on_exit();
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::drain() {
+  asio::post(io_, [this] {
+    draining_ = true;
+    for (auto& acceptor : acceptors_) {
+      std::error_code ec;
+      acceptor->close(ec);
+    }
+    registry_.drain_all();
+  });
+}
+
+void Worker::abort() {
+  asio::post(io_, [this] { registry_.abort_all(); });
+}
+
+void Worker::stop() { io_.stop(); }
+
+asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(io_);
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS ||
+          ec.value() == ENOMEM) {
+        log::server().warn("accept failed: {}; pausing", ec.message());
+        backoff.expires_after(kAcceptBackoff);
+        co_await backoff.async_wait(kUseTuple);
+      }
+      continue;
+    }
+    spawn_session(std::move(socket));
+  }
+}
+
+void Worker::spawn_session(asio::ip::tcp::socket socket) {
+  std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
+  ConnectionSlot slot(shared_.connections);
+  if (shared_.max_connections > 0 && open >= shared_.max_connections) {
+    log::server().debug("connection refused: {} connections open (max_connections)", open);
+    return;  // the socket closes as it goes out of scope
+  }
+  std::error_code ec;
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  std::uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  auto session = std::make_unique<h1::ServerSession>(
+      std::make_unique<net::TcpTransport>(std::move(socket)), *env_, id);
+  asio::co_spawn(io_, h1::ServerSession::run(std::move(session)),
+                 [slot = std::move(slot)](const std::exception_ptr&) {});
+}
+
+asio::awaitable<void> Worker::sweep_loop() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(kSweepInterval);
+    co_await timer.async_wait(kUseTuple);
+    if (draining_ && registry_.size() == 0) co_return;
+    registry_.sweep(net::Clock::now());
+  }
+}
+
+}  // namespace rws::server

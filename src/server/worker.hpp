@@ -1,0 +1,69 @@
+#pragma once
+// A worker: one thread running one io_context with its own listening sockets (SO_REUSEPORT),
+// buffer pool, connection registry and access log. A connection never leaves its worker.
+//
+// Lifecycle: construct, listen(), start(); then drain() stops accepting and lets connections
+// finish, abort() closes them, and the thread ends by itself once nothing is left to do
+// (stop() forces that). drain/abort/stop may be called from any thread.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <rws/server/options.hpp>
+
+#include "h1/server_session.hpp"
+#include "net/buffer.hpp"
+#include "net/connection_registry.hpp"
+#include "server/access_log.hpp"
+
+namespace rws::server {
+
+// State shared by all workers of one server; owned by the server.
+struct WorkerShared {
+  h1::SessionSettings settings;
+  std::shared_ptr<http::Service> service;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> connections{0};
+  std::size_t max_connections = 0;
+  std::atomic<std::uint64_t> next_connection_id{1};
+  std::shared_ptr<AccessLogSink> access_log;  // null: no access log
+  AccessLogFormat log_format = AccessLogFormat::kCombined;
+};
+
+class Worker {
+ public:
+  Worker(WorkerShared& shared, std::size_t read_buffer_size);
+  ~Worker();
+
+  // Adds a listening socket on `endpoint` (throws std::system_error); returns its local port.
+  std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint);
+  // Starts the thread; `on_exit` runs on it once the io_context has no more work.
+  void start(std::function<void()> on_exit);
+  void join();
+
+  void drain();
+  void abort();
+  void stop();
+
+ private:
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  asio::awaitable<void> sweep_loop();
+  void spawn_session(asio::ip::tcp::socket socket);
+
+  WorkerShared& shared_;
+  asio::io_context io_{1};
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  net::BufferPool buffers_;
+  net::ConnectionRegistry registry_;
+  std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<h1::SessionEnv> env_;
+  bool draining_ = false;  // this worker's view, on its own thread
+  std::thread thread_;
+};
+
+}  // namespace rws::server

@@ -13,8 +13,9 @@ endif()
 add_compile_definitions(ASIO_NO_DEPRECATED)
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow=local -Werror=return-type)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  # Known g++ 11/12 false positive on Asio's coroutine frames at -O2.
-  add_compile_options(-Wno-mismatched-new-delete)
+  # Known g++ 12 false positives at -O2: Asio's coroutine frames (mismatched-new-delete) and
+  # std::string concatenation (restrict, GCC bug 105329).
+  add_compile_options(-Wno-mismatched-new-delete -Wno-restrict)
 endif()
 
 if(RWS_SANITIZE)

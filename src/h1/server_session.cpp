@@ -125,9 +125,14 @@ void ServerSession::on_abort() noexcept {
 }
 
 asio::awaitable<void> ServerSession::serve() {
-  while (co_await wait_for_request()) {
-    if (!co_await read_head()) break;
-    if (!co_await exchange()) break;
+  // (Each co_await is its own statement: g++ 12 miscompiles co_await in loop conditions.)
+  for (;;) {
+    bool more = co_await wait_for_request();
+    if (!more) break;
+    more = co_await read_head();
+    if (!more) break;
+    more = co_await exchange();
+    if (!more) break;
   }
 }
 
@@ -525,7 +530,8 @@ asio::awaitable<void> ServerSession::reject(int status, std::string_view reason,
   ExchangeMeta unknown{"-", "-", 11, {}, {}};
   bool keep_alive = false;
   std::uint64_t body_bytes = 0;
-  bool sent = co_await send_response(response, meta ? *meta : unknown, keep_alive, body_bytes);
+  const ExchangeMeta& described = meta != nullptr ? *meta : unknown;
+  bool sent = co_await send_response(response, described, keep_alive, body_bytes);
   log_exchange(meta ? meta : &unknown, status, body_bytes);
   if (sent) co_await linger_and_close();
 }

@@ -1,0 +1,50 @@
+// rws: the command-line server. Loads the configuration, then serves the static file tree (the
+// default mode) until SIGTERM/SIGINT.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rws/server/server.hpp>
+
+#include "app/static/static_files.hpp"
+#include "config/server_config.hpp"
+#include "core/log.hpp"
+
+#ifndef RWS_VERSION
+#define RWS_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  rws::config::LoadResult loaded =
+      rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
+  if (loaded.show_help) {
+    std::fputs(loaded.help_text.c_str(), stdout);
+    return 0;
+  }
+  if (loaded.show_version) {
+    std::printf("rws %s\n", RWS_VERSION);
+    return 0;
+  }
+  for (const std::string& w : loaded.warnings) std::fprintf(stderr, "rws: warning: %s\n", w.c_str());
+  for (const std::string& e : loaded.errors) std::fprintf(stderr, "rws: error: %s\n", e.c_str());
+  if (!loaded.errors.empty()) return 2;
+
+  rws::config::ServerConfig& config = loaded.config;
+  rws::log::init(config.log_level);
+  try {
+    auto files = std::make_shared<rws::app::StaticFiles>(config.files);
+    rws::server::Server server(config.server, std::move(files));
+    server.listen();
+    rws::log::server().info("serving {}", config.files.root);
+    server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rws: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

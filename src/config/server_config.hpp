@@ -1,0 +1,37 @@
+#pragma once
+// The settings of the default (static file server) mode, from four sources in increasing order
+// of precedence: built-in defaults < environment (RWS_CONFIG_*) < rws.config.toml < command line.
+// Every server key of CONFIG.md has all three spellings, driven by one key table.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <rws/server/options.hpp>
+
+#include "app/static/static_files.hpp"
+
+namespace rws::config {
+
+struct ServerConfig {
+  server::ServerOptions server;
+  app::StaticOptions files;
+  std::string log_level = "info";
+  std::string config_file;  // the file that was read; empty when none
+};
+
+struct LoadResult {
+  ServerConfig config;
+  std::vector<std::string> errors;    // each names its source: "--port", "RWS_CONFIG_PORT", file:line:col
+  std::vector<std::string> warnings;  // deprecated spellings, questionable values
+  bool show_help = false;
+  bool show_version = false;
+  std::string help_text;
+};
+
+// Reads the environment through `getenv` (injected for tests) and the config file named by
+// --config, RWS_CONFIG_FILE or ./rws.config.toml (only the last may be missing).
+LoadResult load_server_config(const std::vector<std::string>& args,
+                              const std::function<const char*(const char*)>& getenv);
+
+}  // namespace rws::config

@@ -11,8 +11,15 @@ if(MOLD_PROGRAM)
 endif()
 
 add_compile_definitions(ASIO_NO_DEPRECATED)
-add_compile_options(-Wall -Wextra -Wpedantic -Wshadow=local -Werror=return-type)
+add_compile_options(-Wall -Wextra -Wpedantic -Werror=return-type)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # Asio 1.22 only detects coroutines on clang through <experimental/coroutine> (libc++);
+  # clang 14 with libstdc++ 12 has the standard <coroutine>.
+  add_compile_definitions(ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+  add_compile_options(-Wshadow)
+endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  add_compile_options(-Wshadow=local)
   # Known g++ 12 false positives at -O2: Asio's coroutine frames (mismatched-new-delete) and
   # std::string concatenation (restrict, GCC bug 105329).
   add_compile_options(-Wno-mismatched-new-delete -Wno-restrict)
@@ -22,6 +29,11 @@ if(RWS_SANITIZE)
   add_compile_options(-fsanitize=${RWS_SANITIZE} -fno-omit-frame-pointer
                       -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${RWS_SANITIZE})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND RWS_SANITIZE MATCHES "undefined")
+    # clang 14's -fsanitize=function cannot instrument split coroutines ("Cannot represent a
+    # difference across sections").
+    add_compile_options(-fno-sanitize=function)
+  endif()
 endif()
 
 # Public headers live in include/, internal ones are included as "layer/file.hpp" from src/.

@@ -7,7 +7,8 @@
 
 namespace rws::config {
 
-// Levenshtein distance between two ASCII strings (case-sensitive).
+// Edit distance (optimal string alignment: adjacent transpositions count once) between two
+// strings, case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` if it is close enough to be a likely typo (at most 2 edits,

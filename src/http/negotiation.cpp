@@ -51,7 +51,8 @@ int coding_quality(std::string_view accept_encoding, std::string_view coding) {
   }
   if (explicit_q >= 0) return explicit_q;
   if (star_q >= 0) return star_q;
-  return iequals(coding, "identity") ? 1000 : 0;
+  // Unlisted identity stays acceptable, but below any coding the client listed with a weight.
+  return iequals(coding, "identity") ? 1 : 0;
 }
 
 }  // namespace rws::http

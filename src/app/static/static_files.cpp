@@ -163,7 +163,9 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
 
   if (status == 200 && options_.precompressed) {
     if (const std::string* accept = request.headers.find("accept-encoding")) {
+      // Highest qvalue wins; on a tie a compressed sibling beats identity, and br beats gzip.
       int best_q = http::coding_quality(*accept, "identity");
+      bool compressed = false;
       bool any_sibling = false;
       for (const Encoded& e : kSiblings) {
         int q = http::coding_quality(*accept, e.coding);
@@ -174,8 +176,9 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
           continue;
         }
         any_sibling = true;
-        if (q > best_q) {
+        if (q > best_q || (q == best_q && !compressed)) {
           best_q = q;
+          compressed = true;
           file = std::move(sibling);
           h.set("Content-Encoding", e.coding);
         }

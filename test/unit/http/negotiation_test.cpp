@@ -26,8 +26,9 @@ TEST(Negotiation, CodingQuality) {
   EXPECT_EQ(coding_quality("*;q=0.3, gzip;q=0", "gzip"), 0);
   EXPECT_EQ(coding_quality("*;q=0.3", "br"), 300);
   EXPECT_EQ(coding_quality("", "gzip"), 0);
-  EXPECT_EQ(coding_quality("", "identity"), 1000);
-  EXPECT_EQ(coding_quality("gzip", "identity"), 1000);
+  EXPECT_EQ(coding_quality("", "identity"), 1);
+  EXPECT_EQ(coding_quality("gzip", "identity"), 1);
+  EXPECT_EQ(coding_quality("gzip, identity;q=0.7", "identity"), 700);
   EXPECT_EQ(coding_quality("identity;q=0", "identity"), 0);
   EXPECT_EQ(coding_quality("*;q=0", "identity"), 0);
   EXPECT_EQ(coding_quality("gzip;q=bad, br", "gzip"), 0);

@@ -1,0 +1,244 @@
+#include "config/server_config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "config/suggest.hpp"
+
+namespace rws::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs the loader in a fresh temporary directory (so no stray rws.config.toml is picked up),
+// with the given arguments and environment.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("rws-config-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    previous_ = fs::current_path();
+    fs::current_path(dir_);
+  }
+  void TearDown() override {
+    fs::current_path(previous_);
+    fs::remove_all(dir_);
+  }
+
+  void write_file(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
+
+  LoadResult load(std::vector<std::string> args) {
+    return load_server_config(args, [this](const char* name) -> const char* {
+      auto it = env_.find(name);
+      return it == env_.end() ? nullptr : it->second.c_str();
+    });
+  }
+
+  std::string all_errors(const LoadResult& r) {
+    std::string out;
+    for (const std::string& e : r.errors) out += e + "\n";
+    return out;
+  }
+
+  std::map<std::string, std::string> env_;
+  fs::path dir_;
+  fs::path previous_;
+};
+
+TEST_F(ConfigTest, Defaults) {
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.server.ip, "0.0.0.0");
+  EXPECT_EQ(r.config.server.port, 7878);
+  EXPECT_EQ(r.config.server.max_body_size, 0u);
+  EXPECT_EQ(r.config.server.header_timeout.count(), 10000);
+  EXPECT_EQ(r.config.files.root, ".");
+  EXPECT_TRUE(r.config.files.directory_listing);
+  EXPECT_TRUE(r.config.config_file.empty());
+}
+
+TEST_F(ConfigTest, LongShortAndEqualsForms) {
+  LoadResult r = load({"--port=8081", "-i", "127.0.0.1", "-t", "3", "--max-body-size", "99",
+                       "-r", "4096"});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.server.port, 8081);
+  EXPECT_EQ(r.config.server.ip, "127.0.0.1");
+  EXPECT_EQ(r.config.server.thread_count, 3u);
+  EXPECT_EQ(r.config.server.max_body_size, 99u);
+  EXPECT_EQ(r.config.server.request_allocation_size, 4096u);
+}
+
+TEST_F(ConfigTest, PrecedenceCliOverFileOverEnvironment) {
+  env_["RWS_CONFIG_PORT"] = "1001";
+  env_["RWS_CONFIG_IDLE_TIMEOUT_MS"] = "5";
+  env_["RWS_CONFIG_BODY_TIMEOUT_MS"] = "6";
+  write_file("rws.config.toml", "port = 1002\nidle_timeout_ms = 7\n");
+  LoadResult r = load({"--port", "1003"});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.server.port, 1003);                      // CLI
+  EXPECT_EQ(r.config.server.idle_timeout.count(), 7);        // file over environment
+  EXPECT_EQ(r.config.server.body_timeout.count(), 6);        // environment over default
+  EXPECT_EQ(r.config.config_file, "rws.config.toml");
+}
+
+TEST_F(ConfigTest, ServerTableAndEnvironmentAliases) {
+  write_file("other.toml", "[server]\nmax_header_size = 2048\ndirectory_listing = false\n"
+                           "spa_fallback_exclude_prefixes = [\"/api\", \"/x\"]\n");
+  env_["RWS_CONFIG_FILE"] = "other.toml";
+  env_["RWS_CONFIG_MAX_BODY_SIZE_IN_BYTES"] = "1234";
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.server.max_header_size, 2048u);
+  EXPECT_FALSE(r.config.files.directory_listing);
+  EXPECT_EQ(r.config.files.spa_fallback_exclude_prefixes,
+            (std::vector<std::string>{"/api", "/x"}));
+  EXPECT_EQ(r.config.server.max_body_size, 1234u);
+
+  env_["RWS_CONFIG_MAX_BODY_SIZE"] = "55";  // the canonical name wins over the alias
+  EXPECT_EQ(load({}).config.server.max_body_size, 55u);
+}
+
+TEST_F(ConfigTest, EnvironmentListsAndBooleans) {
+  env_["RWS_CONFIG_SPA_FALLBACK_EXCLUDE_PREFIXES"] = "/api, /static ,";
+  env_["RWS_CONFIG_DIRECTORY_LISTING"] = "off";
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.files.spa_fallback_exclude_prefixes,
+            (std::vector<std::string>{"/api", "/static"}));
+  EXPECT_FALSE(r.config.files.directory_listing);
+}
+
+TEST_F(ConfigTest, BadValuesNameTheirSource) {
+  env_["RWS_CONFIG_THREAD_COUNT"] = "lots";
+  LoadResult r = load({"--port", "abc", "--ip=1.2.3", "--idle-timeout-ms", "0",
+                       "--directory-listing", "maybe", "--log-format", "xml"});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("--port: invalid value 'abc' (expected an integer between 0 and 65535)"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("--ip: invalid value '1.2.3'"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("--idle-timeout-ms: invalid value '0'"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("--directory-listing: invalid value 'maybe' (expected true or false)"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("--log-format: invalid value 'xml': expected 'combined' or 'json'"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("RWS_CONFIG_THREAD_COUNT: invalid value 'lots'"), std::string::npos)
+      << errors;
+  EXPECT_EQ(r.errors.size(), 6u) << errors;
+}
+
+TEST_F(ConfigTest, OutOfRange) {
+  LoadResult r = load({"--port", "65536"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "--port: invalid value '65536': expected an integer between 0 and 65535");
+}
+
+TEST_F(ConfigTest, UnknownFlagSuggestsTheClosest) {
+  LoadResult r = load({"--prot", "80", "stray"});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("unknown option '--prot' (did you mean '--port'?)"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("unexpected argument 'stray'"), std::string::npos) << errors;
+}
+
+TEST_F(ConfigTest, FileErrorsCarryPositions) {
+  write_file("rws.config.toml",
+             "prot = 80\n"
+             "port = \"x\"\n"
+             "[server]\n"
+             "max_body_sise = 5\n"
+             "thread_count = 0\n");
+  LoadResult r = load({});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("rws.config.toml:1:1: unknown key 'prot' (did you mean 'port'?)"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("rws.config.toml:2:8: port: expected an integer between 0 and 65535"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("rws.config.toml:4:1: unknown key 'max_body_sise' (did you mean "
+                        "'max_body_size'?)"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("rws.config.toml:5:16: thread_count: expected an integer between 1 and"),
+            std::string::npos)
+      << errors;
+  EXPECT_EQ(r.errors.size(), 4u) << errors;
+}
+
+TEST_F(ConfigTest, SyntaxErrorHasPosition) {
+  write_file("rws.config.toml", "port = 80\nip = \n");
+  LoadResult r = load({});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].rfind("rws.config.toml:2:", 0), 0u) << r.errors[0];
+}
+
+TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
+  write_file("rws.config.toml", "port = 80\n[server]\nport = 81\n");
+  LoadResult r = load({});
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_NE(r.errors[0].find("port is already set at rws.config.toml:1:1"), std::string::npos)
+      << r.errors[0];
+}
+
+TEST_F(ConfigTest, UnsupportedSectionsAndTlsFailClosed) {
+  write_file("rws.config.toml",
+             "[[route]]\nname = \"a\"\n[[upstream]]\nname = \"b\"\n");
+  LoadResult r = load({"--tls-cert-file", "cert.pem"});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("[route] is not supported by this version of rws yet"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("[upstream] is not supported"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("--tls-cert-file: invalid value 'cert.pem': TLS is not available"),
+            std::string::npos)
+      << errors;
+}
+
+TEST_F(ConfigTest, DeprecatedAliasWarns) {
+  write_file("rws.config.toml", "request-allocation-size-in-bytes = 8192\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.server.request_allocation_size, 8192u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("'request-allocation-size-in-bytes' is deprecated; use "
+                               "'request_allocation_size_in_bytes'"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, MissingExplicitFileIsAnError) {
+  LoadResult r = load({"--config", "nope.toml"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("'nope.toml' cannot be read"), std::string::npos) << r.errors[0];
+}
+
+TEST_F(ConfigTest, HelpAndVersion) {
+  LoadResult help = load({"--help"});
+  EXPECT_TRUE(help.show_help);
+  EXPECT_NE(help.help_text.find("--max-body-size"), std::string::npos);
+  EXPECT_NE(help.help_text.find("-p,--port"), std::string::npos);
+  EXPECT_TRUE(load({"--version"}).show_version);
+}
+
+TEST(Suggest, EditDistanceAndClosest) {
+  EXPECT_EQ(edit_distance("port", "prot"), 1u);
+  EXPECT_EQ(edit_distance("ab", "ba"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  std::string_view keys[] = {"port", "root", "ip"};
+  EXPECT_EQ(closest_match("prot", keys), "port");
+  EXPECT_EQ(closest_match("rot", keys), "root");
+  EXPECT_EQ(closest_match("completely_different", keys), "");
+  EXPECT_EQ(did_you_mean("xy", keys), "");
+}
+
+}  // namespace
+}  // namespace rws::config

@@ -1,0 +1,57 @@
+#include "server/access_log_format.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rws::server {
+namespace {
+
+http::ExchangeRecord sample() {
+  http::ExchangeRecord r;
+  r.peer_address = "127.0.0.1";
+  r.method = "GET";
+  r.target = "/a?b=c";
+  r.version = 11;
+  r.referer = "";
+  r.user_agent = "curl/7.88.1";
+  r.status = 200;
+  r.body_bytes = 13;
+  r.start = std::chrono::system_clock::time_point(std::chrono::milliseconds(784111777123));
+  r.duration = std::chrono::microseconds(1500);
+  r.connection_id = 7;
+  return r;
+}
+
+TEST(AccessLogFormat, Combined) {
+  std::string out;
+  append_combined(sample(), out);
+  EXPECT_EQ(out,
+            "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /a?b=c HTTP/1.1\" 200 13 \"-\" "
+            "\"curl/7.88.1\"\n");
+}
+
+TEST(AccessLogFormat, CombinedEscapesClientBytes) {
+  http::ExchangeRecord r = sample();
+  r.user_agent = "evil\"\n127.0.0.1 - - fake\\ \xff";
+  r.referer = "x";
+  r.method = "-";
+  std::string out;
+  append_combined(r, out);
+  EXPECT_EQ(out,
+            "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"-\" 200 13 \"x\" "
+            "\"evil\\\"\\x0a127.0.0.1 - - fake\\\\ \\xff\"\n");
+}
+
+TEST(AccessLogFormat, Json) {
+  http::ExchangeRecord r = sample();
+  r.user_agent = "a\"b\\\x01\xc3";
+  std::string out;
+  append_json(r, out);
+  EXPECT_EQ(out,
+            "{\"time\":\"1994-11-06T08:49:37.123Z\",\"remote_addr\":\"127.0.0.1\",\"method\":"
+            "\"GET\",\"target\":\"/a?b=c\",\"protocol\":\"HTTP/1.1\",\"status\":200,"
+            "\"bytes_sent\":13,\"duration_ms\":1.500,\"referer\":\"\",\"user_agent\":"
+            "\"a\\\"b\\\\\\u0001\\u00c3\",\"connection_id\":7}\n");
+}
+
+}  // namespace
+}  // namespace rws::server

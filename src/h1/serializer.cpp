@@ -10,9 +10,23 @@ namespace rws::h1 {
 namespace syntax = http::syntax;
 namespace {
 
-bool is_framing_field(std::string_view name) {
-  return http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding") ||
-         http::iequals(name, "connection") || http::iequals(name, "keep-alive");
+enum class FieldRole { kOther, kFraming, kDate, kServer };
+
+// Which of the fields the session manages `name` is; lengths are compared first because this
+// runs for every response field.
+FieldRole role_of(std::string_view name) {
+  switch (name.size()) {
+    case 4: return http::iequals(name, "date") ? FieldRole::kDate : FieldRole::kOther;
+    case 6: return http::iequals(name, "server") ? FieldRole::kServer : FieldRole::kOther;
+    case 10:
+      return http::iequals(name, "connection") || http::iequals(name, "keep-alive")
+                 ? FieldRole::kFraming
+                 : FieldRole::kOther;
+    case 14: return http::iequals(name, "content-length") ? FieldRole::kFraming : FieldRole::kOther;
+    case 17:
+      return http::iequals(name, "transfer-encoding") ? FieldRole::kFraming : FieldRole::kOther;
+    default: return FieldRole::kOther;
+  }
 }
 
 bool safe_field(const http::Field& f) {
@@ -37,6 +51,7 @@ void append_decimal(std::string& out, std::uint64_t v) {
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
                                   const ResponseFraming& framing) {
   std::size_t dropped = 0;
+  out.reserve(out.size() + 256);
   out.append("HTTP/1.1 ");
   append_decimal(out, static_cast<std::uint64_t>(head.status));
   out.push_back(' ');
@@ -48,13 +63,14 @@ std::size_t append_response_head(std::string& out, const http::ResponseHead& hea
   bool has_date = false;
   bool has_server = false;
   for (const http::Field& f : head.headers) {
-    if (is_framing_field(f.name)) continue;
+    FieldRole role = role_of(f.name);
+    if (role == FieldRole::kFraming) continue;
     if (!safe_field(f)) {
       ++dropped;
       continue;
     }
-    has_date = has_date || http::iequals(f.name, "date");
-    has_server = has_server || http::iequals(f.name, "server");
+    has_date = has_date || role == FieldRole::kDate;
+    has_server = has_server || role == FieldRole::kServer;
     append_field(out, f.name, f.value);
   }
   if (!has_date && !framing.date.empty()) append_field(out, "Date", framing.date);
@@ -80,7 +96,7 @@ void append_chunk_header(std::string& out, std::size_t size) {
 void append_last_chunk(std::string& out, const http::Headers& trailers) {
   out.append("0\r\n");
   for (const http::Field& f : trailers) {
-    if (safe_field(f) && !is_framing_field(f.name)) append_field(out, f.name, f.value);
+    if (safe_field(f) && role_of(f.name) != FieldRole::kFraming) append_field(out, f.name, f.value);
   }
   out.append("\r\n");
 }

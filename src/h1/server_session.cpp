@@ -27,6 +27,7 @@ constexpr std::size_t kInlineBodyLimit = 64 * 1024;
 constexpr std::size_t kInlineFileLimit = 16 * 1024;
 // Large bodies leave in pieces of this size; the write deadline applies to each piece.
 constexpr std::size_t kWritePiece = 256 * 1024;
+constexpr std::uint64_t kFilePiece = 1 << 20;
 constexpr std::size_t kStreamFrame = 64 * 1024;
 // Unread request body discarded to keep a connection alive; beyond it the connection closes.
 constexpr std::uint64_t kMaxDrain = 1 << 20;
@@ -417,7 +418,6 @@ asio::awaitable<bool> ServerSession::send_response(http::Response& response,
     const http::FileRegion& region = body.file();
     body_bytes = region.length;
     if (region.length <= kInlineFileLimit) co_return read_file_inline(region);
-    if (!co_await flush()) co_return false;
     co_return co_await send_file(region);
   }
   co_return co_await send_stream(body.stream(), framing.chunked, size, body_bytes);
@@ -447,13 +447,15 @@ asio::awaitable<bool> ServerSession::send_file(const http::FileRegion& region) {
   std::uint64_t offset = region.offset;
   std::uint64_t left = region.length;
   while (left > 0) {
-    std::uint64_t piece = std::min<std::uint64_t>(left, kWritePiece);
+    std::uint64_t piece = std::min<std::uint64_t>(left, kFilePiece);
     if (aborted_) co_return false;
     phase_ = Phase::kWrite;
     timed_out_ = false;
     deadline = after(env_.settings.write_timeout);
-    std::error_code ec = co_await transport_->send_file(region.file->fd(), offset, piece);
+    // The pending output (this response's head) leaves with the first piece.
+    std::error_code ec = co_await transport_->send_file(out_, region.file->fd(), offset, piece);
     deadline = net::Clock::time_point::max();
+    out_.clear();
     if (ec) co_return false;
     offset += piece;
     left -= piece;

@@ -58,9 +58,9 @@ constexpr int days_in_month(std::int64_t y, int m) {
   return m == 2 && is_leap(y) ? 29 : kDaysIn[m - 1];
 }
 
-void put2(std::string& out, int v) {
-  out.push_back(static_cast<char>('0' + v / 10));
-  out.push_back(static_cast<char>('0' + v % 10));
+void put2(char* at, int v) {
+  at[0] = static_cast<char>('0' + v / 10);
+  at[1] = static_cast<char>('0' + v % 10);
 }
 
 // A cursor over the text being parsed; every reader fails (returns false) rather than throw.
@@ -158,25 +158,25 @@ std::string format_http_date(std::int64_t unix_seconds) {
   }
   Civil c = civil_from_days(days);
   auto weekday = static_cast<std::size_t>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
-  std::string out;
-  out.reserve(kHttpDateLength);
-  out.append(kDays[weekday]);
-  out.append(", ");
-  put2(out, c.day);
-  out.push_back(' ');
-  out.append(kMonths[static_cast<std::size_t>(c.month - 1)]);
-  out.push_back(' ');
   auto year = static_cast<int>(c.year);
-  put2(out, year / 100 % 100);
-  put2(out, year % 100);
-  out.push_back(' ');
-  put2(out, static_cast<int>(secs / 3600));
-  out.push_back(':');
-  put2(out, static_cast<int>(secs / 60 % 60));
-  out.push_back(':');
-  put2(out, static_cast<int>(secs % 60));
-  out.append(" GMT");
-  return out;
+  char out[kHttpDateLength];  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  kDays[weekday].copy(out, 3);
+  out[3] = ',';
+  out[4] = ' ';
+  put2(out + 5, c.day);
+  out[7] = ' ';
+  kMonths[static_cast<std::size_t>(c.month - 1)].copy(out + 8, 3);
+  out[11] = ' ';
+  put2(out + 12, year / 100 % 100);
+  put2(out + 14, year % 100);
+  out[16] = ' ';
+  put2(out + 17, static_cast<int>(secs / 3600));
+  out[19] = ':';
+  put2(out + 20, static_cast<int>(secs / 60 % 60));
+  out[22] = ':';
+  put2(out + 23, static_cast<int>(secs % 60));
+  std::string_view(" GMT").copy(out + 25, 4);
+  return std::string(out, kHttpDateLength);
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {

@@ -33,6 +33,10 @@ void Headers::add(std::string_view name, std::string_view value) {
   fields_.push_back(Field{std::string(name), std::string(value)});
 }
 
+void Headers::emplace(std::string name, std::string value) {
+  fields_.push_back(Field{std::move(name), std::move(value)});
+}
+
 void Headers::set(std::string_view name, std::string_view value) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
                          [&](const Field& f) { return iequals(f.name, name); });

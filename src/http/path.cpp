@@ -1,7 +1,5 @@
 #include "http/path.hpp"
 
-#include <vector>
-
 #include "http/syntax.hpp"
 
 namespace rws::http {
@@ -31,7 +29,9 @@ PathError normalize_path(std::string_view raw, std::string& out) {
   if (PathError e = percent_decode(raw, decoded); e != PathError::kNone) return e;
   if (decoded.find('\\') != std::string::npos) return PathError::kBackslash;
 
-  std::vector<std::string_view> segments;
+  // Segments are appended to `out` as "/seg"; ".." removes the last one again.
+  out.clear();
+  out.reserve(decoded.size() + 1);
   std::string_view rest = decoded;
   bool directory = false;
   while (!rest.empty()) {
@@ -42,14 +42,10 @@ PathError normalize_path(std::string_view raw, std::string& out) {
     directory = seg.empty() || seg == "." || seg == "..";
     if (seg.empty() || seg == ".") continue;
     if (seg == "..") {
-      if (segments.empty()) return PathError::kEscapesRoot;
-      segments.pop_back();
+      if (out.empty()) return PathError::kEscapesRoot;
+      out.resize(out.rfind('/'));
       continue;
     }
-    segments.push_back(seg);
-  }
-  out.clear();
-  for (std::string_view seg : segments) {
     out.push_back('/');
     out.append(seg);
   }

@@ -1,6 +1,7 @@
 #include "net/tcp_transport.hpp"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -49,17 +50,24 @@ asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const
   co_return ec;
 }
 
-asio::awaitable<std::error_code> TcpTransport::send_file(int fd, std::uint64_t offset,
+asio::awaitable<std::error_code> TcpTransport::send_file(std::string_view prefix, int fd,
+                                                         std::uint64_t offset,
                                                          std::uint64_t length) {
+  const int sock = socket_.native_handle();
+  // MSG_MORE holds the prefix back until the file data joins it (like TCP_CORK, per call).
+  const int flags = MSG_NOSIGNAL | (length > 0 ? MSG_MORE : 0);
   auto file_offset = static_cast<off_t>(offset);
-  while (length > 0) {
-    ssize_t sent = ::sendfile(socket_.native_handle(), fd, &file_offset,
-                              static_cast<std::size_t>(length));
-    if (sent > 0) {
-      length -= static_cast<std::uint64_t>(sent);
-      continue;
+  while (!prefix.empty() || length > 0) {
+    ssize_t sent;
+    if (!prefix.empty()) {
+      sent = ::send(sock, prefix.data(), prefix.size(), flags);
+      if (sent > 0) prefix.remove_prefix(static_cast<std::size_t>(sent));
+    } else {
+      sent = ::sendfile(sock, fd, &file_offset, static_cast<std::size_t>(length));
+      if (sent > 0) length -= static_cast<std::uint64_t>(sent);
+      if (sent == 0) co_return std::make_error_code(std::errc::io_error);  // the file shrank
     }
-    if (sent == 0) co_return std::make_error_code(std::errc::io_error);  // file shrank
+    if (sent > 0) continue;
     if (errno == EINTR) continue;
     if (errno != EAGAIN) co_return std::error_code(errno, std::system_category());
     auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, kUseTuple);

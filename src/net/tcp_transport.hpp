@@ -17,8 +17,8 @@ class TcpTransport final : public Transport {
   std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) override;
   asio::awaitable<std::error_code> wait_readable() override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
-  asio::awaitable<std::error_code> send_file(int fd, std::uint64_t offset,
-                                             std::uint64_t length) override;
+  asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd,
+                                             std::uint64_t offset, std::uint64_t length) override;
   void shutdown_send() noexcept override;
   void cancel() noexcept override;
   void close() noexcept override;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -36,9 +37,11 @@ class Transport {
   virtual asio::awaitable<std::error_code> wait_readable() = 0;
   // Writes every byte of `buffers` or fails.
   virtual asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) = 0;
-  // Writes `length` bytes of the file `fd` from `offset` (sendfile where the transport allows).
-  // Callers send large files in pieces, so that deadlines measure progress.
-  virtual asio::awaitable<std::error_code> send_file(int fd, std::uint64_t offset,
+  // Writes `prefix` (e.g. a response head), then `length` bytes of the file `fd` from `offset`,
+  // with sendfile where the transport allows, in as few packets as it can. Callers send large
+  // files in pieces, so that deadlines measure progress.
+  virtual asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd,
+                                                     std::uint64_t offset,
                                                      std::uint64_t length) = 0;
 
   // Half-close: no more writes; the peer sees end of stream.

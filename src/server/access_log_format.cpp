@@ -1,8 +1,8 @@
 #include "server/access_log_format.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace rws::server {
 namespace {
@@ -18,107 +18,160 @@ std::string_view protocol_name(int version) {
   }
 }
 
-// Quoted-field escaping as nginx does it: \" \\ and \xHH for controls and non-ASCII bytes.
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+// Appends `s` with quotes and backslashes escaped and every byte outside printable ASCII written
+// as `escape_prefix` + two hex digits ("\\x" nginx-style, "\\u00" for JSON).
+void append_escaped(std::string& out, std::string_view s, std::string_view escape_prefix) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (plain(u)) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (u == '"' || u == '\\') {
       out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      out += "\\x";
+      out += static_cast<char>(u);
+    } else {
+      out.append(escape_prefix);
       out += kHex[u >> 4];
       out += kHex[u & 15];
-    } else {
-      out += c;
     }
   }
+  out.append(s.data() + run, s.size() - run);
 }
 
-// A JSON string value; bytes outside printable ASCII become \u00XX so the line is always valid
-// JSON whatever the client sent.
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
 }
 
-std::tm utc(std::chrono::system_clock::time_point t) {
+void put_digits(char* at, int value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+
+// The time parts of both formats change once a second; each worker formats them once per second.
+struct SecondCache {
+  std::time_t second = -1;
+  char combined[29];  // "[06/Nov/1994:08:49:37 +0000]"
+  char iso[21];       // "1994-11-06T08:49:37."
+};
+
+const SecondCache& cached(std::chrono::system_clock::time_point t) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local SecondCache cache;
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  if (secs == cache.second) return cache;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return tm;
+  char* c = cache.combined;
+  c[0] = '[';
+  put_digits(c + 1, tm.tm_mday, 2);
+  c[3] = '/';
+  std::copy_n(kMonths[tm.tm_mon], 3, c + 4);
+  c[7] = '/';
+  put_digits(c + 8, tm.tm_year + 1900, 4);
+  c[12] = ':';
+  put_digits(c + 13, tm.tm_hour, 2);
+  c[15] = ':';
+  put_digits(c + 16, tm.tm_min, 2);
+  c[18] = ':';
+  put_digits(c + 19, tm.tm_sec, 2);
+  std::copy_n(" +0000]", 7, c + 21);
+  char* s = cache.iso;
+  put_digits(s, tm.tm_year + 1900, 4);
+  s[4] = '-';
+  put_digits(s + 5, tm.tm_mon + 1, 2);
+  s[7] = '-';
+  put_digits(s + 8, tm.tm_mday, 2);
+  s[10] = 'T';
+  put_digits(s + 11, tm.tm_hour, 2);
+  s[13] = ':';
+  put_digits(s + 14, tm.tm_min, 2);
+  s[16] = ':';
+  put_digits(s + 17, tm.tm_sec, 2);
+  s[19] = '.';
+  cache.second = secs;
+  return cache;
 }
 
-void append_dash_or_escaped(std::string& out, std::string_view s) {
-  if (s.empty()) {
-    out += '-';
-  } else {
-    append_escaped(out, s);
-  }
+void append_json_field(std::string& out, std::string_view name, std::string_view value) {
+  out += ",\"";
+  out.append(name);
+  out += "\":\"";
+  append_escaped(out, value, "\\u00");
+  out += '"';
 }
 
 }  // namespace
 
 void append_combined(const http::ExchangeRecord& r, std::string& out) {
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::tm tm = utc(r.start);
-  append_escaped(out, r.peer_address);
-  fmt::format_to(std::back_inserter(out), " - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
-                 tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec);
+  out.reserve(out.size() + 96 + r.target.size() + r.user_agent.size() + r.referer.size());
+  append_escaped(out, r.peer_address, "\\x");
+  out += " - - ";
+  out.append(cached(r.start).combined, 28);
+  out += " \"";
   if (r.method == "-") {
     out += '-';
   } else {
-    append_escaped(out, r.method);
+    append_escaped(out, r.method, "\\x");
     out += ' ';
-    append_escaped(out, r.target);
+    append_escaped(out, r.target, "\\x");
     out += ' ';
     out += protocol_name(r.version);
   }
-  fmt::format_to(std::back_inserter(out), "\" {} {} \"", r.status, r.body_bytes);
-  append_dash_or_escaped(out, r.referer);
+  out += "\" ";
+  append_number(out, static_cast<std::uint64_t>(r.status));
+  out += ' ';
+  append_number(out, r.body_bytes);
+  out += " \"";
+  if (r.referer.empty()) {
+    out += '-';
+  } else {
+    append_escaped(out, r.referer, "\\x");
+  }
   out += "\" \"";
-  append_dash_or_escaped(out, r.user_agent);
+  if (r.user_agent.empty()) {
+    out += '-';
+  } else {
+    append_escaped(out, r.user_agent, "\\x");
+  }
   out += "\"\n";
 }
 
 void append_json(const http::ExchangeRecord& r, std::string& out) {
-  std::tm tm = utc(r.start);
+  out.reserve(out.size() + 256 + r.target.size() + r.user_agent.size() + r.referer.size());
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()) %
             1000;
-  fmt::format_to(std::back_inserter(out),
-                 "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"remote_addr\":",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ms.count());
-  append_json_string(out, r.peer_address);
-  out += ",\"method\":";
-  append_json_string(out, r.method);
-  out += ",\"target\":";
-  append_json_string(out, r.target);
-  out += ",\"protocol\":";
-  append_json_string(out, protocol_name(r.version));
-  double duration_ms = std::chrono::duration<double, std::milli>(r.duration).count();
-  fmt::format_to(std::back_inserter(out),
-                 ",\"status\":{},\"bytes_sent\":{},\"duration_ms\":{:.3f},\"referer\":", r.status,
-                 r.body_bytes, duration_ms);
-  append_json_string(out, r.referer);
-  out += ",\"user_agent\":";
-  append_json_string(out, r.user_agent);
-  fmt::format_to(std::back_inserter(out), ",\"connection_id\":{}}}\n", r.connection_id);
+  char millis[3];
+  put_digits(millis, static_cast<int>(ms.count()), 3);
+  out += "{\"time\":\"";
+  out.append(cached(r.start).iso, 20);
+  out.append(millis, 3);
+  out += "Z\"";
+  append_json_field(out, "remote_addr", r.peer_address);
+  append_json_field(out, "method", r.method);
+  append_json_field(out, "target", r.target);
+  append_json_field(out, "protocol", protocol_name(r.version));
+  out += ",\"status\":";
+  append_number(out, static_cast<std::uint64_t>(r.status));
+  out += ",\"bytes_sent\":";
+  append_number(out, r.body_bytes);
+  // Microseconds printed as milliseconds with three decimals, without floating point.
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(r.duration).count();
+  out += ",\"duration_ms\":";
+  append_number(out, static_cast<std::uint64_t>(us / 1000));
+  out += '.';
+  char frac[3];
+  put_digits(frac, static_cast<int>(us % 1000), 3);
+  out.append(frac, 3);
+  append_json_field(out, "referer", r.referer);
+  append_json_field(out, "user_agent", r.user_agent);
+  out += ",\"connection_id\":";
+  append_number(out, r.connection_id);
+  out += "}\n";
 }
 
 }  // namespace rws::server

@@ -60,6 +60,9 @@ struct Server::Impl {
 
 Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
     : impl_(std::make_unique<Impl>()) {
+  // sendfile() to a connection the peer has reset raises SIGPIPE, whose default action kills
+  // the process; a server must get EPIPE instead. (Process-wide, as with every server.)
+  std::signal(SIGPIPE, SIG_IGN);
   Impl& s = *impl_;
   s.options = std::move(options);
   if (s.options.thread_count == 0) {

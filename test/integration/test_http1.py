@@ -8,6 +8,7 @@ import email.utils
 import hashlib
 import os
 import socket
+import struct
 import time
 
 import pytest
@@ -160,6 +161,24 @@ def test_empty_file_has_content_length_zero(static):
     assert resp.body == b""
     # The next response starts right after the empty one.
     assert conn.read_response().body == b"file a\n"
+
+
+def test_client_reset_during_a_large_download_does_not_hurt_the_server(static, root):
+    """A client that resets the connection mid-body must cost the server that connection only
+    (sendfile to a reset socket raises SIGPIPE, which must not kill the process)."""
+    big = root / "huge.bin"
+    big.write_bytes(os.urandom(32 << 20))
+    server = static()
+    for _ in range(3):
+        conn = server.connect()
+        conn.send(get("/huge.bin"))
+        conn.read_until(b"\r\n\r\n")
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # RST while the server is still sending
+    conn = server.connect()
+    conn.send(get("/hello.txt"))
+    assert conn.read_response().body == b"hello world\n"
+    assert server.alive()
 
 
 def test_head_has_no_body(static):

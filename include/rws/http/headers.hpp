@@ -23,6 +23,8 @@ class Headers {
   using const_iterator = std::vector<Field>::const_iterator;
 
   void add(std::string_view name, std::string_view value);
+  // add() taking ownership of already-built strings (no copy).
+  void emplace(std::string name, std::string value);
   // Replaces every field called `name` with one field holding `value`.
   void set(std::string_view name, std::string_view value);
   // Adds the field only when no field called `name` exists.

@@ -5,7 +5,8 @@
 // SIGTERM/SIGINT when handle_signals is set, starts a graceful drain: listeners close, /readyz
 // answers 503, in-flight requests finish (idle keep-alive connections close at once), and after
 // shutdown_timeout the remaining connections are closed; run() then returns. A second signal
-// skips the wait. SIGHUP reopens the access log and never stops the server.
+// skips the wait. SIGHUP reopens the access log and never stops the server. Constructing a
+// Server sets SIGPIPE to be ignored for the whole process.
 
 #include <cstdint>
 #include <memory>

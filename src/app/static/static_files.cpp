@@ -1,9 +1,8 @@
 #include "app/static/static_files.hpp"
 
 #include <cerrno>
-#include <cinttypes>
+#include <charconv>
 #include <cstring>
-#include <cstdio>
 
 #include "app/static/directory_listing.hpp"
 #include "app/static/multipart_ranges.hpp"
@@ -55,14 +54,24 @@ std::string_view path_error_reason(http::PathError e) {
   }
 }
 
+void append_hex(std::string& out, std::uint64_t v) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);
+  out.append(buf, end);
+}
+
 // Strong validator from modification time (ns) and size: any change to the file changes it.
 std::string make_etag(const struct stat& st) {
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "\"%" PRIx64 "%08" PRIx64 "-%" PRIx64 "\"",
-                        static_cast<std::uint64_t>(st.st_mtim.tv_sec),
-                        static_cast<std::uint64_t>(st.st_mtim.tv_nsec),
-                        static_cast<std::uint64_t>(st.st_size));
-  return std::string(buf, static_cast<std::size_t>(n));
+  std::string etag;
+  etag.reserve(32);
+  etag += '"';
+  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_sec));
+  etag += '.';
+  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+  etag += '-';
+  append_hex(etag, static_cast<std::uint64_t>(st.st_size));
+  etag += '"';
+  return etag;
 }
 
 struct Encoded {
@@ -159,6 +168,7 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
   http::Response r;
   r.head.status = status;
   http::Headers& h = r.head.headers;
+  h.reserve(8);
   h.add("Content-Type", http::mime_type_for_path(path));
 
   if (status == 200 && options_.precompressed) {
@@ -194,9 +204,10 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
     return r;
   }
 
+  const std::int64_t modified = file.info.st_mtim.tv_sec;
   const std::string etag = make_etag(file.info);
-  const http::Validators validators{etag, static_cast<std::int64_t>(file.info.st_mtim.tv_sec)};
-  h.add("Last-Modified", http::format_http_date(validators.last_modified));
+  const http::Validators validators{etag, modified};
+  h.emplace("Last-Modified", http::format_http_date(modified));
   h.add("ETag", etag);
   switch (http::evaluate_preconditions(request.headers, request.method, validators)) {
     case http::Precondition::kNotModified:

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""Static file benchmark: rws vs Debian's nginx on the same files, same machine, same run.
+
+For each file (13 bytes, 1 MiB) and each worker count (1, 2), runs wrk against rws and nginx,
+alternating, `--rounds` times each, and prints the median req/s, p50/p99 latency and peak
+resident memory, with the rws/nginx ratios. Both servers log every request (rws to its stdout,
+nginx to access_log), both to /dev/null, and both keep connections alive for the whole run.
+
+    bench/static_http1.py --rws build/release/src/cmd/rws/rws [--duration 10] [--rounds 3]
+
+Needs wrk and nginx (scripts/setup bench). Only talks to 127.0.0.1.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+                total += int(m.group(1)) if m else 0
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def children(pid):
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+    except FileNotFoundError:
+        return []
+
+
+class Rws:
+    name = "rws"
+
+    def __init__(self, binary, root, workers):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [binary, "--root", root, "--ip", "127.0.0.1", "--port", str(self.port),
+             "--thread-count", str(workers), "--log-level", "warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+
+
+class Nginx:
+    name = "nginx"
+
+    def __init__(self, binary, root, workers, workdir):
+        self.port = free_port()
+        conf = os.path.join(workdir, f"nginx-{self.port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes {workers};
+daemon off;
+pid {workdir}/nginx-{self.port}.pid;
+error_log stderr error;
+events {{ worker_connections 10240; }}
+http {{
+  include /etc/nginx/mime.types;
+  access_log /dev/null combined;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  fastcgi_temp_path {workdir}/fastcgi;
+  uwsgi_temp_path {workdir}/uwsgi;
+  scgi_temp_path {workdir}/scgi;
+  server {{
+    listen 127.0.0.1:{self.port} reuseport;
+    root {root};
+  }}
+}}
+""")
+        self.proc = subprocess.Popen([binary, "-c", conf, "-e", "stderr"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def pids(self):
+        return [self.proc.pid] + children(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        self.proc.wait(30)
+
+
+def wrk(url, threads, connections, duration):
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+                          "--latency", url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def latency(pct):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Socket errors: (.*)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors or non2xx:
+        raise RuntimeError(f"wrk reported errors:\n{out}")
+    return rps, latency(50), latency(99)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rws", default="build/release/src/cmd/rws/rws")
+    ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per server and case")
+    ap.add_argument("--connections", type=int, default=50)
+    args = ap.parse_args()
+    for tool in ("wrk",):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing: run scripts/setup bench")
+
+    with tempfile.TemporaryDirectory(prefix="rws-bench-") as workdir:
+        os.chmod(workdir, 0o755)  # nginx workers run as www-data
+        root = os.path.join(workdir, "www")
+        os.makedirs(root)
+        with open(os.path.join(root, "small.txt"), "wb") as f:
+            f.write(b"Hello, world\n")  # 13 bytes
+        with open(os.path.join(root, "1m.bin"), "wb") as f:
+            f.write(os.urandom(1 << 20))
+        for name in os.listdir(root):
+            os.chmod(os.path.join(root, name), 0o644)
+
+        rows = []
+        for workers in (1, 2):
+            for path, label in (("/small.txt", "13 B"), ("/1m.bin", "1 MiB")):
+                results = {"rws": [], "nginx": []}
+                for _ in range(args.rounds):
+                    for kind in ("rws", "nginx"):
+                        server = (Rws(args.rws, root, workers) if kind == "rws"
+                                  else Nginx(args.nginx, root, workers, workdir))
+                        try:
+                            url = f"http://127.0.0.1:{server.port}{path}"
+                            wrk(url, 1, 10, 1)  # warm-up
+                            rps, p50, p99 = wrk(url, workers, args.connections, args.duration)
+                            rss = rss_kib(server.pids())
+                        finally:
+                            server.stop()
+                        results[kind].append((rps, p50, p99, rss))
+                med = {k: tuple(statistics.median(r[i] for r in v) for i in range(4))
+                       for k, v in results.items()}
+                rows.append((workers, label, med))
+                print(f"workers={workers} file={label}: rws {med['rws'][0]:.0f} req/s, "
+                      f"nginx {med['nginx'][0]:.0f} req/s", file=sys.stderr)
+
+    print(f"\nwrk -c{args.connections} -d{args.duration}s, wrk threads = server workers, "
+          f"median of {args.rounds} alternating runs\n")
+    print("| workers | file | rws req/s | nginx req/s | ratio | rws p50 / p99 ms | "
+          "nginx p50 / p99 ms | rws RSS MiB | nginx RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for workers, label, med in rows:
+        r, n = med["rws"], med["nginx"]
+        print(f"| {workers} | {label} | {r[0]:.0f} | {n[0]:.0f} | {r[0] / n[0]:.2f} | "
+              f"{r[1]:.2f} / {r[2]:.2f} | {n[1]:.2f} / {n[2]:.2f} | {r[3] / 1024:.1f} | "
+              f"{n[3] / 1024:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,8 @@ if(MOLD_PROGRAM)
   add_link_options(-fuse-ld=mold)
 endif()
 
-add_compile_definitions(ASIO_NO_DEPRECATED)
+# Coroutine frames nest several deep per request; let each thread recycle more of them.
+add_compile_definitions(ASIO_NO_DEPRECATED ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
 add_compile_options(-Wall -Wextra -Wpedantic -Werror=return-type)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # Asio 1.22 only detects coroutines on clang through <experimental/coroutine> (libc++);

@@ -90,14 +90,18 @@ LoadResult load_server_config(const std::vector<std::string>& args,
   bool version = false;
   app.add_flag("--version", version, "Print the version and exit");
   std::string config_path;
-  CLI::Option* config_option = app.add_option(
-      "--config", config_path, "Configuration file (default: RWS_CONFIG_FILE or ./rws.config.toml)");
+  CLI::Option* config_option =
+      app.add_option("--config", config_path,
+                     "Configuration file (default: RWS_CONFIG_FILE or ./rws.config.toml)")
+          ->type_name("PATH");
   std::vector<std::string> cli_values(keys.size());
   std::vector<CLI::Option*> cli_options;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     std::string names = flag_name(keys[i].name);
     if (!keys[i].short_flag.empty()) names = std::string(keys[i].short_flag) + "," + names;
-    cli_options.push_back(app.add_option(names, cli_values[i], std::string(keys[i].help)));
+    static constexpr const char* kTypeNames[] = {"TEXT", "INT", "BOOL", "LIST"};
+    cli_options.push_back(app.add_option(names, cli_values[i], std::string(keys[i].help))
+                              ->type_name(kTypeNames[static_cast<int>(keys[i].type)]));
   }
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -103,14 +103,14 @@ const std::array kKeys = {
               c.server.shutdown_timeout = milliseconds(as_int(v));
               return std::nullopt;
             }},
-    KeySpec{"http_redirect_port", KeyType::kInteger, "plain listener redirecting to https", "", 1,
+    KeySpec{"http_redirect_port", KeyType::kInteger, "plain listener redirecting to https (needs TLS: not yet available)", "", 1,
             65535,
             [](ServerConfig&, const Value&) { return not_yet("http_redirect_port (needs TLS)"); }},
-    KeySpec{"tls_cert_file", KeyType::kString, "certificate chain (PEM); enables TLS", "-s", 0, 0,
+    KeySpec{"tls_cert_file", KeyType::kString, "certificate chain (PEM) for TLS (not yet available)", "-s", 0, 0,
             [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
-    KeySpec{"tls_key_file", KeyType::kString, "private key (PEM)", "-k", 0, 0,
+    KeySpec{"tls_key_file", KeyType::kString, "private key (PEM) for TLS (not yet available)", "-k", 0, 0,
             [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
-    KeySpec{"tls_client_ca_file", KeyType::kString, "CA for client certificates (mutual TLS)", "",
+    KeySpec{"tls_client_ca_file", KeyType::kString, "CA for client certificates (mutual TLS, not yet available)", "",
             0, 0, [](ServerConfig&, const Value&) { return not_yet("mutual TLS"); }},
     KeySpec{"hsts", KeyType::kString, "Strict-Transport-Security value on TLS responses", "", 0, 0,
             [](ServerConfig&, const Value&) -> std::optional<std::string> {

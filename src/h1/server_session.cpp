@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 #include <asio/error.hpp>
 #include <asio/post.hpp>
@@ -140,23 +141,20 @@ asio::awaitable<void> ServerSession::serve() {
 asio::awaitable<bool> ServerSession::wait_for_request() {
   if (!buffer_.empty()) co_return true;  // a pipelined request is already here
   if (!co_await flush()) co_return false;
-  for (;;) {
-    if (aborted_ || env_.draining.load(std::memory_order_relaxed)) co_return false;
-    env_.buffers.release(std::move(buffer_));
-    phase_ = Phase::kIdle;
-    deadline = after(env_.settings.idle_timeout);
-    std::error_code ec = co_await transport_->wait_readable();
-    deadline = net::Clock::time_point::max();
-    if (ec || aborted_) co_return false;  // idle timeout, drain or error: close quietly
-
-    buffer_ = env_.buffers.acquire();
-    std::size_t n = transport_->read_available(
-        asio::buffer(buffer_.write_pointer(), buffer_.writable()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    if (ec) co_return false;  // end of stream between requests is a normal close
-    buffer_.commit(n);
-    co_return true;
-  }
+  if (aborted_ || env_.draining.load(std::memory_order_relaxed)) co_return false;
+  // Idle: the pooled buffer goes back and the wait reads into the small buffer every session
+  // has, so an idle connection holds no pooled buffer (and the wait costs no extra syscall).
+  env_.buffers.release(std::move(buffer_));
+  phase_ = Phase::kIdle;
+  timed_out_ = false;
+  deadline = after(env_.settings.idle_timeout);
+  auto [ec, n] = co_await transport_->read_some(asio::buffer(idle_buffer_));
+  deadline = net::Clock::time_point::max();
+  if (ec || aborted_) co_return false;  // closed, idle timeout, drain or error: close quietly
+  buffer_ = env_.buffers.acquire();
+  std::memcpy(buffer_.write_pointer(), idle_buffer_.data(), n);
+  buffer_.commit(n);
+  co_return true;
 }
 
 asio::awaitable<bool> ServerSession::read_head() {

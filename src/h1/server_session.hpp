@@ -8,6 +8,7 @@
 // Everything runs on the worker's thread; the session registers with the worker's
 // ConnectionRegistry for deadlines and drain.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -116,7 +117,8 @@ class ServerSession final : public net::TrackedConnection {
   std::uint64_t requests_ = 0;
   std::shared_ptr<BodyLink> link_;
 
-  net::Buffer buffer_;
+  net::Buffer buffer_;  // pooled; held only while a request is being read or answered
+  std::array<char, 1024> idle_buffer_;  // where the wait for the next request reads to
   RequestParser parser_;
   BodyState body_;
   std::string out_;  // serialized output not yet written

@@ -36,15 +36,6 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some
   co_return std::pair<std::error_code, std::size_t>{ec, n};
 }
 
-std::size_t TcpTransport::read_available(asio::mutable_buffer buffer, std::error_code& ec) {
-  return socket_.read_some(buffer, ec);
-}
-
-asio::awaitable<std::error_code> TcpTransport::wait_readable() {
-  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kUseTuple);
-  co_return ec;
-}
-
 asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return ec;

@@ -6,16 +6,14 @@
 
 namespace rws::net {
 
-// A plain TCP connection. The socket is put in non-blocking mode so that read_available and
-// send_file can call the kernel directly.
+// A plain TCP connection. The socket is put in non-blocking mode so that send_file can call the
+// kernel directly.
 class TcpTransport final : public Transport {
  public:
   explicit TcpTransport(asio::ip::tcp::socket socket);
 
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) override;
-  std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) override;
-  asio::awaitable<std::error_code> wait_readable() override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd,
                                              std::uint64_t offset, std::uint64_t length) override;

@@ -30,11 +30,6 @@ class Transport {
   // Reads at least one byte (n > 0), or fails; end of stream is asio::error::eof.
   virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) = 0;
-  // Reads whatever is available now without waiting; would_block when nothing is.
-  virtual std::size_t read_available(asio::mutable_buffer buffer, std::error_code& ec) = 0;
-  // Completes when bytes (or end of stream) can be read, without consuming them, so a waiting
-  // connection needs no buffer.
-  virtual asio::awaitable<std::error_code> wait_readable() = 0;
   // Writes every byte of `buffers` or fails.
   virtual asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) = 0;
   // Writes `prefix` (e.g. a response head), then `length` bytes of the file `fd` from `offset`,

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "config/server_keys.hpp"
 #include "config/suggest.hpp"
 
 namespace rws::config {
@@ -238,6 +239,22 @@ TEST(Suggest, EditDistanceAndClosest) {
   EXPECT_EQ(closest_match("rot", keys), "root");
   EXPECT_EQ(closest_match("completely_different", keys), "");
   EXPECT_EQ(did_you_mean("xy", keys), "");
+}
+
+}  // namespace
+}  // namespace rws::config
+
+namespace rws::config {
+namespace {
+
+// docs/configuration.md documents every key of the table (and nothing may be added silently).
+TEST(ConfigDocs, EveryKeyIsDocumented) {
+  std::ifstream doc("../../docs/configuration.md");
+  ASSERT_TRUE(doc) << "docs/configuration.md not found from " << fs::current_path();
+  std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  for (std::string_view key : server_key_names()) {
+    EXPECT_NE(text.find("`" + std::string(key) + "`"), std::string::npos) << key;
+  }
 }
 
 }  // namespace

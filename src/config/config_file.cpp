@@ -1,8 +1,8 @@
 #include "config/config_file.hpp"
 
-#include <map>
-
 #include <toml++/toml.h>
+
+#include <map>
 
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
@@ -12,8 +12,8 @@ namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {
-    "route", "upstream", "tcp_proxy", "udp_proxy", "ws_proxy", "virtual_host",
-    "acme",  "cors",     "middleware", "admin",    "metrics",
+    "route", "upstream", "tcp_proxy",  "udp_proxy", "ws_proxy", "virtual_host",
+    "acme",  "cors",     "middleware", "admin",     "metrics",
 };
 
 class FileReader {
@@ -33,9 +33,8 @@ class FileReader {
         }
         continue;
       }
-      if (top_level &&
-          std::find(std::begin(kLaterSections), std::end(kLaterSections), name) !=
-              std::end(kLaterSections)) {
+      if (top_level && std::find(std::begin(kLaterSections), std::end(kLaterSections), name) !=
+                           std::end(kLaterSections)) {
         error(key.source(), "[" + std::string(name) +
                                 "] is not supported by this version of rws yet (only the static "
                                 "file server keys are)");
@@ -50,15 +49,15 @@ class FileReader {
     std::string_view name = key.str();
     for (const KeyAlias& a : key_aliases()) {
       if (a.alias == name) {
-        warn(key.source(),
-             "'" + std::string(a.alias) + "' is deprecated; use '" + std::string(a.canonical) + "'");
+        warn(key.source(), "'" + std::string(a.alias) + "' is deprecated; use '" +
+                               std::string(a.canonical) + "'");
         name = a.canonical;
       }
     }
     const KeySpec* spec = find_key(name);
     if (spec == nullptr) {
-      error(key.source(), "unknown key '" + std::string(name) + "'" +
-                              did_you_mean(name, server_key_names()));
+      error(key.source(),
+            "unknown key '" + std::string(name) + "'" + did_you_mean(name, server_key_names()));
       return;
     }
     if (auto [it, inserted] = seen_.emplace(spec->name, position(key.source())); !inserted) {
@@ -128,8 +127,8 @@ void apply_config_file(const std::string& path, ServerConfig& config,
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const toml::source_position& at = e.source().begin;
-    errors.push_back(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                     ": " + std::string(e.description()));
+    errors.push_back(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
+                     std::string(e.description()));
     return;
   }
   FileReader(path, config, errors, warnings).read_table(table, true);

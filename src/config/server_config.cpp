@@ -2,12 +2,11 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "config/config_file.hpp"
 #include "config/server_keys.hpp"
@@ -38,8 +37,7 @@ void apply_text(ServerConfig& config, const KeySpec& key, std::string_view text,
   }
 }
 
-void apply_environment(ServerConfig& config,
-                       const std::function<const char*(const char*)>& getenv,
+void apply_environment(ServerConfig& config, const std::function<const char*(const char*)>& getenv,
                        std::vector<std::string>& errors) {
   for (const EnvAlias& alias : kEnvAliases) {
     const char* text = getenv(alias.variable);
@@ -55,7 +53,8 @@ void apply_environment(ServerConfig& config,
 
 std::vector<std::string> flag_names() {
   std::vector<std::string> names = {"--config", "--help", "--version"};
-  for (const KeySpec& key : server_keys()) names.push_back(flag_name(key.name));
+  for (const KeySpec& key : server_keys())
+    names.push_back(flag_name(key.name));
   return names;
 }
 
@@ -79,11 +78,12 @@ LoadResult load_server_config(const std::vector<std::string>& args,
   LoadResult result;
   std::span<const KeySpec> keys = server_keys();
 
-  CLI::App app("rws: HTTP server, reverse proxy and web framework.\n"
-               "Serves the current directory on http://0.0.0.0:7878 unless told otherwise.\n"
-               "Each option also reads RWS_CONFIG_<NAME> and the key <name> of "
-               "rws.config.toml;\nprecedence: command line > file > environment > default.",
-               "rws");
+  CLI::App app(
+      "rws: HTTP server, reverse proxy and web framework.\n"
+      "Serves the current directory on http://0.0.0.0:7878 unless told otherwise.\n"
+      "Each option also reads RWS_CONFIG_<NAME> and the key <name> of "
+      "rws.config.toml;\nprecedence: command line > file > environment > default.",
+      "rws");
   app.set_help_flag("-h,--help", "Print this help and exit");
   app.allow_extras();
   app.get_formatter()->column_width(44);
@@ -135,8 +135,8 @@ LoadResult load_server_config(const std::vector<std::string>& args,
   }
   if (!file.empty()) {
     if (::access(file.c_str(), R_OK) != 0) {
-      result.errors.push_back("configuration file '" + file + "' cannot be read: " +
-                              std::strerror(errno));
+      result.errors.push_back("configuration file '" + file +
+                              "' cannot be read: " + std::strerror(errno));
     } else {
       config.config_file = file;
       apply_config_file(file, config, result.errors, result.warnings);

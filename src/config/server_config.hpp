@@ -22,7 +22,8 @@ struct ServerConfig {
 
 struct LoadResult {
   ServerConfig config;
-  std::vector<std::string> errors;    // each names its source: "--port", "RWS_CONFIG_PORT", file:line:col
+  std::vector<std::string>
+      errors;  // each names its source: "--port", "RWS_CONFIG_PORT", file:line:col
   std::vector<std::string> warnings;  // deprecated spellings, questionable values
   bool show_help = false;
   bool show_version = false;

@@ -7,15 +7,18 @@
 
 #include <rws/http/headers.hpp>
 
-
 namespace rws::config {
 namespace {
 
 using server::AccessLogFormat;
 using std::chrono::milliseconds;
 
-std::int64_t as_int(const Value& v) { return std::get<std::int64_t>(v); }
-const std::string& as_string(const Value& v) { return std::get<std::string>(v); }
+std::int64_t as_int(const Value& v) {
+  return std::get<std::int64_t>(v);
+}
+const std::string& as_string(const Value& v) {
+  return std::get<std::string>(v);
+}
 
 std::optional<std::string> not_yet(std::string_view what) {
   return std::string(what) +
@@ -30,158 +33,183 @@ bool valid_ip(const std::string& text) {
 constexpr std::int64_t kMaxSize = std::int64_t{1} << 40;
 constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
 
-const std::array kKeys = {
-    KeySpec{"ip", KeyType::kString, "address to listen on (IPv4 or IPv6; '::' for both)", "-i", 0,
-            0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              if (!valid_ip(as_string(v))) return "not an IPv4 or IPv6 address";
-              c.server.ip = as_string(v);
-              return std::nullopt;
-            }},
-    KeySpec{"port", KeyType::kInteger, "TCP port (0: any free port)", "-p", 0, 65535,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.port = static_cast<std::uint16_t>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"thread_count", KeyType::kInteger, "worker threads (default: one per core)", "-t", 1,
-            1024,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.thread_count = static_cast<unsigned>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"root", KeyType::kString, "document root of the static file server (default: cwd)",
-            "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              if (as_string(v).empty()) return "must not be empty";
-              c.files.root = as_string(v);
-              return std::nullopt;
-            }},
-    KeySpec{"request_allocation_size_in_bytes", KeyType::kInteger,
-            "read buffer per active connection, bytes", "-r", 1024, 64 << 20,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.request_allocation_size = static_cast<std::size_t>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"max_header_size", KeyType::kInteger, "request line + header limit, bytes (431)", "",
-            1024, 16 << 20,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.max_header_size = static_cast<std::size_t>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"max_body_size", KeyType::kInteger, "request body limit, bytes (413); 0: none", "", 0,
-            kMaxSize,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.max_body_size = static_cast<std::uint64_t>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"max_connections", KeyType::kInteger, "open connections at once; 0: no limit", "", 0,
-            10'000'000,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.max_connections = static_cast<std::size_t>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"header_timeout_ms", KeyType::kInteger, "time to receive a request head (408)", "", 1,
-            kMaxMs,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.header_timeout = milliseconds(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"idle_timeout_ms", KeyType::kInteger, "keep-alive wait for the next request", "", 1,
-            kMaxMs,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.idle_timeout = milliseconds(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"body_timeout_ms", KeyType::kInteger, "longest pause while receiving a body (408)", "",
-            1, kMaxMs,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.body_timeout = milliseconds(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"shutdown_timeout_ms", KeyType::kInteger, "drain time on SIGTERM", "", 0, kMaxMs,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.shutdown_timeout = milliseconds(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"http_redirect_port", KeyType::kInteger, "plain listener redirecting to https (needs TLS: not yet available)", "", 1,
-            65535,
-            [](ServerConfig&, const Value&) { return not_yet("http_redirect_port (needs TLS)"); }},
-    KeySpec{"tls_cert_file", KeyType::kString, "certificate chain (PEM) for TLS (not yet available)", "-s", 0, 0,
-            [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
-    KeySpec{"tls_key_file", KeyType::kString, "private key (PEM) for TLS (not yet available)", "-k", 0, 0,
-            [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
-    KeySpec{"tls_client_ca_file", KeyType::kString, "CA for client certificates (mutual TLS, not yet available)", "",
-            0, 0, [](ServerConfig&, const Value&) { return not_yet("mutual TLS"); }},
-    KeySpec{"hsts", KeyType::kString, "Strict-Transport-Security value on TLS responses", "", 0, 0,
-            [](ServerConfig&, const Value&) -> std::optional<std::string> {
-              return std::nullopt;  // only meaningful with TLS, which refuses to start for now
-            }},
-    KeySpec{"spa_fallback", KeyType::kString,
-            "file served for unmatched GET/HEAD paths without a '.' in the last segment", "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.files.spa_fallback = as_string(v);
-              return std::nullopt;
-            }},
-    KeySpec{"spa_fallback_exclude_prefixes", KeyType::kStringList,
-            "path prefixes never given the SPA fallback (comma-separated)", "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              const auto& list = std::get<std::vector<std::string>>(v);
-              for (const std::string& p : list) {
-                if (p.empty() || p.front() != '/') return "each prefix must start with '/'";
-              }
-              c.files.spa_fallback_exclude_prefixes = list;
-              return std::nullopt;
-            }},
-    KeySpec{"directory_listing", KeyType::kBool, "list directories without an index file", "", 0,
-            0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.files.directory_listing = std::get<bool>(v);
-              return std::nullopt;
-            }},
-    KeySpec{"log_format", KeyType::kString, "access log format: combined or json", "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              if (as_string(v) == "combined") {
-                c.server.log_format = AccessLogFormat::kCombined;
-              } else if (as_string(v) == "json") {
-                c.server.log_format = AccessLogFormat::kJson;
-              } else {
-                return "expected 'combined' or 'json'";
-              }
-              return std::nullopt;
-            }},
-    KeySpec{"access_log_file", KeyType::kString, "access log file ('-': standard output)", "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.access_log_file = as_string(v);
-              return std::nullopt;
-            }},
-    KeySpec{"access_log_max_mb", KeyType::kInteger, "rotate the access log beyond this size; 0: never",
-            "", 0, 1 << 20,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.access_log_max_bytes = static_cast<std::uint64_t>(as_int(v)) << 20;
-              return std::nullopt;
-            }},
-    KeySpec{"access_log_max_files", KeyType::kInteger, "rotated access log files kept", "", 0, 1000,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              c.server.access_log_max_files = static_cast<unsigned>(as_int(v));
-              return std::nullopt;
-            }},
-    KeySpec{"log_level", KeyType::kString,
-            "error log level: trace, debug, info, warn, error, critical, off", "", 0, 0,
-            [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
-              static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
-                                                             "error", "critical", "off"};
-              if (std::find(std::begin(kLevels), std::end(kLevels), as_string(v)) ==
-                  std::end(kLevels)) {
-                return "expected one of trace, debug, info, warn, error, critical, off";
-              }
-              c.log_level = as_string(v);
-              return std::nullopt;
-            }},
+const std::array
+    kKeys =
+        {
+            KeySpec{"ip", KeyType::kString, "address to listen on (IPv4 or IPv6; '::' for both)",
+                    "-i", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      if (!valid_ip(as_string(v))) return "not an IPv4 or IPv6 address";
+                      c.server.ip = as_string(v);
+                      return std::nullopt;
+                    }},
+            KeySpec{"port", KeyType::kInteger, "TCP port (0: any free port)", "-p", 0, 65535,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.port = static_cast<std::uint16_t>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"thread_count", KeyType::kInteger, "worker threads (default: one per core)",
+                    "-t", 1, 1024,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.thread_count = static_cast<unsigned>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"root", KeyType::kString,
+                    "document root of the static file server (default: cwd)", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      if (as_string(v).empty()) return "must not be empty";
+                      c.files.root = as_string(v);
+                      return std::nullopt;
+                    }},
+            KeySpec{"request_allocation_size_in_bytes", KeyType::kInteger,
+                    "read buffer per active connection, bytes", "-r", 1024, 64 << 20,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.request_allocation_size = static_cast<std::size_t>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"max_header_size", KeyType::kInteger,
+                    "request line + header limit, bytes (431)", "", 1024, 16 << 20,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.max_header_size = static_cast<std::size_t>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"max_body_size", KeyType::kInteger, "request body limit, bytes (413); 0: none",
+                    "", 0, kMaxSize,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.max_body_size = static_cast<std::uint64_t>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"max_connections", KeyType::kInteger, "open connections at once; 0: no limit",
+                    "", 0, 10'000'000,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.max_connections = static_cast<std::size_t>(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"header_timeout_ms", KeyType::kInteger, "time to receive a request head (408)",
+                    "", 1, kMaxMs,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.header_timeout = milliseconds(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"idle_timeout_ms", KeyType::kInteger, "keep-alive wait for the next request",
+                    "", 1, kMaxMs,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.idle_timeout = milliseconds(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{"body_timeout_ms", KeyType::kInteger,
+                    "longest pause while receiving a body (408)", "", 1, kMaxMs,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.body_timeout = milliseconds(as_int(v));
+                      return std::nullopt;
+                    }},
+            KeySpec{
+                "shutdown_timeout_ms", KeyType::kInteger, "drain time on SIGTERM", "", 0, kMaxMs,
+                [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                  c.server.shutdown_timeout = milliseconds(as_int(v));
+                  return std::nullopt;
+                }},
+            KeySpec{"http_redirect_port", KeyType::kInteger,
+                    "plain listener redirecting to https (needs TLS: not yet available)", "", 1,
+                    65535,
+                    [](ServerConfig&,
+                       const Value&) { return not_yet("http_redirect_port (needs TLS)"); }},
+            KeySpec{"tls_cert_file", KeyType::kString,
+                    "certificate chain (PEM) for TLS (not yet available)", "-s", 0, 0,
+                    [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
+            KeySpec{"tls_key_file", KeyType::kString,
+                    "private key (PEM) for TLS (not yet available)", "-k", 0, 0,
+                    [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
+            KeySpec{"tls_client_ca_file", KeyType::kString,
+                    "CA for client certificates (mutual TLS, not yet available)", "", 0, 0,
+                    [](ServerConfig&, const Value&) { return not_yet("mutual TLS"); }},
+            KeySpec{"hsts", KeyType::kString, "Strict-Transport-Security value on TLS responses",
+                    "", 0, 0,
+                    [](ServerConfig&,
+                       const Value&) -> std::
+                                         optional<std::string> {
+                                           return std::nullopt;  // only meaningful with TLS, which
+                                                                 // refuses to start for now
+                                         }},
+            KeySpec{
+                "spa_fallback", KeyType::kString,
+                "file served for unmatched GET/HEAD paths without a '.' in the last segment", "", 0,
+                0,
+                [](ServerConfig& c, const Value& v) -> std::
+                                                        optional<std::string> {
+                                                          c.files.spa_fallback = as_string(v);
+                                                          return std::nullopt;
+                                                        }},
+            KeySpec{"spa_fallback_exclude_prefixes", KeyType::kStringList,
+                    "path prefixes never given the SPA fallback (comma-separated)", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      const auto& list = std::get<std::vector<std::string>>(v);
+                      for (const std::string& p : list) {
+                        if (p.empty() || p.front() != '/') return "each prefix must start with '/'";
+                      }
+                      c.files.spa_fallback_exclude_prefixes = list;
+                      return std::nullopt;
+                    }},
+            KeySpec{"directory_listing", KeyType::kBool, "list directories without an index file",
+                    "", 0, 0,
+                    [](ServerConfig& c,
+                       const Value& v) -> std::
+                                           optional<std::string> {
+                                             c.files.directory_listing = std::get<bool>(v);
+                                             return std::nullopt;
+                                           }},
+            KeySpec{"log_format", KeyType::kString, "access log format: combined or json", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      if (as_string(v) == "combined") {
+                        c.server.log_format = AccessLogFormat::kCombined;
+                      } else if (as_string(v) == "json") {
+                        c.server.log_format = AccessLogFormat::kJson;
+                      } else {
+                        return "expected 'combined' or 'json'";
+                      }
+                      return std::nullopt;
+                    }},
+            KeySpec{
+                "access_log_file", KeyType::kString, "access log file ('-': standard output)", "",
+                0, 0,
+                [](ServerConfig& c, const Value& v) -> std::
+                                                        optional<std::string> {
+                                                          c.server.access_log_file = as_string(v);
+                                                          return std::nullopt;
+                                                        }},
+            KeySpec{"access_log_max_mb", KeyType::kInteger,
+                    "rotate the access log beyond this size; 0: never", "", 0, 1 << 20,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.access_log_max_bytes = static_cast<std::uint64_t>(as_int(v)) << 20;
+                      return std::nullopt;
+                    }},
+            KeySpec{
+                "access_log_max_files", KeyType::kInteger, "rotated access log files kept", "", 0,
+                1000,
+                [](ServerConfig& c, const Value& v) -> std::
+                                                        optional<std::string> {
+                                                          c.server.access_log_max_files =
+                                                              static_cast<unsigned>(as_int(v));
+                                                          return std::nullopt;
+                                                        }},
+            KeySpec{"log_level", KeyType::kString,
+                    "error log level: trace, debug, info, warn, error, critical, off", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      static constexpr std::string_view kLevels[] = {
+                          "trace", "debug", "info", "warn", "error", "critical", "off"};
+                      if (std::find(std::begin(kLevels), std::end(kLevels), as_string(v)) ==
+                          std::end(kLevels)) {
+                        return "expected one of trace, debug, info, warn, error, critical, off";
+                      }
+                      c.log_level = as_string(v);
+                      return std::nullopt;
+                    }},
 };
 
 const auto kKeyNames = [] {
   std::array<std::string_view, kKeys.size()> names{};
-  for (std::size_t i = 0; i < kKeys.size(); ++i) names[i] = kKeys[i].name;
+  for (std::size_t i = 0; i < kKeys.size(); ++i)
+    names[i] = kKeys[i].name;
   return names;
 }();
 
@@ -190,16 +218,24 @@ constexpr KeyAlias kAliases[] = {
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
 }  // namespace
 
-std::span<const KeySpec> server_keys() { return kKeys; }
-std::span<const std::string_view> server_key_names() { return kKeyNames; }
-std::span<const KeyAlias> key_aliases() { return kAliases; }
+std::span<const KeySpec> server_keys() {
+  return kKeys;
+}
+std::span<const std::string_view> server_key_names() {
+  return kKeyNames;
+}
+std::span<const KeyAlias> key_aliases() {
+  return kAliases;
+}
 
 const KeySpec* find_key(std::string_view name) {
   for (const KeySpec& k : kKeys) {
@@ -270,13 +306,15 @@ std::optional<std::string> apply_value(ServerConfig& config, const KeySpec& key,
 
 std::string env_name(std::string_view key) {
   std::string out = "RWS_CONFIG_";
-  for (char c : key) out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+  for (char c : key)
+    out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
   return out;
 }
 
 std::string flag_name(std::string_view key) {
   std::string out = "--";
-  for (char c : key) out += c == '_' ? '-' : c;
+  for (char c : key)
+    out += c == '_' ? '-' : c;
   return out;
 }
 

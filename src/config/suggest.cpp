@@ -11,8 +11,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   const std::size_t width = b.size() + 1;
   std::vector<std::size_t> d((a.size() + 1) * width);
   auto at = [&](std::size_t i, std::size_t j) -> std::size_t& { return d[i * width + j]; };
-  for (std::size_t i = 0; i <= a.size(); ++i) at(i, 0) = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) at(0, j) = j;
+  for (std::size_t i = 0; i <= a.size(); ++i)
+    at(i, 0) = i;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    at(0, j) = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
@@ -25,7 +27,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return at(a.size(), b.size());
 }
 
-std::string_view closest_match(std::string_view word, std::span<const std::string_view> candidates) {
+std::string_view closest_match(std::string_view word,
+                               std::span<const std::string_view> candidates) {
   std::string_view best;
   std::size_t best_distance = 3;  // more than 2 edits is not a typo
   for (std::string_view c : candidates) {

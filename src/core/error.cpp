@@ -8,14 +8,22 @@ class RwsCategory final : public std::error_category {
   const char* name() const noexcept override { return "rws"; }
   std::string message(int value) const override {
     switch (static_cast<Errc>(value)) {
-      case Errc::kBadMessage: return "malformed message";
-      case Errc::kTimeout: return "timed out";
-      case Errc::kTooLarge: return "size limit exceeded";
-      case Errc::kClosed: return "connection closed";
-      case Errc::kCancelled: return "cancelled";
-      case Errc::kNotFound: return "not found";
-      case Errc::kForbidden: return "forbidden";
-      case Errc::kInvalidArgument: return "invalid argument";
+      case Errc::kBadMessage:
+        return "malformed message";
+      case Errc::kTimeout:
+        return "timed out";
+      case Errc::kTooLarge:
+        return "size limit exceeded";
+      case Errc::kClosed:
+        return "connection closed";
+      case Errc::kCancelled:
+        return "cancelled";
+      case Errc::kNotFound:
+        return "not found";
+      case Errc::kForbidden:
+        return "forbidden";
+      case Errc::kInvalidArgument:
+        return "invalid argument";
     }
     return "unknown rws error";
   }

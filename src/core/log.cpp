@@ -1,9 +1,9 @@
 #include "core/log.hpp"
 
-#include <memory>
-
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <memory>
 
 namespace rws::log {
 namespace {
@@ -41,8 +41,14 @@ bool init(std::string_view level) {
   return true;
 }
 
-spdlog::logger& server() { return loggers().server; }
-spdlog::logger& http() { return loggers().http; }
-spdlog::logger& files() { return loggers().files; }
+spdlog::logger& server() {
+  return loggers().server;
+}
+spdlog::logger& http() {
+  return loggers().http;
+}
+spdlog::logger& files() {
+  return loggers().files;
+}
 
 }  // namespace rws::log

@@ -3,9 +3,9 @@
 // shared sink. Access logs are separate (server/access_log.hpp). Never log secrets
 // (authorization, cookies, tokens) and never log from codecs.
 
-#include <string_view>
-
 #include <spdlog/logger.h>
+
+#include <string_view>
 
 namespace rws::log {
 

@@ -12,13 +12,15 @@ namespace {
 constexpr int kMaxSizeDigits = 16;  // 16 hex digits fill a uint64_t
 
 std::string_view skip_ows(std::string_view s) {
-  while (!s.empty() && syntax::is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && syntax::is_ows(s.front()))
+    s.remove_prefix(1);
   return s;
 }
 
 std::string_view take_token(std::string_view& s) {
   std::size_t n = 0;
-  while (n < s.size() && syntax::is_tchar(s[n])) ++n;
+  while (n < s.size() && syntax::is_tchar(s[n]))
+    ++n;
   std::string_view token = s.substr(0, n);
   s.remove_prefix(n);
   return token;
@@ -92,8 +94,7 @@ BodyDecoder::Status BodyDecoder::decode(std::string_view input, Step& step) {
     switch (state_) {
       case State::kLength:
       case State::kData: {
-        auto n = static_cast<std::size_t>(
-            std::min<std::uint64_t>(remaining_, input.size() - i));
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - i));
         step.data = input.substr(i, n);
         remaining_ -= n;
         if (remaining_ == 0) state_ = state_ == State::kLength ? State::kDone : State::kDataCr;

@@ -10,8 +10,8 @@ namespace rws::h1 {
 
 // Splits a field line (without its CRLF) into name and trimmed value. On failure returns false
 // and sets `error` to a static explanation.
-inline bool split_field_line(std::string_view line, std::string_view& name,
-                             std::string_view& value, std::string_view& error) {
+inline bool split_field_line(std::string_view line, std::string_view& name, std::string_view& value,
+                             std::string_view& error) {
   namespace syntax = http::syntax;
   if (!line.empty() && syntax::is_ows(line.front())) {
     error = "obsolete line folding";

@@ -29,11 +29,11 @@ enum class BodyFraming : std::uint8_t { kNone, kContentLength, kChunked };
 // What the head says about the message around it.
 struct MessageInfo {
   BodyFraming framing = BodyFraming::kNone;
-  std::uint64_t content_length = 0;  // kContentLength only
-  bool keep_alive = true;            // after this exchange, per version and Connection
-  bool expect_continue = false;      // HTTP/1.1 request with "Expect: 100-continue"
+  std::uint64_t content_length = 0;      // kContentLength only
+  bool keep_alive = true;                // after this exchange, per version and Connection
+  bool expect_continue = false;          // HTTP/1.1 request with "Expect: 100-continue"
   bool unsupported_expectation = false;  // any other Expect value → 417
-  bool upgrade = false;              // "Connection: upgrade" with an Upgrade field
+  bool upgrade = false;                  // "Connection: upgrade" with an Upgrade field
 };
 
 // A rejection: the status to answer with and a short, static explanation for logs and bodies.

@@ -16,16 +16,20 @@ enum class FieldRole { kOther, kFraming, kDate, kServer };
 // runs for every response field.
 FieldRole role_of(std::string_view name) {
   switch (name.size()) {
-    case 4: return http::iequals(name, "date") ? FieldRole::kDate : FieldRole::kOther;
-    case 6: return http::iequals(name, "server") ? FieldRole::kServer : FieldRole::kOther;
+    case 4:
+      return http::iequals(name, "date") ? FieldRole::kDate : FieldRole::kOther;
+    case 6:
+      return http::iequals(name, "server") ? FieldRole::kServer : FieldRole::kOther;
     case 10:
       return http::iequals(name, "connection") || http::iequals(name, "keep-alive")
                  ? FieldRole::kFraming
                  : FieldRole::kOther;
-    case 14: return http::iequals(name, "content-length") ? FieldRole::kFraming : FieldRole::kOther;
+    case 14:
+      return http::iequals(name, "content-length") ? FieldRole::kFraming : FieldRole::kOther;
     case 17:
       return http::iequals(name, "transfer-encoding") ? FieldRole::kFraming : FieldRole::kOther;
-    default: return FieldRole::kOther;
+    default:
+      return FieldRole::kOther;
   }
 }
 
@@ -49,7 +53,7 @@ void append_decimal(std::string& out, std::uint64_t v) {
 }  // namespace
 
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
-                                  const ResponseFraming& framing) {
+                                 const ResponseFraming& framing) {
   std::size_t dropped = 0;
   out.reserve(out.size() + 256);
   out.append("HTTP/1.1 ");

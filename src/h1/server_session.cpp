@@ -11,6 +11,7 @@
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
@@ -346,8 +347,8 @@ asio::awaitable<bool> ServerSession::drain_body() {
   }
 }
 
-asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(
-    Phase phase, net::Clock::time_point until) {
+asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(Phase phase,
+                                                                    net::Clock::time_point until) {
   if (!co_await flush()) co_return ReadResult::kError;
   if (aborted_) co_return ReadResult::kAborted;
   if (!buffer_.allocated()) buffer_ = env_.buffers.acquire();

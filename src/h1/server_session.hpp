@@ -17,6 +17,7 @@
 #include <string>
 
 #include <asio/awaitable.hpp>
+
 #include <rws/http/service.hpp>
 
 #include "h1/body_decoder.hpp"
@@ -31,7 +32,7 @@ namespace rws::h1 {
 struct SessionSettings {
   ParserLimits parser;
   ChunkedLimits chunked;
-  std::uint64_t max_body_size = 0;  // 0: unlimited → 413 beyond it
+  std::uint64_t max_body_size = 0;                   // 0: unlimited → 413 beyond it
   std::chrono::milliseconds header_timeout{10'000};  // first byte → end of head
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds body_timeout{60'000};    // between two reads of the request body

@@ -36,15 +36,16 @@ class FileSource final : public BodySource {
   explicit FileSource(FileRegion region) : region_(std::move(region)) {}
   asio::awaitable<Result<BodyFrame>> next(std::size_t max_bytes) override {
     if (region_.length == 0) co_return BodyFrame::end();
-    std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>({region_.length, max_bytes, kChunk}));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>({region_.length, max_bytes, kChunk}));
     buffer_.resize(want);
     ssize_t n;
     do {
       n = ::pread(region_.file->fd(), buffer_.data(), want, static_cast<off_t>(region_.offset));
     } while (n < 0 && errno == EINTR);
-    if (n < 0) co_return fail(std::error_code(errno, std::system_category()),
-                              ErrorSide::kInternal, "reading file");
+    if (n < 0)
+      co_return fail(std::error_code(errno, std::system_category()), ErrorSide::kInternal,
+                     "reading file");
     if (n == 0) co_return fail(Errc::kClosed, ErrorSide::kInternal, "file shrank while sending");
     region_.offset += static_cast<std::uint64_t>(n);
     region_.length -= static_cast<std::uint64_t>(n);
@@ -83,10 +84,14 @@ Body Body::from_stream(std::unique_ptr<BodySource> source, std::optional<std::ui
 
 std::optional<std::uint64_t> Body::size() const noexcept {
   switch (content_.index()) {
-    case 0: return 0;
-    case 1: return std::get<std::string>(content_).size();
-    case 2: return std::get<FileRegion>(content_).length;
-    default: return std::get<Stream>(content_).size;
+    case 0:
+      return 0;
+    case 1:
+      return std::get<std::string>(content_).size();
+    case 2:
+      return std::get<FileRegion>(content_).length;
+    default:
+      return std::get<Stream>(content_).size;
   }
 }
 
@@ -113,10 +118,18 @@ asio::awaitable<Result<std::string>> Body::read_all(std::size_t limit) {
 std::unique_ptr<BodySource> Body::into_source() && {
   std::unique_ptr<BodySource> source;
   switch (content_.index()) {
-    case 0: source = std::make_unique<EmptySource>(); break;
-    case 1: source = std::make_unique<StringSource>(std::move(std::get<std::string>(content_))); break;
-    case 2: source = std::make_unique<FileSource>(std::move(std::get<FileRegion>(content_))); break;
-    default: source = std::move(std::get<Stream>(content_).source); break;
+    case 0:
+      source = std::make_unique<EmptySource>();
+      break;
+    case 1:
+      source = std::make_unique<StringSource>(std::move(std::get<std::string>(content_)));
+      break;
+    case 2:
+      source = std::make_unique<FileSource>(std::move(std::get<FileRegion>(content_)));
+      break;
+    default:
+      source = std::move(std::get<Stream>(content_).source);
+      break;
   }
   content_ = std::monostate{};
   return source;

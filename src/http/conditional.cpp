@@ -6,8 +6,12 @@
 namespace rws::http {
 namespace {
 
-bool is_weak(std::string_view tag) { return tag.size() >= 2 && tag.substr(0, 2) == "W/"; }
-std::string_view opaque(std::string_view tag) { return is_weak(tag) ? tag.substr(2) : tag; }
+bool is_weak(std::string_view tag) {
+  return tag.size() >= 2 && tag.substr(0, 2) == "W/";
+}
+std::string_view opaque(std::string_view tag) {
+  return is_weak(tag) ? tag.substr(2) : tag;
+}
 
 // Splits the next entity-tag off `list`: [ "W/" ] DQUOTE *etagc DQUOTE. Commas inside the quotes
 // are allowed by the grammar, so the list is not simply split on ",".

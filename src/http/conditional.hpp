@@ -10,8 +10,8 @@
 namespace rws::http {
 
 struct Validators {
-  std::string_view etag;        // strong entity-tag with quotes, e.g. "\"5f3a-1c\""
-  std::int64_t last_modified;   // unix seconds
+  std::string_view etag;       // strong entity-tag with quotes, e.g. "\"5f3a-1c\""
+  std::int64_t last_modified;  // unix seconds
 };
 
 enum class Precondition {

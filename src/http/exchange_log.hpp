@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string_view>
 
-
 namespace rws::http {
 
 struct ExchangeRecord {

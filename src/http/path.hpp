@@ -9,11 +9,11 @@ namespace rws::http {
 
 enum class PathError {
   kNone,
-  kNotAbsolute,   // does not start with "/"
-  kBadEncoding,   // "%" not followed by two hex digits
-  kNul,           // a decoded NUL byte
-  kBackslash,     // a decoded "\": refused rather than guessed at (Windows-style traversal)
-  kEscapesRoot,   // ".." would climb above "/"
+  kNotAbsolute,  // does not start with "/"
+  kBadEncoding,  // "%" not followed by two hex digits
+  kNul,          // a decoded NUL byte
+  kBackslash,    // a decoded "\": refused rather than guessed at (Windows-style traversal)
+  kEscapesRoot,  // ".." would climb above "/"
 };
 
 // Decodes every %XX escape of `in` into `out`. Fails on malformed escapes; a decoded NUL is

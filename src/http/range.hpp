@@ -17,9 +17,9 @@ struct ByteRange {
 };
 
 enum class RangeOutcome {
-  kIgnore,          // no usable Range field: send the whole representation (200)
-  kSatisfiable,     // send the ranges (206)
-  kUnsatisfiable,   // 416 with "Content-Range: bytes */LEN"
+  kIgnore,         // no usable Range field: send the whole representation (200)
+  kSatisfiable,    // send the ranges (206)
+  kUnsatisfiable,  // 416 with "Content-Range: bytes */LEN"
 };
 
 // Parses `field` (the Range value) for a representation of `size` bytes. Ranges are clamped to

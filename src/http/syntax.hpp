@@ -11,11 +11,16 @@ namespace rws::http::syntax {
 namespace detail {
 constexpr std::array<bool, 256> make_table(bool (*pred)(unsigned char)) {
   std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = pred(static_cast<unsigned char>(c));
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = pred(static_cast<unsigned char>(c));
   return t;
 }
-constexpr bool alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool alpha(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
 constexpr bool in(unsigned char c, std::string_view set) {
   for (char s : set) {
     if (static_cast<unsigned char>(s) == c) return true;
@@ -24,9 +29,13 @@ constexpr bool in(unsigned char c, std::string_view set) {
 }
 // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
 //         / DIGIT / ALPHA
-constexpr bool tchar(unsigned char c) { return alpha(c) || digit(c) || in(c, "!#$%&'*+-.^_`|~"); }
+constexpr bool tchar(unsigned char c) {
+  return alpha(c) || digit(c) || in(c, "!#$%&'*+-.^_`|~");
+}
 // field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value.
-constexpr bool field_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+constexpr bool field_char(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
 // Characters allowed in a request-target: RFC 3986 pchar / "/" / "?" plus "%" for pct-encoded.
 // unreserved = ALPHA DIGIT - . _ ~ ; sub-delims = ! $ & ' ( ) * + , ; =
 constexpr bool target_char(unsigned char c) {
@@ -42,9 +51,15 @@ inline constexpr std::array<bool, 256> kFieldChar = detail::make_table(detail::f
 inline constexpr std::array<bool, 256> kTargetChar = detail::make_table(detail::target_char);
 inline constexpr std::array<bool, 256> kHexdig = detail::make_table(detail::hexdig);
 
-constexpr bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
-constexpr bool is_hexdig(char c) { return kHexdig[static_cast<unsigned char>(c)]; }
-constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+constexpr bool is_tchar(char c) {
+  return kTchar[static_cast<unsigned char>(c)];
+}
+constexpr bool is_hexdig(char c) {
+  return kHexdig[static_cast<unsigned char>(c)];
+}
+constexpr bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -71,8 +86,10 @@ constexpr bool is_field_value(std::string_view s) {
 }
 
 constexpr std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_ows(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 

@@ -17,7 +17,8 @@ void ConnectionRegistry::remove(TrackedConnection& c) {
 
 template <class F>
 void ConnectionRegistry::for_each(F f) {
-  for (TrackedConnection* c : live_) f(*c);
+  for (TrackedConnection* c : live_)
+    f(*c);
 }
 
 void ConnectionRegistry::sweep(Clock::time_point now) {

@@ -15,8 +15,8 @@ class TcpTransport final : public Transport {
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
-  asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd,
-                                             std::uint64_t offset, std::uint64_t length) override;
+  asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
+                                             std::uint64_t length) override;
   void shutdown_send() noexcept override;
   void cancel() noexcept override;
   void close() noexcept override;

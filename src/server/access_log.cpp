@@ -19,7 +19,9 @@ namespace {
 // Lines are flushed at this size even before the batch ends.
 constexpr std::size_t kMaxPending = 64 * 1024;
 
-bool is_stdout(const std::string& path) { return path.empty() || path == "-"; }
+bool is_stdout(const std::string& path) {
+  return path.empty() || path == "-";
+}
 
 void write_all(int fd, std::string_view data) noexcept {
   while (!data.empty()) {

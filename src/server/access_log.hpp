@@ -8,6 +8,7 @@
 #include <string>
 
 #include <asio/any_io_executor.hpp>
+
 #include <rws/server/options.hpp>
 
 #include "http/exchange_log.hpp"

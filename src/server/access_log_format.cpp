@@ -11,14 +11,20 @@ constexpr char kHex[] = "0123456789abcdef";
 
 std::string_view protocol_name(int version) {
   switch (version) {
-    case 10: return "HTTP/1.0";
-    case 20: return "HTTP/2.0";
-    case 30: return "HTTP/3.0";
-    default: return "HTTP/1.1";
+    case 10:
+      return "HTTP/1.0";
+    case 20:
+      return "HTTP/2.0";
+    case 30:
+      return "HTTP/3.0";
+    default:
+      return "HTTP/1.1";
   }
 }
 
-bool plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+bool plain(unsigned char c) {
+  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
 
 // Appends `s` with quotes and backslashes escaped and every byte outside printable ASCII written
 // as `escape_prefix` + two hex digits ("\\x" nginx-style, "\\u00" for JSON).
@@ -48,7 +54,8 @@ void append_number(std::string& out, std::uint64_t v) {
 }
 
 void put_digits(char* at, int value, int width) {
-  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+  for (int i = width - 1; i >= 0; --i, value /= 10)
+    at[i] = static_cast<char>('0' + value % 10);
 }
 
 // The time parts of both formats change once a second; each worker formats them once per second.
@@ -143,8 +150,8 @@ void append_combined(const http::ExchangeRecord& r, std::string& out) {
 
 void append_json(const http::ExchangeRecord& r, std::string& out) {
   out.reserve(out.size() + 256 + r.target.size() + r.user_agent.size() + r.referer.size());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()) %
-            1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()) % 1000;
   char millis[3];
   put_digits(millis, static_cast<int>(ms.count()), 3);
   out += "{\"time\":\"";

@@ -1,5 +1,3 @@
-#include <rws/server/server.hpp>
-
 #include <csignal>
 #include <thread>
 
@@ -9,6 +7,8 @@
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+
+#include <rws/server/server.hpp>
 
 #include "core/log.hpp"
 #include "server/builtin_endpoints.hpp"
@@ -83,8 +83,10 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
 }
 
 Server::~Server() {
-  for (auto& w : impl_->workers) w->stop();
-  for (auto& w : impl_->workers) w->join();
+  for (auto& w : impl_->workers)
+    w->stop();
+  for (auto& w : impl_->workers)
+    w->join();
 }
 
 void Server::listen() {
@@ -100,7 +102,9 @@ void Server::listen() {
   s.port = endpoint.port();
 }
 
-std::uint16_t Server::port() const { return impl_->port; }
+std::uint16_t Server::port() const {
+  return impl_->port;
+}
 
 void Server::run() {
   Impl& s = *impl_;
@@ -108,12 +112,12 @@ void Server::run() {
   for (auto& worker : s.workers) {
     worker->start([&s] { asio::post(s.control, [&s] { s.on_worker_exit(); }); });
   }
-  std::string host = s.options.ip.find(':') != std::string::npos ? "[" + s.options.ip + "]"
-                                                                 : s.options.ip;
-  log::server().info("listening on http://{}:{} with {} worker(s)", host, s.port,
-                     s.workers.size());
+  std::string host =
+      s.options.ip.find(':') != std::string::npos ? "[" + s.options.ip + "]" : s.options.ip;
+  log::server().info("listening on http://{}:{} with {} worker(s)", host, s.port, s.workers.size());
   s.control.run();
-  for (auto& worker : s.workers) worker->join();
+  for (auto& worker : s.workers)
+    worker->join();
   log::server().info("stopped");
 }
 
@@ -147,7 +151,8 @@ void Server::Impl::begin_shutdown() {
   shared.draining.store(true);
   log::server().info("draining {} connection(s), waiting up to {} ms", shared.connections.load(),
                      options.shutdown_timeout.count());
-  for (auto& w : workers) w->drain();
+  for (auto& w : workers)
+    w->drain();
   drain_timer.expires_after(options.shutdown_timeout);
   drain_timer.async_wait([this](const std::error_code& ec) {
     if (!ec) abort_connections();
@@ -158,11 +163,13 @@ void Server::Impl::abort_connections() {
   if (aborted) return;
   aborted = true;
   log::server().info("closing {} remaining connection(s)", shared.connections.load());
-  for (auto& w : workers) w->abort();
+  for (auto& w : workers)
+    w->abort();
   force_timer.expires_after(kForceStopGrace);
   force_timer.async_wait([this](const std::error_code& ec) {
     if (ec) return;
-    for (auto& w : workers) w->stop();
+    for (auto& w : workers)
+      w->stop();
   });
 }
 

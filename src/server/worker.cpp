@@ -94,7 +94,9 @@ void Worker::abort() {
   asio::post(io_, [this] { registry_.abort_all(); });
 }
 
-void Worker::stop() { io_.stop(); }
+void Worker::stop() {
+  io_.stop();
+}
 
 asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
   asio::steady_timer backoff(io_);

@@ -14,6 +14,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+
 #include <rws/server/options.hpp>
 
 #include "h1/server_session.hpp"

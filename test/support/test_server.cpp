@@ -25,6 +25,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+
 #include <rws/server/server.hpp>
 
 #include "core/log.hpp"
@@ -77,7 +78,8 @@ class TestService final : public http::Service {
       }
       http::Response r = http::Response::text(200, body, "application/octet-stream");
       r.head.headers.add("X-Body-Length", std::to_string(body.size()));
-      for (const http::Field& f : trailers) r.head.headers.add("X-Trailer-" + f.name, f.value);
+      for (const http::Field& f : trailers)
+        r.head.headers.add("X-Trailer-" + f.name, f.value);
       co_return r;
     }
     if (path == "/reject") co_return http::Response::text(413, "too large\n");

@@ -12,11 +12,11 @@ namespace rws {
 
 // Conditions raised by rws itself (I/O errors keep their system error_code).
 enum class Errc : std::uint8_t {
-  kBadMessage = 1,   // peer sent bytes that violate the protocol
-  kTimeout,          // a deadline passed
-  kTooLarge,         // a configured size limit was exceeded
-  kClosed,           // the peer closed the connection before the message ended
-  kCancelled,        // the operation was abandoned (shutdown, client gone)
+  kBadMessage = 1,  // peer sent bytes that violate the protocol
+  kTimeout,         // a deadline passed
+  kTooLarge,        // a configured size limit was exceeded
+  kClosed,          // the peer closed the connection before the message ended
+  kCancelled,       // the operation was abandoned (shutdown, client gone)
   kNotFound,
   kForbidden,
   kInvalidArgument,  // a caller (not the peer) passed a bad value

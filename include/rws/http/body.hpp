@@ -14,6 +14,7 @@
 #include <variant>
 
 #include <asio/awaitable.hpp>
+
 #include <rws/core/error.hpp>
 #include <rws/http/headers.hpp>
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <asio/awaitable.hpp>
+
 #include <rws/http/request.hpp>
 #include <rws/http/response.hpp>
 
@@ -15,7 +16,7 @@ namespace rws::http {
 struct RequestContext {
   std::string peer_address;  // client IP as text ("127.0.0.1", "::1")
   std::uint16_t peer_port = 0;
-  bool secure = false;       // arrived over TLS
+  bool secure = false;  // arrived over TLS
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;  // 1 for the first request on the connection
 };

@@ -29,12 +29,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -99,8 +110,8 @@ std::string render_listing(std::string_view url_path, Listing listing) {
       label += '/';
     }
     out += "<tr><td><a href=\"" + html_escape(href) + "\">" + label + "</a></td>";
-    out += "<td class=\"size\">" + (e.directory ? std::string("-") : std::to_string(e.size)) +
-           "</td>";
+    out +=
+        "<td class=\"size\">" + (e.directory ? std::string("-") : std::to_string(e.size)) + "</td>";
     out += "<td>" + format_modified(e.modified) + "</td></tr>\n";
   }
   out += "</tbody>\n</table>\n";

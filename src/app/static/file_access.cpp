@@ -90,8 +90,7 @@ OpenStatus RootDirectory::open(std::string_view relative, OpenedFile& out) const
 
 // Fallback without openat2: open normally, then make sure the file really lies under the root
 // by resolving the descriptor's path.
-OpenStatus RootDirectory::open_checked_by_path(const std::string& relative,
-                                               OpenedFile& out) const {
+OpenStatus RootDirectory::open_checked_by_path(const std::string& relative, OpenedFile& out) const {
   int fd = ::openat(fd_, relative.c_str(), kOpenFlags);
   if (fd < 0) return status_from_errno(errno);
   out = OpenedFile();
@@ -101,9 +100,9 @@ OpenStatus RootDirectory::open_checked_by_path(const std::string& relative,
   ssize_t n = ::readlink(link.c_str(), resolved, sizeof resolved - 1);
   if (n < 0) return OpenStatus::kError;
   std::string_view real(resolved, static_cast<std::size_t>(n));
-  bool inside = real == path_ || (real.size() > path_.size() && real.substr(0, path_.size()) ==
-                                                                    path_ &&
-                                  (path_ == "/" || real[path_.size()] == '/'));
+  bool inside =
+      real == path_ || (real.size() > path_.size() && real.substr(0, path_.size()) == path_ &&
+                        (path_ == "/" || real[path_.size()] == '/'));
   if (!inside) return OpenStatus::kForbidden;
   if (::fstat(out.fd, &out.info) != 0) return OpenStatus::kError;
   return OpenStatus::kOk;

@@ -12,8 +12,8 @@ namespace {
 class MultipartSource final : public http::BodySource {
  public:
   struct Piece {
-    std::string text;           // used when length == 0
-    std::uint64_t offset = 0;   // file region otherwise
+    std::string text;          // used when length == 0
+    std::uint64_t offset = 0;  // file region otherwise
     std::uint64_t length = 0;
   };
 
@@ -40,7 +40,8 @@ class MultipartSource final : public http::BodySource {
       p.offset += static_cast<std::uint64_t>(n);
       p.length -= static_cast<std::uint64_t>(n);
       if (p.length == 0) ++index_;
-      co_return http::BodyFrame::bytes(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+      co_return http::BodyFrame::bytes(
+          std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
     }
     co_return http::BodyFrame::end();
   }
@@ -61,14 +62,15 @@ std::string make_boundary() {
   boundary.reserve(32);
   for (int word = 0; word < 2; ++word) {
     std::uint64_t bits = rng();
-    for (int i = 0; i < 16; ++i, bits >>= 4) boundary.push_back(kHex[bits & 15]);
+    for (int i = 0; i < 16; ++i, bits >>= 4)
+      boundary.push_back(kHex[bits & 15]);
   }
   return boundary;
 }
 
 http::Body multipart_byteranges(std::shared_ptr<const http::OpenFile> file,
-                                std::vector<http::ByteRange> ranges,
-                                std::string_view content_type, std::string_view boundary) {
+                                std::vector<http::ByteRange> ranges, std::string_view content_type,
+                                std::string_view boundary) {
   std::vector<MultipartSource::Piece> pieces;
   std::uint64_t total = 0;
   std::uint64_t size = file->size();
@@ -89,8 +91,8 @@ http::Body multipart_byteranges(std::shared_ptr<const http::OpenFile> file,
   std::string closing = "\r\n--" + std::string(boundary) + "--\r\n";
   total += closing.size();
   pieces.push_back({std::move(closing), 0, 0});
-  return http::Body::from_stream(std::make_unique<MultipartSource>(std::move(file), std::move(pieces)),
-                                 total);
+  return http::Body::from_stream(
+      std::make_unique<MultipartSource>(std::move(file), std::move(pieces)), total);
 }
 
 }  // namespace rws::app

@@ -18,7 +18,7 @@ std::string make_boundary();
 // Content-Range, closed by the final delimiter. The file is read with pread as the body is
 // pulled.
 http::Body multipart_byteranges(std::shared_ptr<const http::OpenFile> file,
-                                std::vector<http::ByteRange> ranges,
-                                std::string_view content_type, std::string_view boundary);
+                                std::vector<http::ByteRange> ranges, std::string_view content_type,
+                                std::string_view boundary);
 
 }  // namespace rws::app

@@ -46,11 +46,16 @@ bool has_hidden_segment(std::string_view path) {
 
 std::string_view path_error_reason(http::PathError e) {
   switch (e) {
-    case http::PathError::kBadEncoding: return "malformed percent-encoding in path";
-    case http::PathError::kNul: return "NUL byte in path";
-    case http::PathError::kBackslash: return "backslash in path";
-    case http::PathError::kEscapesRoot: return "path escapes the root";
-    default: return "invalid path";
+    case http::PathError::kBadEncoding:
+      return "malformed percent-encoding in path";
+    case http::PathError::kNul:
+      return "NUL byte in path";
+    case http::PathError::kBackslash:
+      return "backslash in path";
+    case http::PathError::kEscapesRoot:
+      return "path escapes the root";
+    default:
+      return "invalid path";
   }
 }
 
@@ -131,7 +136,8 @@ asio::awaitable<http::Response> StaticFiles::handle(http::Request request, http:
     case OpenStatus::kError:
       break;
   }
-  log::files().error("opening {} under {} failed: {}", path, root_.path(), std::strerror(open_errno));
+  log::files().error("opening {} under {} failed: {}", path, root_.path(),
+                     std::strerror(open_errno));
   co_return plain(500, "Internal Server Error");
 }
 
@@ -226,7 +232,8 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
   h.add("Accept-Ranges", "bytes");
 
   const std::string* range = request.headers.find("range");
-  if (range != nullptr && request.method == "GET" && http::if_range_holds(request.headers, validators)) {
+  if (range != nullptr && request.method == "GET" &&
+      http::if_range_holds(request.headers, validators)) {
     std::vector<http::ByteRange> ranges;
     switch (http::parse_range(*range, size, options_.max_ranges, ranges)) {
       case http::RangeOutcome::kIgnore:
@@ -240,14 +247,15 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
         r.head.status = 206;
         if (ranges.size() == 1) {
           h.add("Content-Range", http::content_range(ranges[0], size));
-          r.body = http::Body::from_file({std::move(open_file), ranges[0].first, ranges[0].length()});
+          r.body =
+              http::Body::from_file({std::move(open_file), ranges[0].first, ranges[0].length()});
           return r;
         }
         std::string boundary = make_boundary();
         std::string content_type(h.get("content-type"));
         h.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
-        r.body = multipart_byteranges(std::move(open_file), std::move(ranges), content_type,
-                                            boundary);
+        r.body =
+            multipart_byteranges(std::move(open_file), std::move(ranges), content_type, boundary);
         return r;
     }
   }

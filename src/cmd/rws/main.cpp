@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
     std::printf("rws %s\n", RWS_VERSION);
     return 0;
   }
-  for (const std::string& w : loaded.warnings) std::fprintf(stderr, "rws: warning: %s\n", w.c_str());
-  for (const std::string& e : loaded.errors) std::fprintf(stderr, "rws: error: %s\n", e.c_str());
+  for (const std::string& w : loaded.warnings)
+    std::fprintf(stderr, "rws: warning: %s\n", w.c_str());
+  for (const std::string& e : loaded.errors)
+    std::fprintf(stderr, "rws: error: %s\n", e.c_str());
   if (!loaded.errors.empty()) return 2;
 
   rws::config::ServerConfig& config = loaded.config;

@@ -8,10 +8,8 @@ namespace {
 TEST(DirectoryListing, SortsEscapesAndEncodes) {
   Listing listing;
   listing.entries = {
-      {"zeta.txt", false, 10, 0},
-      {"<b>&\"x'.txt", false, 5, 86400},
-      {"alpha", true, 0, 0},
-      {"a b", false, 1, 0},
+      {"zeta.txt", false, 10, 0}, {"<b>&\"x'.txt", false, 5, 86400},
+      {"alpha", true, 0, 0},      {"a b", false, 1, 0},
       {"c:d", false, 2, 0},
   };
   std::string html = render_listing("/dir <x>/", listing);

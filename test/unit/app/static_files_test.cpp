@@ -3,11 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <filesystem>
-#include <fstream>
 
 namespace rws::app {
 namespace {
@@ -53,7 +54,9 @@ class StaticFilesTest : public ::testing::Test {
     fs::remove_all(root_);
     fs::remove_all(outside_);
   }
-  void write(const std::string& name, const std::string& text) { std::ofstream(root_ / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(root_ / name) << text;
+  }
 
   StaticFiles make(StaticOptions options = {}) {
     options.root = root_.string();

@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rws-config-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("rws-config-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     previous_ = fs::current_path();
     fs::current_path(dir_);
@@ -44,7 +45,8 @@ class ConfigTest : public ::testing::Test {
 
   std::string all_errors(const LoadResult& r) {
     std::string out;
-    for (const std::string& e : r.errors) out += e + "\n";
+    for (const std::string& e : r.errors)
+      out += e + "\n";
     return out;
   }
 
@@ -66,8 +68,8 @@ TEST_F(ConfigTest, Defaults) {
 }
 
 TEST_F(ConfigTest, LongShortAndEqualsForms) {
-  LoadResult r = load({"--port=8081", "-i", "127.0.0.1", "-t", "3", "--max-body-size", "99",
-                       "-r", "4096"});
+  LoadResult r =
+      load({"--port=8081", "-i", "127.0.0.1", "-t", "3", "--max-body-size", "99", "-r", "4096"});
   ASSERT_TRUE(r.errors.empty()) << all_errors(r);
   EXPECT_EQ(r.config.server.port, 8081);
   EXPECT_EQ(r.config.server.ip, "127.0.0.1");
@@ -83,23 +85,23 @@ TEST_F(ConfigTest, PrecedenceCliOverFileOverEnvironment) {
   write_file("rws.config.toml", "port = 1002\nidle_timeout_ms = 7\n");
   LoadResult r = load({"--port", "1003"});
   ASSERT_TRUE(r.errors.empty()) << all_errors(r);
-  EXPECT_EQ(r.config.server.port, 1003);                      // CLI
-  EXPECT_EQ(r.config.server.idle_timeout.count(), 7);        // file over environment
-  EXPECT_EQ(r.config.server.body_timeout.count(), 6);        // environment over default
+  EXPECT_EQ(r.config.server.port, 1003);               // CLI
+  EXPECT_EQ(r.config.server.idle_timeout.count(), 7);  // file over environment
+  EXPECT_EQ(r.config.server.body_timeout.count(), 6);  // environment over default
   EXPECT_EQ(r.config.config_file, "rws.config.toml");
 }
 
 TEST_F(ConfigTest, ServerTableAndEnvironmentAliases) {
-  write_file("other.toml", "[server]\nmax_header_size = 2048\ndirectory_listing = false\n"
-                           "spa_fallback_exclude_prefixes = [\"/api\", \"/x\"]\n");
+  write_file("other.toml",
+             "[server]\nmax_header_size = 2048\ndirectory_listing = false\n"
+             "spa_fallback_exclude_prefixes = [\"/api\", \"/x\"]\n");
   env_["RWS_CONFIG_FILE"] = "other.toml";
   env_["RWS_CONFIG_MAX_BODY_SIZE_IN_BYTES"] = "1234";
   LoadResult r = load({});
   ASSERT_TRUE(r.errors.empty()) << all_errors(r);
   EXPECT_EQ(r.config.server.max_header_size, 2048u);
   EXPECT_FALSE(r.config.files.directory_listing);
-  EXPECT_EQ(r.config.files.spa_fallback_exclude_prefixes,
-            (std::vector<std::string>{"/api", "/x"}));
+  EXPECT_EQ(r.config.files.spa_fallback_exclude_prefixes, (std::vector<std::string>{"/api", "/x"}));
   EXPECT_EQ(r.config.server.max_body_size, 1234u);
 
   env_["RWS_CONFIG_MAX_BODY_SIZE"] = "55";  // the canonical name wins over the alias
@@ -192,8 +194,7 @@ TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
 }
 
 TEST_F(ConfigTest, UnsupportedSectionsAndTlsFailClosed) {
-  write_file("rws.config.toml",
-             "[[route]]\nname = \"a\"\n[[upstream]]\nname = \"b\"\n");
+  write_file("rws.config.toml", "[[route]]\nname = \"a\"\n[[upstream]]\nname = \"b\"\n");
   LoadResult r = load({"--tls-cert-file", "cert.pem"});
   std::string errors = all_errors(r);
   EXPECT_NE(errors.find("[route] is not supported by this version of rws yet"), std::string::npos)

@@ -70,9 +70,8 @@ struct BadChunk {
 class BodyDecoderRejects : public ::testing::TestWithParam<BadChunk> {};
 
 TEST_P(BodyDecoderRejects, Chunked) {
-  auto d = BodyDecoder::chunked(ChunkedLimits{.max_extension_bytes = 32,
-                                              .max_trailer_bytes = 64,
-                                              .max_trailer_fields = 2});
+  auto d = BodyDecoder::chunked(
+      ChunkedLimits{.max_extension_bytes = 32, .max_trailer_bytes = 64, .max_trailer_fields = 2});
   std::string body;
   EXPECT_FALSE(decode_all(d, GetParam().wire, 1000, body)) << GetParam().name;
   EXPECT_FALSE(d.done());

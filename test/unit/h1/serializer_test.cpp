@@ -9,9 +9,9 @@ TEST(Serializer, FramingFieldsAreTheSessions) {
   http::ResponseHead head;
   head.status = 200;
   head.headers.add("Content-Type", "text/plain");
-  head.headers.add("Content-Length", "999");        // replaced
-  head.headers.add("Transfer-Encoding", "gzip");    // replaced
-  head.headers.add("Connection", "upgrade");        // replaced
+  head.headers.add("Content-Length", "999");      // replaced
+  head.headers.add("Transfer-Encoding", "gzip");  // replaced
+  head.headers.add("Connection", "upgrade");      // replaced
   head.headers.add("X-Custom", "a");
   std::string out;
   ResponseFraming f;

@@ -12,7 +12,8 @@ const Validators kCurrent{"\"abc\"", kModified};
 
 Headers with(std::initializer_list<std::pair<const char*, std::string>> fields) {
   Headers h;
-  for (auto& [name, value] : fields) h.add(name, value);
+  for (auto& [name, value] : fields)
+    h.add(name, value);
   return h;
 }
 
@@ -41,8 +42,8 @@ TEST(Preconditions, IfNoneMatch) {
 }
 
 TEST(Preconditions, IfNoneMatchOverridesIfModifiedSince) {
-  Headers h = with({{"If-None-Match", "\"zzz\""},
-                    {"If-Modified-Since", format_http_date(kModified + 10)}});
+  Headers h =
+      with({{"If-None-Match", "\"zzz\""}, {"If-Modified-Since", format_http_date(kModified + 10)}});
   EXPECT_EQ(evaluate_preconditions(h, "GET", kCurrent), Precondition::kProceed);
 }
 
@@ -50,8 +51,8 @@ TEST(Preconditions, IfModifiedSince) {
   EXPECT_EQ(evaluate_preconditions(with({{"If-Modified-Since", format_http_date(kModified)}}),
                                    "GET", kCurrent),
             Precondition::kNotModified);
-  EXPECT_EQ(evaluate_preconditions(
-                with({{"If-Modified-Since", format_http_date(kModified - 1)}}), "GET", kCurrent),
+  EXPECT_EQ(evaluate_preconditions(with({{"If-Modified-Since", format_http_date(kModified - 1)}}),
+                                   "GET", kCurrent),
             Precondition::kProceed);
   EXPECT_EQ(evaluate_preconditions(with({{"If-Modified-Since", "garbage"}}), "GET", kCurrent),
             Precondition::kProceed);
@@ -69,16 +70,16 @@ TEST(Preconditions, IfMatchAndIfUnmodifiedSince) {
             Precondition::kFailed);
   EXPECT_EQ(evaluate_preconditions(with({{"If-Match", "*"}}), "GET", kCurrent),
             Precondition::kProceed);
-  EXPECT_EQ(evaluate_preconditions(
-                with({{"If-Unmodified-Since", format_http_date(kModified - 1)}}), "GET", kCurrent),
+  EXPECT_EQ(evaluate_preconditions(with({{"If-Unmodified-Since", format_http_date(kModified - 1)}}),
+                                   "GET", kCurrent),
             Precondition::kFailed);
-  EXPECT_EQ(evaluate_preconditions(
-                with({{"If-Unmodified-Since", format_http_date(kModified)}}), "GET", kCurrent),
+  EXPECT_EQ(evaluate_preconditions(with({{"If-Unmodified-Since", format_http_date(kModified)}}),
+                                   "GET", kCurrent),
             Precondition::kProceed);
   // If-Match present: If-Unmodified-Since is not evaluated.
-  EXPECT_EQ(evaluate_preconditions(with({{"If-Match", "\"abc\""},
-                                         {"If-Unmodified-Since", format_http_date(0)}}),
-                                   "GET", kCurrent),
+  EXPECT_EQ(evaluate_preconditions(
+                with({{"If-Match", "\"abc\""}, {"If-Unmodified-Since", format_http_date(0)}}),
+                "GET", kCurrent),
             Precondition::kProceed);
 }
 

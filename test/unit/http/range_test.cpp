@@ -29,7 +29,7 @@ TEST(Range, SingleForms) {
   expect_ranges(parse("bytes=0-9", 100), {{0, 9}});
   expect_ranges(parse("bytes=90-", 100), {{90, 99}});
   expect_ranges(parse("bytes=-10", 100), {{90, 99}});
-  expect_ranges(parse("bytes=-1000", 100), {{0, 99}});  // suffix longer than the file
+  expect_ranges(parse("bytes=-1000", 100), {{0, 99}});     // suffix longer than the file
   expect_ranges(parse("bytes=50-1000", 100), {{50, 99}});  // clamped past EOF
   expect_ranges(parse("Bytes = 1-1", 100), {{1, 1}});
 }
@@ -38,9 +38,9 @@ TEST(Range, MultipleAreSortedAndCoalesced) {
   expect_ranges(parse("bytes=0-9, 20-29", 100), {{0, 9}, {20, 29}});
   expect_ranges(parse("bytes=20-29,0-9", 100), {{0, 9}, {20, 29}});
   expect_ranges(parse("bytes=0-9,5-14", 100), {{0, 14}});
-  expect_ranges(parse("bytes=0-9,10-19", 100), {{0, 19}});     // adjacent
+  expect_ranges(parse("bytes=0-9,10-19", 100), {{0, 19}});      // adjacent
   expect_ranges(parse("bytes=0-,0-,0-,-100", 100), {{0, 99}});  // amplification attempt
-  expect_ranges(parse("bytes=0-9,200-300", 100), {{0, 9}});   // unsatisfiable one dropped
+  expect_ranges(parse("bytes=0-9,200-300", 100), {{0, 9}});     // unsatisfiable one dropped
   expect_ranges(parse("bytes=0-0,,  ,2-2", 100), {{0, 0}, {2, 2}});
 }
 
@@ -51,8 +51,8 @@ TEST(Range, Unsatisfiable) {
 }
 
 TEST(Range, IgnoredWhenInvalidOrAbusive) {
-  for (const char* f : {"", "bytes", "bytes=", "items=0-1", "bytes=a-b", "bytes=5-1",
-                        "bytes=1", "bytes=--1", "bytes=0-1-2", "bytes=+1-2", "bytes= 0x1-2"}) {
+  for (const char* f : {"", "bytes", "bytes=", "items=0-1", "bytes=a-b", "bytes=5-1", "bytes=1",
+                        "bytes=--1", "bytes=0-1-2", "bytes=+1-2", "bytes= 0x1-2"}) {
     EXPECT_EQ(parse(f, 100).outcome, RangeOutcome::kIgnore) << f;
   }
   EXPECT_EQ(parse("bytes=0-0,2-2,4-4", 100, 2).outcome, RangeOutcome::kIgnore);

@@ -7,6 +7,8 @@
 
 #include <rws/http/headers.hpp>
 
+#include "http/syntax.hpp"
+
 namespace rws::config {
 namespace {
 
@@ -217,14 +219,6 @@ constexpr KeyAlias kAliases[] = {
     {"request-allocation-size-in-bytes", "request_allocation_size_in_bytes"},
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::span<const KeySpec> server_keys() {
@@ -249,7 +243,7 @@ std::optional<Value> parse_text(const KeySpec& key, std::string_view text) {
     case KeyType::kString:
       return Value(std::string(text));
     case KeyType::kInteger: {
-      std::string_view t = trim(text);
+      std::string_view t = http::syntax::trim_ows(text);
       if (t.empty() || t.size() > 18) return std::nullopt;
       std::int64_t v = 0;
       for (char c : t) {
@@ -259,7 +253,7 @@ std::optional<Value> parse_text(const KeySpec& key, std::string_view text) {
       return Value(v);
     }
     case KeyType::kBool: {
-      std::string_view t = trim(text);
+      std::string_view t = http::syntax::trim_ows(text);
       for (std::string_view yes : {"true", "1", "yes", "on"}) {
         if (http::iequals(t, yes)) return Value(true);
       }
@@ -272,7 +266,7 @@ std::optional<Value> parse_text(const KeySpec& key, std::string_view text) {
       std::vector<std::string> items;
       while (!text.empty()) {
         std::size_t comma = text.find(',');
-        std::string_view item = trim(text.substr(0, comma));
+        std::string_view item = http::syntax::trim_ows(text.substr(0, comma));
         if (!item.empty()) items.emplace_back(item);
         text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
       }

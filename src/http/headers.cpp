@@ -2,19 +2,13 @@
 
 #include <rws/http/headers.hpp>
 
+#include "http/syntax.hpp"
+
 namespace rws::http {
 namespace {
 
 constexpr char lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -97,7 +91,7 @@ std::string Headers::joined(std::string_view name) const {
 bool list_contains(std::string_view value, std::string_view token) noexcept {
   while (!value.empty()) {
     std::size_t comma = value.find(',');
-    std::string_view item = trim_ows(value.substr(0, comma));
+    std::string_view item = syntax::trim_ows(value.substr(0, comma));
     if (iequals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);

@@ -128,7 +128,7 @@ void ServerSession::on_abort() noexcept {
 }
 
 asio::awaitable<void> ServerSession::serve() {
-  // (Each co_await is its own statement: g++ 12 miscompiles co_await in loop conditions.)
+  // (co_await is kept out of loop and switch conditions: g++ 12 miscompiles the former.)
   for (;;) {
     bool more = co_await wait_for_request();
     if (!more) break;
@@ -173,7 +173,8 @@ asio::awaitable<bool> ServerSession::read_head() {
         break;
     }
     if (buffer_.writable() == 0) buffer_.grow(env_.settings.parser.max_head_bytes + 1);
-    switch (co_await read_more(Phase::kHead, head_deadline)) {
+    const ReadResult read = co_await read_more(Phase::kHead, head_deadline);
+    switch (read) {
       case ReadResult::kOk:
         break;
       case ReadResult::kTimeout:
@@ -235,6 +236,10 @@ asio::awaitable<bool> ServerSession::exchange() {
   } catch (const std::exception& e) {
     log::http().error("conn {}: handler for {} {} threw: {}", id_, meta.method, meta.target,
                       e.what());
+    response = error_response(500, "");
+  } catch (...) {
+    log::http().error("conn {}: handler for {} {} threw a non-standard exception", id_,
+                      meta.method, meta.target);
     response = error_response(500, "");
   }
   if (aborted_) co_return false;
@@ -321,7 +326,8 @@ asio::awaitable<Result<http::BodyFrame>> ServerSession::read_body(std::size_t ma
       }
       if (step.consumed > 0 || body_.decoder.done()) continue;
     }
-    switch (co_await read_more(Phase::kBody, after(env_.settings.body_timeout))) {
+    const ReadResult read = co_await read_more(Phase::kBody, after(env_.settings.body_timeout));
+    switch (read) {
       case ReadResult::kOk:
         break;
       case ReadResult::kTimeout:
@@ -546,7 +552,8 @@ asio::awaitable<void> ServerSession::linger_and_close() {
   std::uint64_t discarded = 0;
   while (discarded < kMaxLinger) {
     buffer_.consume(buffer_.size());
-    if (co_await read_more(Phase::kLinger, until) != ReadResult::kOk) break;
+    const ReadResult read = co_await read_more(Phase::kLinger, until);
+    if (read != ReadResult::kOk) break;
     discarded += buffer_.size();
   }
   transport_->close();

@@ -57,17 +57,21 @@ RangeOutcome parse_range(std::string_view field, std::uint64_t size, std::size_t
   if (specs == 0) return RangeOutcome::kIgnore;
   if (!any_satisfiable) return RangeOutcome::kUnsatisfiable;
 
-  std::sort(out.begin(), out.end(),
+  // Ranges that neither overlap nor touch keep the request's order (RFC 9110 §14.6); otherwise
+  // they are sorted and merged, so the answer is never larger than the representation.
+  std::vector<ByteRange> sorted = out;
+  std::sort(sorted.begin(), sorted.end(),
             [](const ByteRange& x, const ByteRange& y) { return x.first < y.first; });
   std::size_t kept = 0;
-  for (std::size_t i = 1; i < out.size(); ++i) {
-    if (out[i].first <= out[kept].last + 1) {
-      out[kept].last = std::max(out[kept].last, out[i].last);
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i].first <= sorted[kept].last + 1) {
+      sorted[kept].last = std::max(sorted[kept].last, sorted[i].last);
     } else {
-      out[++kept] = out[i];
+      sorted[++kept] = sorted[i];
     }
   }
-  out.resize(kept + 1);
+  sorted.resize(kept + 1);
+  if (sorted.size() != out.size()) out = std::move(sorted);
   return RangeOutcome::kSatisfiable;
 }
 

@@ -23,8 +23,8 @@ enum class RangeOutcome {
 };
 
 // Parses `field` (the Range value) for a representation of `size` bytes. Ranges are clamped to
-// the end, unsatisfiable ones dropped, and the rest sorted and coalesced where they overlap or
-// touch, so the answer is never larger than the representation. A field with more than
+// the end and unsatisfiable ones dropped. When some overlap or touch, all are sorted and merged
+// (so the answer is never larger than the representation); otherwise they keep request order. A field with more than
 // `max_ranges` ranges, an unknown unit or bad syntax is ignored (200), as RFC 9110 §14.2 allows.
 RangeOutcome parse_range(std::string_view field, std::uint64_t size, std::size_t max_ranges,
                          std::vector<ByteRange>& out);

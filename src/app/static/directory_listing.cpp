@@ -51,7 +51,8 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-Listing read_listing(int dir_fd, bool hide_dotfiles, std::size_t max_entries) {
+Listing read_listing(const RootDirectory& root, const std::string& relative_dir, int dir_fd,
+                     bool hide_dotfiles, std::size_t max_entries) {
   Listing listing;
   int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return listing;
@@ -61,16 +62,18 @@ Listing read_listing(int dir_fd, bool hide_dotfiles, std::size_t max_entries) {
     return listing;
   }
   ::rewinddir(dir);
+  const std::string prefix = relative_dir == "." ? std::string() : relative_dir + "/";
   while (dirent* e = ::readdir(dir)) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     if (hide_dotfiles && name.front() == '.') continue;
-    struct stat st {};
-    if (::fstatat(fd, e->d_name, &st, 0) != 0) continue;  // e.g. a dangling symlink
+    OpenedFile entry;
+    if (root.open(prefix + e->d_name, entry) != OpenStatus::kOk) continue;
     if (listing.entries.size() >= max_entries) {
       listing.truncated = true;
       break;
     }
+    const struct stat& st = entry.info;
     listing.entries.push_back(ListingEntry{std::string(name), S_ISDIR(st.st_mode),
                                            static_cast<std::uint64_t>(st.st_size),
                                            static_cast<std::int64_t>(st.st_mtim.tv_sec)});

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "app/static/file_access.hpp"
+
 namespace rws::app {
 
 struct ListingEntry {
@@ -20,10 +22,13 @@ struct Listing {
   bool truncated = false;  // more entries than the limit
 };
 
-// Reads the entries of the open directory `dir_fd` (the descriptor stays open), skipping "."
-// and "..", dot-files when `hide_dotfiles`, and entries that cannot be stat'ed. Stops after
-// `max_entries`. Blocking: call it on the blocking pool.
-Listing read_listing(int dir_fd, bool hide_dotfiles, std::size_t max_entries);
+// Reads the entries of the directory `relative_dir` of `root` (open as `dir_fd`, which stays
+// open), skipping "." and "..", dot-files when `hide_dotfiles`, and every entry the root would
+// not serve (symlinks leading out of it, unreadable or dangling entries), so a listing reveals
+// nothing a request could not fetch. Stops after `max_entries`. Blocking: run it on the
+// blocking pool.
+Listing read_listing(const RootDirectory& root, const std::string& relative_dir, int dir_fd,
+                     bool hide_dotfiles, std::size_t max_entries);
 
 // Renders the page for the directory at `url_path` (decoded, ending in "/"): directories first,
 // then files, each group sorted by name; names are HTML-escaped and links percent-encoded.

@@ -162,7 +162,11 @@ asio::awaitable<http::Response> StaticFiles::serve_directory(const http::Request
   const int fd = dir.fd;
   const bool hide = options_.hide_dotfiles;
   const std::size_t max = options_.max_listing_entries;
-  Listing listing = co_await run_blocking([fd, hide, max] { return read_listing(fd, hide, max); });
+  const RootDirectory* root = &root_;
+  const std::string relative = relative_of(path);
+  const std::string* listed = &relative;  // outlives the blocking call: this frame awaits it
+  Listing listing = co_await run_blocking(
+      [root, listed, fd, hide, max] { return read_listing(*root, *listed, fd, hide, max); });
   http::Response r = http::Response::text(200, render_listing(path, std::move(listing)),
                                           "text/html; charset=utf-8");
   r.head.headers.add("Cache-Control", "no-cache");
@@ -178,11 +182,13 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
   h.add("Content-Type", http::mime_type_for_path(path));
 
   if (status == 200 && options_.precompressed) {
+    // Any file may have siblings, so every answer depends on Accept-Encoding: saying so always
+    // keeps shared caches right without probing for siblings on requests that cannot use them.
+    h.add("Vary", "Accept-Encoding");
     if (const std::string* accept = request.headers.find("accept-encoding")) {
       // Highest qvalue wins; on a tie a compressed sibling beats identity, and br beats gzip.
       int best_q = http::coding_quality(*accept, "identity");
       bool compressed = false;
-      bool any_sibling = false;
       for (const Encoded& e : kSiblings) {
         int q = http::coding_quality(*accept, e.coding);
         if (q <= 0) continue;
@@ -191,7 +197,6 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
             !S_ISREG(sibling.info.st_mode)) {
           continue;
         }
-        any_sibling = true;
         if (q > best_q || (q == best_q && !compressed)) {
           best_q = q;
           compressed = true;
@@ -199,7 +204,6 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
           h.set("Content-Encoding", e.coding);
         }
       }
-      if (any_sibling) h.add("Vary", "Accept-Encoding");
     }
   }
 

@@ -36,7 +36,8 @@ TEST(Range, SingleForms) {
 
 TEST(Range, MultipleAreSortedAndCoalesced) {
   expect_ranges(parse("bytes=0-9, 20-29", 100), {{0, 9}, {20, 29}});
-  expect_ranges(parse("bytes=20-29,0-9", 100), {{0, 9}, {20, 29}});
+  expect_ranges(parse("bytes=20-29,0-9", 100), {{20, 29}, {0, 9}});  // request order kept
+  expect_ranges(parse("bytes=20-29,0-9,5-6", 100), {{0, 9}, {20, 29}});  // merged → sorted
   expect_ranges(parse("bytes=0-9,5-14", 100), {{0, 14}});
   expect_ranges(parse("bytes=0-9,10-19", 100), {{0, 19}});      // adjacent
   expect_ranges(parse("bytes=0-,0-,0-,-100", 100), {{0, 99}});  // amplification attempt

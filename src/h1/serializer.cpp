@@ -55,7 +55,6 @@ void append_decimal(std::string& out, std::uint64_t v) {
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
                                  const ResponseFraming& framing) {
   std::size_t dropped = 0;
-  out.reserve(out.size() + 256);
   out.append("HTTP/1.1 ");
   append_decimal(out, static_cast<std::uint64_t>(head.status));
   out.push_back(' ');

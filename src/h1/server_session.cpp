@@ -143,9 +143,11 @@ asio::awaitable<bool> ServerSession::wait_for_request() {
   if (!buffer_.empty()) co_return true;  // a pipelined request is already here
   if (!co_await flush()) co_return false;
   if (aborted_ || env_.draining.load(std::memory_order_relaxed)) co_return false;
-  // Idle: the pooled buffer goes back and the wait reads into the small buffer every session
-  // has, so an idle connection holds no pooled buffer (and the wait costs no extra syscall).
+  // Idle: the pooled buffer goes back, the output buffer is freed, and the wait reads into the
+  // small buffer every session has, so an idle connection holds neither (and the wait costs no
+  // extra syscall).
   env_.buffers.release(std::move(buffer_));
+  std::string().swap(out_);
   phase_ = Phase::kIdle;
   timed_out_ = false;
   deadline = after(env_.settings.idle_timeout);

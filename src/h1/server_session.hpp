@@ -119,7 +119,9 @@ class ServerSession final : public net::TrackedConnection {
   std::shared_ptr<BodyLink> link_;
 
   net::Buffer buffer_;  // pooled; held only while a request is being read or answered
-  std::array<char, 1024> idle_buffer_;  // where the wait for the next request reads to
+  // Where the wait for the next request reads to: most request heads (curl, wrk, API clients)
+  // fit; a longer one continues in the pooled buffer.
+  std::array<char, 512> idle_buffer_;
   RequestParser parser_;
   BodyState body_;
   std::string out_;  // serialized output not yet written

@@ -63,19 +63,29 @@ def children(pid):
         return []
 
 
+def pinned(argv, workers):
+    """With one worker, the server runs on CPU 0 and wrk on CPU 1, so the two never compete
+    for a core (the main source of run-to-run noise on a 2-core machine)."""
+    return ["taskset", "-c", "0", *argv] if workers == 1 else argv
+
+
+def wrk_cpu_prefix(workers):
+    return ["taskset", "-c", "1"] if workers == 1 else []
+
+
 class Rws:
     name = "rws"
 
     def __init__(self, binary, root, workers):
         self.port = free_port()
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(pinned(
             [binary, "--root", root, "--ip", "127.0.0.1", "--port", str(self.port),
-             "--thread-count", str(workers), "--log-level", "warn"],
+             "--thread-count", str(workers), "--log-level", "warn"], workers),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc)
 
     def pids(self):
-        return [self.proc.pid]
+        return [self.proc.pid]  # taskset execs the server, so this is the server itself
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -113,7 +123,7 @@ http {{
   }}
 }}
 """)
-        self.proc = subprocess.Popen([binary, "-c", conf, "-e", "stderr"],
+        self.proc = subprocess.Popen(pinned([binary, "-c", conf, "-e", "stderr"], workers),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc)
 
@@ -126,7 +136,7 @@ http {{
 
 
 def wrk(url, threads, connections, duration):
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+    out = subprocess.run([*wrk_cpu_prefix(threads), "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
                           "--latency", url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -146,8 +156,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rws", default="build/release/src/cmd/rws/rws")
     ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
-    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    ap.add_argument("--rounds", type=int, default=3, help="runs per server and case")
+    ap.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=5, help="runs per server and case")
     ap.add_argument("--connections", type=int, default=50)
     args = ap.parse_args()
     for tool in ("wrk",):
@@ -187,8 +197,9 @@ def main():
                 print(f"workers={workers} file={label}: rws {med['rws'][0]:.0f} req/s, "
                       f"nginx {med['nginx'][0]:.0f} req/s", file=sys.stderr)
 
-    print(f"\nwrk -c{args.connections} -d{args.duration}s, wrk threads = server workers, "
-          f"median of {args.rounds} alternating runs\n")
+    print(f"\nwrk -c{args.connections} -d{args.duration}s, wrk threads = server workers "
+          f"(1 worker: server on CPU 0, wrk on CPU 1), median of {args.rounds} alternating "
+          f"runs\n")
     print("| workers | file | rws req/s | nginx req/s | ratio | rws p50 / p99 ms | "
           "nginx p50 / p99 ms | rws RSS MiB | nginx RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")

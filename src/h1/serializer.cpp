@@ -55,6 +55,7 @@ void append_decimal(std::string& out, std::uint64_t v) {
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
                                  const ResponseFraming& framing) {
   std::size_t dropped = 0;
+  out.reserve(out.size() + 512);  // one allocation for a typical head
   out.append("HTTP/1.1 ");
   append_decimal(out, static_cast<std::uint64_t>(head.status));
   out.push_back(' ');

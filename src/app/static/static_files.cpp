@@ -110,23 +110,25 @@ asio::awaitable<http::Response> StaticFiles::handle(http::Request request, http:
   }
   if (options_.hide_dotfiles && has_hidden_segment(path)) co_return not_found(head, path);
 
-  OpenedFile file;
-  const OpenStatus opened = root_.open(relative_of(path), file);
+  CachedFile file;
+  OpenedFile other;
+  const OpenStatus opened = cache_.open(relative_of(path), file, other);
   const int open_errno = errno;
   switch (opened) {
     case OpenStatus::kOk:
-      if (S_ISDIR(file.info.st_mode)) {
-        co_return co_await serve_directory(head, path, std::move(file));
+      if (file.file) {
+        if (path.back() == '/') co_return not_found(head, path);
+        co_return serve_file(head, path, std::move(file));
       }
-      if (!S_ISREG(file.info.st_mode)) co_return plain(403, "Forbidden: not a regular file");
-      if (path.back() == '/') co_return not_found(head, path);
-      co_return serve_file(head, path, std::move(file));
+      if (S_ISDIR(other.info.st_mode)) {
+        co_return co_await serve_directory(head, path, std::move(other));
+      }
+      co_return plain(403, "Forbidden: not a regular file");
     case OpenStatus::kNotFound:
       if (options_.html_extension_fallback && path.back() != '/' &&
           last_segment(path).find('.') == std::string_view::npos) {
-        OpenedFile html;
-        if (root_.open(relative_of(path) + ".html", html) == OpenStatus::kOk &&
-            S_ISREG(html.info.st_mode)) {
+        CachedFile html;
+        if (cache_.open_regular(relative_of(path) + ".html", html)) {
           co_return serve_file(head, path + ".html", std::move(html));
         }
       }
@@ -152,9 +154,8 @@ asio::awaitable<http::Response> StaticFiles::serve_directory(const http::Request
     co_return r;
   }
   for (const std::string& index : options_.index_files) {
-    OpenedFile file;
-    if (root_.open(relative_of(path) + "/" + index, file) == OpenStatus::kOk &&
-        S_ISREG(file.info.st_mode)) {
+    CachedFile file;
+    if (cache_.open_regular(relative_of(path) + "/" + index, file)) {
       co_return serve_file(request, path + index, std::move(file));
     }
   }
@@ -174,7 +175,7 @@ asio::awaitable<http::Response> StaticFiles::serve_directory(const http::Request
 }
 
 http::Response StaticFiles::serve_file(const http::RequestHead& request, const std::string& path,
-                                       OpenedFile file, int status) {
+                                       CachedFile file, int status) {
   http::Response r;
   r.head.status = status;
   http::Headers& h = r.head.headers;
@@ -192,11 +193,8 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
       for (const Encoded& e : kSiblings) {
         int q = http::coding_quality(*accept, e.coding);
         if (q <= 0) continue;
-        OpenedFile sibling;
-        if (root_.open(relative_of(path) + std::string(e.suffix), sibling) != OpenStatus::kOk ||
-            !S_ISREG(sibling.info.st_mode)) {
-          continue;
-        }
+        CachedFile sibling;
+        if (!cache_.open_regular(relative_of(path) + std::string(e.suffix), sibling)) continue;
         if (q > best_q || (q == best_q && !compressed)) {
           best_q = q;
           compressed = true;
@@ -208,9 +206,14 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
   }
 
   const auto size = static_cast<std::uint64_t>(file.info.st_size);
-  auto open_file = std::make_shared<http::OpenFile>(file.release(), size);
+  std::shared_ptr<const http::OpenFile> open_file = std::move(file.file);
+  // The whole file: from the cached copy when there is one (no read syscall), else the file.
+  auto whole = [&] {
+    return file.content ? http::Body::from_string(*file.content)
+                        : http::Body::from_file({std::move(open_file), 0, size});
+  };
   if (status != 200) {
-    r.body = http::Body::from_file({std::move(open_file), 0, size});
+    r.body = whole();
     return r;
   }
 
@@ -263,7 +266,7 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
         return r;
     }
   }
-  r.body = http::Body::from_file({std::move(open_file), 0, size});
+  r.body = whole();
   return r;
 }
 
@@ -279,15 +282,14 @@ bool StaticFiles::spa_applies(const http::RequestHead& request, const std::strin
 
 http::Response StaticFiles::not_found(const http::RequestHead& request, const std::string& path) {
   if (spa_applies(request, path)) {
-    OpenedFile file;
-    if (root_.open(options_.spa_fallback, file) == OpenStatus::kOk && S_ISREG(file.info.st_mode)) {
+    CachedFile file;
+    if (cache_.open_regular(options_.spa_fallback, file)) {
       return serve_file(request, options_.spa_fallback, std::move(file));
     }
   }
   if (!options_.not_found_page.empty()) {
-    OpenedFile file;
-    if (root_.open(options_.not_found_page, file) == OpenStatus::kOk &&
-        S_ISREG(file.info.st_mode)) {
+    CachedFile file;
+    if (cache_.open_regular(options_.not_found_page, file)) {
       return serve_file(request, options_.not_found_page, std::move(file), 404);
     }
   }

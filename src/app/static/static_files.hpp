@@ -1,7 +1,9 @@
 #pragma once
 // The static file service: serves a directory tree over HTTP the way a web server should —
 // safe path resolution, index files, optional listings, validators and conditional requests,
-// ranges, precompressed siblings, an SPA fallback and a custom 404 page.
+// ranges, precompressed siblings, an SPA fallback and a custom 404 page. Regular files are opened
+// through a FileCache (changes to a file show at once, new files and moved paths within a
+// second). Thread-safe: one instance serves every worker.
 
 #include <cstddef>
 #include <string>
@@ -10,6 +12,7 @@
 #include <rws/http/service.hpp>
 
 #include "app/static/file_access.hpp"
+#include "app/static/file_cache.hpp"
 
 namespace rws::app {
 
@@ -46,12 +49,13 @@ class StaticFiles final : public http::Service {
   asio::awaitable<http::Response> serve_directory(const http::RequestHead& request,
                                                   const std::string& path, OpenedFile dir);
   http::Response serve_file(const http::RequestHead& request, const std::string& path,
-                            OpenedFile file, int status = 200);
+                            CachedFile file, int status = 200);
   http::Response not_found(const http::RequestHead& request, const std::string& path);
   bool spa_applies(const http::RequestHead& request, const std::string& path) const;
 
   StaticOptions options_;
   RootDirectory root_;
+  FileCache cache_{root_};
 };
 
 }  // namespace rws::app

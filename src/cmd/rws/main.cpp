@@ -1,6 +1,8 @@
 // rws: the command-line server. Loads the configuration, then serves the static file tree (the
 // default mode) until SIGTERM/SIGINT.
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -17,6 +19,20 @@
 #ifndef RWS_VERSION
 #define RWS_VERSION "unknown"
 #endif
+
+namespace {
+
+// Every connection and every cached open file is a descriptor: use all the hard limit allows
+// (the soft default of 1024 is far below what a server needs).
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -38,6 +54,7 @@ int main(int argc, char** argv) {
 
   rws::config::ServerConfig& config = loaded.config;
   rws::log::init(config.log_level);
+  raise_descriptor_limit();
   try {
     auto files = std::make_shared<rws::app::StaticFiles>(config.files);
     rws::server::Server server(config.server, std::move(files));

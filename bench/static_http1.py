@@ -13,6 +13,7 @@ Needs wrk and nginx (scripts/setup bench). Only talks to 127.0.0.1.
 
 import argparse
 import os
+import resource
 import re
 import shutil
 import signal
@@ -152,6 +153,25 @@ def wrk(url, threads, connections, duration):
     return rps, latency(50), latency(99)
 
 
+def idle_memory(server, connections):
+    """Bytes of server RSS per idle keep-alive connection: open `connections` connections one
+    by one, each completing one request, and compare RSS before and after."""
+    before = rss_kib(server.pids())
+    socks = []
+    try:
+        for _ in range(connections):
+            s = socket.create_connection(("127.0.0.1", server.port))
+            s.sendall(b"GET /small.txt HTTP/1.1\r\nHost: bench\r\n\r\n")
+            data = b""
+            while b"Hello, world" not in data:
+                data += s.recv(4096)
+            socks.append(s)
+        return (rss_kib(server.pids()) - before) * 1024 / connections
+    finally:
+        for s in socks:
+            s.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rws", default="build/release/src/cmd/rws/rws")
@@ -159,7 +179,10 @@ def main():
     ap.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=5, help="runs per server and case")
     ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--idle", type=int, default=2000, help="idle connections for the memory test")
     args = ap.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # for the idle-connection test
     for tool in ("wrk",):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing: run scripts/setup bench")
@@ -197,6 +220,15 @@ def main():
                 print(f"workers={workers} file={label}: rws {med['rws'][0]:.0f} req/s, "
                       f"nginx {med['nginx'][0]:.0f} req/s", file=sys.stderr)
 
+        idle = {}
+        for kind in ("rws", "nginx"):
+            server = (Rws(args.rws, root, 1) if kind == "rws"
+                      else Nginx(args.nginx, root, 1, workdir))
+            try:
+                idle[kind] = idle_memory(server, args.idle)
+            finally:
+                server.stop()
+
     print(f"\nwrk -c{args.connections} -d{args.duration}s, wrk threads = server workers "
           f"(1 worker: server on CPU 0, wrk on CPU 1), median of {args.rounds} alternating "
           f"runs\n")
@@ -208,6 +240,8 @@ def main():
         print(f"| {workers} | {label} | {r[0]:.0f} | {n[0]:.0f} | {r[0] / n[0]:.2f} | "
               f"{r[1]:.2f} / {r[2]:.2f} | {n[1]:.2f} / {n[2]:.2f} | {r[3] / 1024:.1f} | "
               f"{n[3] / 1024:.1f} |")
+    print(f"\nMemory per idle keep-alive connection ({args.idle} connections, 1 worker): "
+          f"rws {idle['rws']:.0f} B, nginx {idle['nginx']:.0f} B")
 
 
 if __name__ == "__main__":

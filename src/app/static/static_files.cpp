@@ -1,19 +1,15 @@
 #include "app/static/static_files.hpp"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "app/static/directory_listing.hpp"
-#include "app/static/multipart_ranges.hpp"
+#include "app/static/file_response.hpp"
 #include "core/blocking_pool.hpp"
 #include "core/log.hpp"
-#include "http/conditional.hpp"
-#include "http/date.hpp"
 #include "http/mime.hpp"
 #include "http/negotiation.hpp"
 #include "http/path.hpp"
-#include "http/range.hpp"
 
 namespace rws::app {
 namespace {
@@ -59,26 +55,6 @@ std::string_view path_error_reason(http::PathError e) {
   }
 }
 
-void append_hex(std::string& out, std::uint64_t v) {
-  char buf[16];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);
-  out.append(buf, end);
-}
-
-// Strong validator from modification time (ns) and size: any change to the file changes it.
-std::string make_etag(const struct stat& st) {
-  std::string etag;
-  etag.reserve(32);
-  etag += '"';
-  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_sec));
-  etag += '.';
-  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
-  etag += '-';
-  append_hex(etag, static_cast<std::uint64_t>(st.st_size));
-  etag += '"';
-  return etag;
-}
-
 struct Encoded {
   std::string_view coding;  // "" for identity
   std::string_view suffix;
@@ -108,6 +84,11 @@ asio::awaitable<http::Response> StaticFiles::handle(http::Request request, http:
   if (http::PathError e = http::normalize_path(head.path, path); e != http::PathError::kNone) {
     co_return plain(400, std::string("Bad Request: ") + std::string(path_error_reason(e)));
   }
+  co_return co_await serve(head, std::move(path));
+}
+
+asio::awaitable<http::Response> StaticFiles::serve(const http::RequestHead& head,
+                                                   std::string path) {
   if (options_.hide_dotfiles && has_hidden_segment(path)) co_return not_found(head, path);
 
   CachedFile file;
@@ -148,7 +129,7 @@ asio::awaitable<http::Response> StaticFiles::serve_directory(const http::Request
                                                              OpenedFile dir) {
   if (path.back() != '/') {
     http::Response r = plain(301, "Moved Permanently");
-    std::string location = http::percent_encode_path(path) + "/";
+    std::string location = http::percent_encode_path(options_.url_prefix + path) + "/";
     if (!request.query.empty()) location += "?" + request.query;
     r.head.headers.add("Location", location);
     co_return r;
@@ -168,24 +149,20 @@ asio::awaitable<http::Response> StaticFiles::serve_directory(const http::Request
   const std::string* listed = &relative;  // outlives the blocking call: this frame awaits it
   Listing listing = co_await run_blocking(
       [root, listed, fd, hide, max] { return read_listing(*root, *listed, fd, hide, max); });
-  http::Response r = http::Response::text(200, render_listing(path, std::move(listing)),
-                                          "text/html; charset=utf-8");
+  http::Response r =
+      http::Response::text(200, render_listing(options_.url_prefix + path, std::move(listing)),
+                           "text/html; charset=utf-8");
   r.head.headers.add("Cache-Control", "no-cache");
   co_return r;
 }
 
 http::Response StaticFiles::serve_file(const http::RequestHead& request, const std::string& path,
                                        CachedFile file, int status) {
-  http::Response r;
-  r.head.status = status;
-  http::Headers& h = r.head.headers;
-  h.reserve(8);
-  h.add("Content-Type", http::mime_type_for_path(path));
-
+  http::Headers extra;
   if (status == 200 && options_.precompressed) {
     // Any file may have siblings, so every answer depends on Accept-Encoding: saying so always
     // keeps shared caches right without probing for siblings on requests that cannot use them.
-    h.add("Vary", "Accept-Encoding");
+    extra.add("Vary", "Accept-Encoding");
     if (const std::string* accept = request.headers.find("accept-encoding")) {
       // Highest qvalue wins; on a tie a compressed sibling beats identity, and br beats gzip.
       int best_q = http::coding_quality(*accept, "identity");
@@ -199,75 +176,13 @@ http::Response StaticFiles::serve_file(const http::RequestHead& request, const s
           best_q = q;
           compressed = true;
           file = std::move(sibling);
-          h.set("Content-Encoding", e.coding);
+          extra.set("Content-Encoding", e.coding);
         }
       }
     }
   }
-
-  const auto size = static_cast<std::uint64_t>(file.info.st_size);
-  std::shared_ptr<const http::OpenFile> open_file = std::move(file.file);
-  // The whole file: from the cached copy when there is one (no read syscall), else the file.
-  auto whole = [&] {
-    return file.content ? http::Body::from_string(*file.content)
-                        : http::Body::from_file({std::move(open_file), 0, size});
-  };
-  if (status != 200) {
-    r.body = whole();
-    return r;
-  }
-
-  const std::int64_t modified = file.info.st_mtim.tv_sec;
-  const std::string etag = make_etag(file.info);
-  const http::Validators validators{etag, modified};
-  h.emplace("Last-Modified", http::format_http_date(modified));
-  h.add("ETag", etag);
-  switch (http::evaluate_preconditions(request.headers, request.method, validators)) {
-    case http::Precondition::kNotModified:
-      r.head.status = 304;
-      h.remove("Content-Type");
-      h.remove("Content-Encoding");
-      return r;
-    case http::Precondition::kFailed: {
-      http::Response failed = plain(412, "Precondition Failed");
-      failed.head.headers.add("ETag", etag);
-      return failed;
-    }
-    case http::Precondition::kProceed:
-      break;
-  }
-  h.add("Accept-Ranges", "bytes");
-
-  const std::string* range = request.headers.find("range");
-  if (range != nullptr && request.method == "GET" &&
-      http::if_range_holds(request.headers, validators)) {
-    std::vector<http::ByteRange> ranges;
-    switch (http::parse_range(*range, size, options_.max_ranges, ranges)) {
-      case http::RangeOutcome::kIgnore:
-        break;
-      case http::RangeOutcome::kUnsatisfiable: {
-        http::Response unsatisfiable = plain(416, "Range Not Satisfiable");
-        unsatisfiable.head.headers.add("Content-Range", http::unsatisfied_content_range(size));
-        return unsatisfiable;
-      }
-      case http::RangeOutcome::kSatisfiable:
-        r.head.status = 206;
-        if (ranges.size() == 1) {
-          h.add("Content-Range", http::content_range(ranges[0], size));
-          r.body =
-              http::Body::from_file({std::move(open_file), ranges[0].first, ranges[0].length()});
-          return r;
-        }
-        std::string boundary = make_boundary();
-        std::string content_type(h.get("content-type"));
-        h.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
-        r.body =
-            multipart_byteranges(std::move(open_file), std::move(ranges), content_type, boundary);
-        return r;
-    }
-  }
-  r.body = whole();
-  return r;
+  return file_response(request, http::mime_type_for_path(path), std::move(file),
+                       FileResponseOptions{status, options_.max_ranges}, std::move(extra));
 }
 
 bool StaticFiles::spa_applies(const http::RequestHead& request, const std::string& path) const {

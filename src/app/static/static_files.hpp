@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <rws/app/static_options.hpp>
 #include <rws/http/service.hpp>
 
 #include "app/static/file_access.hpp"
@@ -16,36 +17,21 @@
 
 namespace rws::app {
 
-struct StaticOptions {
-  std::string root = ".";
-  std::vector<std::string> index_files = {"index.html"};
-  bool directory_listing = true;
-  // "/about" is served from "about.html" when "about" does not exist.
-  bool html_extension_fallback = true;
-  // File (relative to the root) served for GET/HEAD requests that match nothing and whose last
-  // segment has no "."; empty: off.
-  std::string spa_fallback;
-  std::vector<std::string> spa_fallback_exclude_prefixes;
-  // Served with status 404 when present in the root.
-  std::string not_found_page = "404.html";
-  // Serve "file.br" / "file.gz" for "file" when Accept-Encoding allows.
-  bool precompressed = true;
-  // Paths with a segment starting with "." (except ".well-known") are not served or listed.
-  bool hide_dotfiles = true;
-  std::size_t max_ranges = 16;
-  std::size_t max_listing_entries = 10'000;
-};
+using StaticOptions = rws::StaticOptions;
 
 class StaticFiles final : public http::Service {
  public:
   // Opens the root; throws std::system_error naming it when that fails.
   explicit StaticFiles(StaticOptions options);
 
+  // GET/HEAD/OPTIONS for the request's own path (other methods: 405).
   asio::awaitable<http::Response> handle(http::Request request,
                                          http::RequestContext& context) override;
+  // GET/HEAD for `path`: a decoded, normalized path ("/a/b") inside the tree, e.g. what follows
+  // the mount point of App::static_files.
+  asio::awaitable<http::Response> serve(const http::RequestHead& request, std::string path);
 
  private:
-  struct Target;
   asio::awaitable<http::Response> serve_directory(const http::RequestHead& request,
                                                   const std::string& path, OpenedFile dir);
   http::Response serve_file(const http::RequestHead& request, const std::string& path,

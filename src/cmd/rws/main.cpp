@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <rws/app/app.hpp>
 #include <rws/server/server.hpp>
 
-#include "app/static/static_files.hpp"
 #include "config/server_config.hpp"
 #include "core/log.hpp"
 
@@ -56,8 +56,11 @@ int main(int argc, char** argv) {
   rws::log::init(config.log_level);
   raise_descriptor_limit();
   try {
-    auto files = std::make_shared<rws::app::StaticFiles>(config.files);
-    rws::server::Server server(config.server, std::move(files));
+    // The default mode is an App whose only route is the static file tree.
+    rws::App app;
+    app.static_files("/", config.files);
+    app.freeze();
+    rws::server::Server server(config.server, app.service());
     server.listen();
     rws::log::server().info("serving {}", config.files.root);
     server.run();

@@ -10,8 +10,10 @@ if(MOLD_PROGRAM)
   add_link_options(-fuse-ld=mold)
 endif()
 
-# Coroutine frames nest several deep per request; let each thread recycle more of them.
-add_compile_definitions(ASIO_NO_DEPRECATED ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
+# Coroutine frames nest several deep per request; let each thread recycle more of them. These
+# are also required of every program using the library (exported with rws::rws).
+set(RWS_PUBLIC_DEFINITIONS ASIO_NO_DEPRECATED ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
+add_compile_definitions(${RWS_PUBLIC_DEFINITIONS})
 add_compile_options(-Wall -Wextra -Wpedantic -Werror=return-type)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # Asio 1.22 only detects coroutines on clang through <experimental/coroutine> (libc++);

@@ -404,6 +404,25 @@ TEST(App, StreamsAndSse) {
   EXPECT_THROW(format_sse_event(SseEvent{"x", "bad\nname", "", {}}), std::invalid_argument);
 }
 
+TEST(App, SseHeartbeatWhileIdle) {
+  App app;
+  app.get("/quiet", [](Context& c) {
+    return sse(
+        c,
+        [](SseStream& events) -> asio::awaitable<void> {
+          // Idle for five heartbeat intervals, then one event: heartbeats fill the silence.
+          asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+          co_await t.async_wait(asio::use_awaitable);
+          co_await events.send("done");
+        },
+        std::chrono::milliseconds(10));
+  });
+  TestClient client(app);
+  TestResponse r = client.get("/quiet").send();
+  EXPECT_NE(r.body.find(": heartbeat\n\n"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.substr(r.body.size() - 12), "data: done\n\n");
+}
+
 TEST(App, CookiesAndRedirects) {
   SetCookie c("session", "abc123");
   c.path("/").http_only().same_site(SameSite::kLax).max_age(std::chrono::seconds(3600));

@@ -102,21 +102,6 @@ std::string host_of(std::string_view authority) {
   return http::to_lower(host);
 }
 
-std::string_view path_error_reason(http::PathError e) {
-  switch (e) {
-    case http::PathError::kBadEncoding:
-      return "malformed percent-encoding in path";
-    case http::PathError::kNul:
-      return "NUL byte in path";
-    case http::PathError::kBackslash:
-      return "backslash in path";
-    case http::PathError::kEscapesRoot:
-      return "path escapes the root";
-    default:
-      return "invalid path";
-  }
-}
-
 }  // namespace
 
 void AppCore::freeze() {
@@ -163,7 +148,7 @@ asio::awaitable<http::Response> AppCore::dispatch(http::Request& request, Contex
   std::string path;
   if (http::PathError e = http::normalize_path(request.head.path, path);
       e != http::PathError::kNone) {
-    co_return plain(400, "Bad Request: " + std::string(path_error_reason(e)));
+    co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
   }
   std::vector<std::string_view> segments = app_detail::split_path(path);
   app_detail::Router::Match match =

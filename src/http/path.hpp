@@ -20,6 +20,9 @@ enum class PathError {
 // reported as kNul. ("+" is not a space in paths.)
 PathError percent_decode(std::string_view in, std::string& out);
 
+// A short explanation of `e` for error responses ("path escapes the root").
+std::string_view describe(PathError e) noexcept;
+
 // Decodes `raw` (an origin-form path) and normalizes it: empty and "." segments are dropped, ".."
 // removes the previous segment. The result starts with "/", has no "//", and ends with "/" when
 // `raw` named a directory (trailing "/", "/." or "/.."). E.g. "/a/./b/../c%20d" → "/a/c d".

@@ -40,21 +40,6 @@ bool has_hidden_segment(std::string_view path) {
   return false;
 }
 
-std::string_view path_error_reason(http::PathError e) {
-  switch (e) {
-    case http::PathError::kBadEncoding:
-      return "malformed percent-encoding in path";
-    case http::PathError::kNul:
-      return "NUL byte in path";
-    case http::PathError::kBackslash:
-      return "backslash in path";
-    case http::PathError::kEscapesRoot:
-      return "path escapes the root";
-    default:
-      return "invalid path";
-  }
-}
-
 struct Encoded {
   std::string_view coding;  // "" for identity
   std::string_view suffix;
@@ -82,7 +67,7 @@ asio::awaitable<http::Response> StaticFiles::handle(http::Request request, http:
   }
   std::string path;
   if (http::PathError e = http::normalize_path(head.path, path); e != http::PathError::kNone) {
-    co_return plain(400, std::string("Bad Request: ") + std::string(path_error_reason(e)));
+    co_return plain(400, std::string("Bad Request: ") + std::string(http::describe(e)));
   }
   co_return co_await serve(head, std::move(path));
 }

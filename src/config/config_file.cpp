@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "config/gateway_loader.hpp"
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
 
@@ -12,9 +13,11 @@ namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {
-    "route", "upstream", "tcp_proxy",  "udp_proxy", "ws_proxy", "virtual_host",
-    "acme",  "cors",     "middleware", "admin",     "metrics",
+    "tcp_proxy", "udp_proxy",  "ws_proxy", "virtual_host", "acme",
+    "cors",      "middleware", "admin",    "metrics",
 };
+// Read by the gateway loader.
+constexpr std::string_view kGatewaySections[] = {"route", "upstream"};
 
 class FileReader {
  public:
@@ -33,11 +36,14 @@ class FileReader {
         }
         continue;
       }
+      if (top_level && std::find(std::begin(kGatewaySections), std::end(kGatewaySections), name) !=
+                           std::end(kGatewaySections)) {
+        continue;
+      }
       if (top_level && std::find(std::begin(kLaterSections), std::end(kLaterSections), name) !=
                            std::end(kLaterSections)) {
-        error(key.source(), "[" + std::string(name) +
-                                "] is not supported by this version of rws yet (only the static "
-                                "file server keys are)");
+        error(key.source(),
+              "[" + std::string(name) + "] is not supported by this version of rws yet");
         continue;
       }
       read_key(key, node);
@@ -132,6 +138,10 @@ void apply_config_file(const std::string& path, ServerConfig& config,
     return;
   }
   FileReader(path, config, errors, warnings).read_table(table, true);
+  if (is_gateway_document(table)) {
+    Diagnostics diagnostics(path, errors, warnings);
+    config.gateway = load_gateway(table, diagnostics);
+  }
 }
 
 }  // namespace rws::config

@@ -89,6 +89,15 @@ LoadResult load_server_config(const std::vector<std::string>& args,
   app.get_formatter()->column_width(44);
   bool version = false;
   app.add_flag("--version", version, "Print the version and exit");
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "Validate the configuration (all errors at once) and exit 0/1 without serving");
+  CLI::App* check_command =
+      app.add_subcommand("check-config", "Validate configuration FILE and exit 0/1");
+  std::string check_file;
+  check_command->add_option("file", check_file, "Configuration file")
+      ->required()
+      ->type_name("PATH");
   std::string config_path;
   CLI::Option* config_option =
       app.add_option("--config", config_path,
@@ -120,13 +129,16 @@ LoadResult load_server_config(const std::vector<std::string>& args,
     return result;
   }
   report_extras(app.remaining(), result.errors);
+  result.check_only = check_config || check_command->parsed();
 
   ServerConfig& config = result.config;
   apply_environment(config, getenv, result.errors);
 
   // The file: --config, else RWS_CONFIG_FILE, else ./rws.config.toml if it exists.
   std::string file;
-  if (config_option->count() > 0) {
+  if (check_command->parsed()) {
+    file = check_file;
+  } else if (config_option->count() > 0) {
     file = config_path;
   } else if (const char* env_file = getenv("RWS_CONFIG_FILE")) {
     file = env_file;

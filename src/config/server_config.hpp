@@ -4,12 +4,14 @@
 // Every server key of CONFIG.md has all three spellings, driven by one key table.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <rws/server/options.hpp>
 
 #include "app/static/static_files.hpp"
+#include "config/gateway_config.hpp"
 
 namespace rws::config {
 
@@ -18,6 +20,8 @@ struct ServerConfig {
   app::StaticOptions files;
   std::string log_level = "info";
   std::string config_file;  // the file that was read; empty when none
+  // Present when the file configures the gateway ([[route]], [[upstream]]).
+  std::optional<GatewayConfig> gateway;
 };
 
 struct LoadResult {
@@ -25,6 +29,7 @@ struct LoadResult {
   std::vector<std::string>
       errors;  // each names its source: "--port", "RWS_CONFIG_PORT", file:line:col
   std::vector<std::string> warnings;  // deprecated spellings, questionable values
+  bool check_only = false;            // --check-config / check-config FILE: validate, do not serve
   bool show_help = false;
   bool show_version = false;
   std::string help_text;

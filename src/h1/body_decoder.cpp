@@ -57,6 +57,12 @@ BodyDecoder BodyDecoder::content_length(std::uint64_t length) {
   return d;
 }
 
+BodyDecoder BodyDecoder::until_close() {
+  BodyDecoder d;
+  d.state_ = State::kUntilClose;
+  return d;
+}
+
 BodyDecoder BodyDecoder::chunked(ChunkedLimits limits) {
   BodyDecoder d;
   d.limits_ = limits;
@@ -92,6 +98,10 @@ BodyDecoder::Status BodyDecoder::decode(std::string_view input, Step& step) {
   while (i < input.size()) {
     char c = input[i];
     switch (state_) {
+      case State::kUntilClose:
+        step.data = input.substr(i);
+        step.consumed = input.size();
+        return Status::kOk;
       case State::kLength:
       case State::kData: {
         auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - i));

@@ -31,6 +31,15 @@ class BodyDecoder {
 
   static BodyDecoder content_length(std::uint64_t length);
   static BodyDecoder chunked(ChunkedLimits limits = {});
+  // A response body delimited by the end of the connection (RFC 9112 §6.3 rule 8): every byte
+  // is data until the caller reports the end with end_of_input().
+  static BodyDecoder until_close();
+  // The connection ended: completes an until_close() body; for the other framings the body was
+  // cut short and decode() is not done.
+  void end_of_input() noexcept {
+    if (state_ == State::kUntilClose) state_ = State::kDone;
+  }
+  bool delimited_by_close() const noexcept { return state_ == State::kUntilClose; }
 
   // Consumes a prefix of `input`. With kOk, `step` says how much and which data it held; a step
   // that consumed nothing means the decoder needs more input. Never reads past the body's end.
@@ -47,6 +56,7 @@ class BodyDecoder {
  private:
   enum class State : std::uint8_t {
     kLength,       // Content-Length body
+    kUntilClose,   // close-delimited body
     kSize,         // chunk-size digits
     kExtension,    // after the size: chunk-ext up to CR
     kSizeLf,       // expecting LF of the chunk-size line

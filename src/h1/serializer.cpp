@@ -90,6 +90,36 @@ std::size_t append_response_head(std::string& out, const http::ResponseHead& hea
   return dropped;
 }
 
+std::size_t append_request_head(std::string& out, std::string_view method, std::string_view target,
+                                std::string_view host, const http::Headers& headers,
+                                std::optional<std::uint64_t> content_length, bool chunked,
+                                std::string_view connection) {
+  std::size_t dropped = 0;
+  out.reserve(out.size() + 512);
+  out.append(method);
+  out.push_back(' ');
+  out.append(target);
+  out.append(" HTTP/1.1\r\n");
+  append_field(out, "Host", host);
+  for (const http::Field& f : headers) {
+    if (role_of(f.name) == FieldRole::kFraming || http::iequals(f.name, "host")) continue;
+    if (!safe_field(f)) {
+      ++dropped;
+      continue;
+    }
+    append_field(out, f.name, f.value);
+  }
+  if (content_length) {
+    out.append("Content-Length: ");
+    append_decimal(out, *content_length);
+    out.append("\r\n");
+  }
+  if (chunked) out.append("Transfer-Encoding: chunked\r\n");
+  if (!connection.empty()) append_field(out, "Connection", connection);
+  out.append("\r\n");
+  return dropped;
+}
+
 void append_chunk_header(std::string& out, std::size_t size) {
   char buf[20];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, size, 16);

@@ -27,6 +27,14 @@ struct ResponseFraming {
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
                                  const ResponseFraming& framing);
 
+// Appends a request line "METHOD TARGET HTTP/1.1", `head`'s fields except framing ones (and
+// except Host, written first from `host`), then Content-Length or Transfer-Encoding: chunked as
+// `content_length`/`chunked` say, and the empty line. Unsafe fields are dropped (counted).
+std::size_t append_request_head(std::string& out, std::string_view method, std::string_view target,
+                                std::string_view host, const http::Headers& headers,
+                                std::optional<std::uint64_t> content_length, bool chunked,
+                                std::string_view connection = {});
+
 // "HTTP/1.1 100 Continue\r\n\r\n"
 inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 

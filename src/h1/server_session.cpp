@@ -230,7 +230,8 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
 
   const net::PeerAddress& peer = transport_->peer();
-  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_};
+  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_, this};
+  interim_allowed_ = meta.version >= 11;
   phase_ = Phase::kHandler;
   http::Response response;
   try {
@@ -240,11 +241,21 @@ asio::awaitable<bool> ServerSession::exchange() {
                       e.what());
     response = error_response(500, "");
   } catch (...) {
-    log::http().error("conn {}: handler for {} {} threw a non-standard exception", id_,
-                      meta.method, meta.target);
+    log::http().error("conn {}: handler for {} {} threw a non-standard exception", id_, meta.method,
+                      meta.target);
     response = error_response(500, "");
   }
+  interim_allowed_ = false;
   if (aborted_) co_return false;
+
+  if (response.head.status == 101) {
+    if (info.upgrade && response.upgrade && body_.error_status == 0) {
+      co_await switch_protocols(response, meta);
+      co_return false;
+    }
+    log::http().error("conn {}: 101 answer without an upgrade request or handler", id_);
+    response = error_response(502, "invalid protocol switch");
+  }
 
   bool keep_alive = info.keep_alive && !env_.draining.load(std::memory_order_relaxed);
   if (http::list_contains(response.head.headers.get("connection"), "close")) keep_alive = false;
@@ -276,6 +287,67 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
   if (out_.size() >= kFlushThreshold) co_return co_await flush();
   co_return true;
+}
+
+// The connection's byte stream after a 101: bytes the client sent right after the request come
+// first, then the socket; reads wait at most idle_timeout.
+class ServerSession::Tunnel final : public http::UpgradedStream {
+ public:
+  explicit Tunnel(ServerSession& session) : s_(session) {}
+
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
+      asio::mutable_buffer buffer) override {
+    if (!s_.buffer_.empty()) {
+      std::size_t n = std::min(buffer.size(), s_.buffer_.size());
+      std::memcpy(buffer.data(), s_.buffer_.readable().data(), n);
+      s_.buffer_.consume(n);
+      co_return std::pair<std::error_code, std::size_t>{std::error_code{}, n};
+    }
+    if (s_.aborted_)
+      co_return std::pair<std::error_code, std::size_t>{asio::error::operation_aborted, 0};
+    s_.phase_ = Phase::kBody;
+    s_.timed_out_ = false;
+    s_.deadline = after(s_.env_.settings.idle_timeout);
+    auto result = co_await s_.transport_->read_some(buffer);
+    s_.deadline = net::Clock::time_point::max();
+    co_return result;
+  }
+
+  asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override {
+    bool ok = co_await s_.write(buffers);
+    co_return ok ? std::error_code{} : make_error_code(asio::error::broken_pipe);
+  }
+
+  void shutdown_send() noexcept override { s_.transport_->shutdown_send(); }
+
+ private:
+  ServerSession& s_;
+};
+
+asio::awaitable<void> ServerSession::switch_protocols(http::Response& response,
+                                                      const ExchangeMeta& meta) {
+  ResponseFraming framing;
+  framing.date = http::http_date_now();
+  framing.server = env_.settings.server_name;
+  framing.connection = "upgrade";
+  append_response_head(out_, response.head, framing);
+  bool sent = co_await flush();
+  log_exchange(&meta, 101, 0);
+  if (!sent) co_return;
+  Tunnel tunnel(*this);
+  try {
+    co_await response.upgrade(tunnel);
+  } catch (const std::exception& e) {
+    log::http().warn("conn {}: upgraded connection failed: {}", id_, e.what());
+  }
+}
+
+asio::awaitable<bool> ServerSession::send_interim(const http::ResponseHead& head) {
+  if (!interim_allowed_ || head.status < 100 || head.status > 199 || head.status == 101) {
+    co_return true;  // HTTP/1.0 clients get no interim responses; 101 is not one
+  }
+  append_response_head(out_, head, ResponseFraming{});
+  co_return co_await flush();
 }
 
 Unexpected<Error> ServerSession::body_failure(int status, std::string_view reason, Errc code) {

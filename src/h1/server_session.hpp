@@ -53,7 +53,7 @@ struct SessionEnv {
   const std::atomic<bool>& draining;
 };
 
-class ServerSession final : public net::TrackedConnection {
+class ServerSession final : public net::TrackedConnection, private http::InterimSender {
  public:
   ServerSession(std::unique_ptr<net::Transport> transport, SessionEnv env, std::uint64_t id);
   ~ServerSession() override;
@@ -69,6 +69,7 @@ class ServerSession final : public net::TrackedConnection {
 
  private:
   class RequestBody;
+  class Tunnel;
   struct BodyLink;
   enum class Phase : std::uint8_t { kIdle, kHead, kHandler, kBody, kWrite, kLinger };
   enum class ReadResult : std::uint8_t { kOk, kEof, kTimeout, kAborted, kError };
@@ -111,6 +112,9 @@ class ServerSession final : public net::TrackedConnection {
   asio::awaitable<void> linger_and_close();
 
   void log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes);
+  asio::awaitable<bool> send_interim(const http::ResponseHead& head) override;
+  asio::awaitable<void> switch_protocols(http::Response& response, const ExchangeMeta& meta);
+  bool interim_allowed_ = false;  // HTTP/1.1 client, response not started
 
   std::unique_ptr<net::Transport> transport_;
   SessionEnv env_;

@@ -1,6 +1,16 @@
 #include "net/connection_registry.hpp"
 
 namespace rws::net {
+namespace {
+thread_local ConnectionRegistry* current_registry = nullptr;
+}  // namespace
+
+ConnectionRegistry* ConnectionRegistry::current() noexcept {
+  return current_registry;
+}
+void ConnectionRegistry::set_current(ConnectionRegistry* registry) noexcept {
+  current_registry = registry;
+}
 
 void ConnectionRegistry::add(TrackedConnection& c) {
   c.registry_index_ = live_.size();

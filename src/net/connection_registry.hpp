@@ -35,6 +35,11 @@ class TrackedConnection {
 
 class ConnectionRegistry {
  public:
+  // The registry of the worker running on this thread (null outside workers): connections a
+  // request opens on its own (upstream connections) register there for deadlines and drain.
+  static ConnectionRegistry* current() noexcept;
+  static void set_current(ConnectionRegistry* registry) noexcept;
+
   void add(TrackedConnection& c);
   void remove(TrackedConnection& c);
   std::size_t size() const noexcept { return live_.size(); }

@@ -132,8 +132,13 @@ void Server::Impl::watch_signals() {
   signals.async_wait([this](const std::error_code& ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      log::server().info("SIGHUP: access log reopened; no other configuration is reloadable");
       if (shared.access_log) shared.access_log->reopen();
+      if (options.on_reload) {
+        log::server().info("SIGHUP: reloading the configuration");
+        options.on_reload();
+      } else {
+        log::server().info("SIGHUP: access log reopened; nothing else to reload");
+      }
     } else {
       log::server().info("{}: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
       begin_shutdown();

@@ -65,6 +65,7 @@ void Worker::start(std::function<void()> on_exit) {
   }
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
+    net::ConnectionRegistry::set_current(&registry_);
     try {
       io_.run();
     } catch (const std::exception& e) {

@@ -409,13 +409,13 @@ def test_config_syntax_error(tmp_path):
     assert re.search(re.escape(str(cfg)) + r":2:\d+: \S", err), err
 
 
-def test_config_route_section_is_not_supported_yet(tmp_path):
-    cfg = tmp_path / "gateway.toml"
-    cfg.write_text('ip = "127.0.0.1"\nport = 0\n\n[[route]]\nname = "api"\n'
-                   '[route.action]\ntype = "respond"\n')
+def test_config_section_of_a_later_capability_is_refused(tmp_path):
+    cfg = tmp_path / "l4.toml"
+    cfg.write_text('ip = "127.0.0.1"\nport = 0\n\n[[tcp_proxy]]\nname = "db"\n'
+                   'listen = "127.0.0.1:0"\n')
     code, _, err = run_rws("--config", str(cfg), cwd=tmp_path)
     assert code != 0
-    assert "not supported" in err and "route" in err, err
+    assert "[tcp_proxy] is not supported" in err, err
     assert f"{cfg}:4:" in err, err
     assert "listening on" not in err
 

@@ -5,12 +5,15 @@
 
 #include <rws/http/body.hpp>
 #include <rws/http/message_head.hpp>
+#include <rws/http/upgrade.hpp>
 
 namespace rws::http {
 
 struct Response {
   ResponseHead head;
   Body body;
+  // With status 101: takes over the connection once the head has been sent.
+  UpgradeHandler upgrade;
 
   // A complete response with an in-memory body and its Content-Type.
   static Response text(int status, std::string body,

@@ -19,6 +19,7 @@ struct RequestContext {
   bool secure = false;  // arrived over TLS
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;  // 1 for the first request on the connection
+  InterimSender* interim = nullptr;  // 1xx responses before the final one; null: unsupported
 };
 
 class Service {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace rws::server {
@@ -37,6 +38,8 @@ struct ServerOptions {
   unsigned access_log_max_files = 5;       // rotated files kept
 
   bool handle_signals = true;  // SIGTERM/SIGINT drain, SIGHUP reload, in Server::run()
+  // Called on SIGHUP (after the access log is reopened), on the server's control thread.
+  std::function<void()> on_reload;
 };
 
 }  // namespace rws::server

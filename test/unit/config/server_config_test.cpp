@@ -194,12 +194,14 @@ TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
 }
 
 TEST_F(ConfigTest, UnsupportedSectionsAndTlsFailClosed) {
-  write_file("rws.config.toml", "[[route]]\nname = \"a\"\n[[upstream]]\nname = \"b\"\n");
+  write_file("rws.config.toml", "[[tcp_proxy]]\nname = \"a\"\n[[udp_proxy]]\nname = \"b\"\n");
   LoadResult r = load({"--tls-cert-file", "cert.pem"});
   std::string errors = all_errors(r);
-  EXPECT_NE(errors.find("[route] is not supported by this version of rws yet"), std::string::npos)
+  EXPECT_NE(errors.find("rws.config.toml:1:3: [tcp_proxy] is not supported by this version of "
+                        "rws yet"),
+            std::string::npos)
       << errors;
-  EXPECT_NE(errors.find("[upstream] is not supported"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("[udp_proxy] is not supported"), std::string::npos) << errors;
   EXPECT_NE(errors.find("--tls-cert-file: invalid value 'cert.pem': TLS is not available"),
             std::string::npos)
       << errors;

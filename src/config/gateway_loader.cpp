@@ -1,0 +1,541 @@
+#include "config/gateway_loader.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <rws/http/headers.hpp>
+
+#include "config/suggest.hpp"
+#include "http/syntax.hpp"
+
+namespace rws::config {
+namespace {
+
+namespace syntax = http::syntax;
+constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
+constexpr std::int64_t kMaxSecs = std::int64_t{7} * 24 * 3600;
+
+constexpr std::string_view kLaterSchemes[] = {"https", "h2", "h2s", "h3", "grpc", "grpcs", "wss"};
+
+bool valid_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Backend parse_backend(std::string_view text, std::string& error) {
+  Backend b;
+  b.url = std::string(text);
+  std::string_view rest = text;
+  bool has_scheme = false;
+  if (std::size_t sep = rest.find("://"); sep != std::string_view::npos) {
+    std::string scheme = http::to_lower(rest.substr(0, sep));
+    rest.remove_prefix(sep + 3);
+    has_scheme = true;
+    if (std::find(std::begin(kLaterSchemes), std::end(kLaterSchemes), scheme) !=
+        std::end(kLaterSchemes)) {
+      error = "backend scheme '" + scheme +
+              "' needs TLS, HTTP/2 or HTTP/3 upstreams, which this version does not have yet";
+      return b;
+    }
+    if (scheme != "http" && scheme != "ws") {
+      error = "unknown backend scheme '" + scheme + "'";
+      return b;
+    }
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    error = "a backend is a host and port, without path, query or user";
+    return b;
+  }
+  std::string_view host = rest;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) {
+      error = "unterminated IPv6 address";
+      return b;
+    }
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        error = "expected ':' after the IPv6 address";
+        return b;
+      }
+      port = after.substr(1);
+    }
+    if (host.empty() ||
+        host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+      error = "invalid IPv6 address";
+      return b;
+    }
+  } else if (std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (!valid_host_name(host)) {
+      error = "invalid host '" + std::string(host) + "'";
+      return b;
+    }
+  } else if (!valid_host_name(host)) {
+    error = "invalid host '" + std::string(host) + "'";
+    return b;
+  }
+  if (port.empty()) {
+    if (!has_scheme) {
+      error = "backend '" + std::string(text) + "' needs a port (host:port)";
+      return b;
+    }
+    b.port = 80;
+  } else {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      error = "invalid port '" + std::string(port) + "'";
+      return b;
+    }
+    b.port = static_cast<std::uint16_t>(value);
+  }
+  b.host = std::string(host);
+  return b;
+}
+
+bool is_gateway_document(const toml::table& document) {
+  for (std::string_view key : {"route", "upstream", "tcp_proxy", "udp_proxy", "ws_proxy"}) {
+    if (document.contains(key)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+class GatewayLoader {
+ public:
+  explicit GatewayLoader(Diagnostics& d) : d_(d) {}
+
+  GatewayConfig load(const toml::table& document) {
+    GatewayConfig out;
+    if (const toml::node* n = document.get("upstream")) {
+      for_each_table(*n, "upstream", [&](const toml::table& t) { read_upstream(t, out); });
+    }
+    std::vector<std::string_view> upstream_names;
+    for (const Upstream& u : out.upstreams)
+      upstream_names.emplace_back(u.name);
+    if (const toml::node* n = document.get("route")) {
+      for_each_table(*n, "route",
+                     [&](const toml::table& t) { read_route(t, out, upstream_names); });
+    }
+    return out;
+  }
+
+ private:
+  template <class F>
+  void for_each_table(const toml::node& node, std::string_view section, F f) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      d_.error(node.source(), "'" + std::string(section) + "' must be an array of tables ([[" +
+                                  std::string(section) + "]])");
+      return;
+    }
+    for (const toml::node& item : *array)
+      f(*item.as_table());
+  }
+
+  void read_upstream(const toml::table& t, GatewayConfig& out) {
+    Upstream u;
+    u.name = t["name"].value_or<std::string>("");
+    std::string what = "[[upstream]] '" + u.name + "'";
+    TableReader named(t, what, d_);  // messages name the upstream
+    named.alias("load_balancing", "strategy");
+    if (!named.string("name")) {
+      if (!t.contains("name")) named.error_here("name is required");
+    } else {
+      for (const Upstream& other : out.upstreams) {
+        if (other.name == u.name) named.error("name", "upstream '" + u.name + "' is defined twice");
+      }
+    }
+    read_backends(named, u);
+    if (auto s = named.string("strategy")) {
+      std::string value = *s;
+      if (value == "least_connections") {
+        d_.warn(named.node("strategy")->source(),
+                "strategy 'least_connections' is deprecated; use 'least_conn'");
+        value = "least_conn";
+      }
+      static const std::map<std::string, Strategy, std::less<>> kStrategies = {
+          {"round_robin", Strategy::kRoundRobin},
+          {"least_conn", Strategy::kLeastConn},
+          {"ip_hash", Strategy::kIpHash},
+          {"random", Strategy::kRandom},
+          {"p2c", Strategy::kP2c}};
+      auto it = kStrategies.find(value);
+      if (it == kStrategies.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& [k, v] : kStrategies)
+          names.emplace_back(k);
+        named.error("strategy", "unknown strategy '" + value + "'" + did_you_mean(value, names));
+      } else {
+        u.strategy = it->second;
+      }
+    }
+    if (auto v = named.integer("connect_timeout_ms", 1, kMaxMs))
+      u.connect_timeout = milliseconds(*v);
+    if (auto v = named.integer("read_timeout_ms", 1, kMaxMs)) u.read_timeout = milliseconds(*v);
+    if (auto v = named.integer("write_timeout_ms", 1, kMaxMs)) u.write_timeout = milliseconds(*v);
+    if (auto v = named.integer("max_idle_per_backend", 0, 100000)) {
+      u.max_idle_per_backend = static_cast<unsigned>(*v);
+    }
+    if (auto v = named.integer("idle_timeout_secs", 1, kMaxSecs)) u.idle_timeout = seconds(*v);
+    if (auto v = named.integer("max_requests_per_connection", 1, 100000000)) {
+      u.max_requests_per_connection = static_cast<unsigned>(*v);
+    }
+    if (auto v = named.integer("retries", 0, 100)) u.retries = static_cast<unsigned>(*v);
+    if (const toml::table* hc = named.table("health_check"))
+      u.health_check = read_health(*hc, what);
+    if (const toml::table* p = named.table("passive")) read_passive(*p, what, u.passive);
+    if (const toml::table* cb = named.table("circuit_breaker")) {
+      u.circuit_breaker = read_breaker(*cb, what);
+    }
+    if (named.node("tls") != nullptr) {
+      named.error("tls",
+                  "[upstream.tls] needs TLS upstreams, which this version does not have yet");
+    }
+    named.finish();
+    out.upstreams.push_back(std::move(u));
+  }
+
+  void read_backends(TableReader& r, Upstream& u) {
+    const toml::node* n = r.node("backends");
+    if (n == nullptr) {
+      r.error_here("backends is required");
+      return;
+    }
+    const toml::array* list = n->as_array();
+    if (list == nullptr || list->empty()) {
+      d_.error(n->source(), r.what() + ": backends must be a non-empty list");
+      return;
+    }
+    for (const toml::node& item : *list) {
+      std::string url;
+      unsigned weight = 1;
+      if (auto s = item.value_exact<std::string>()) {
+        url = *s;
+      } else if (const toml::table* t = item.as_table()) {
+        TableReader br(*t, r.what() + " backend", d_);
+        if (auto s2 = br.string("url")) {
+          url = *s2;
+        } else if (!t->contains("url")) {
+          br.error_here("url is required");
+        }
+        if (auto w = br.integer("weight", 1, 1000)) weight = static_cast<unsigned>(*w);
+        br.finish();
+        if (url.empty()) continue;
+      } else {
+        d_.error(item.source(), r.what() + ": a backend is a string or { url, weight }");
+        continue;
+      }
+      std::string error;
+      Backend b = parse_backend(url, error);
+      if (!error.empty()) {
+        d_.error(item.source(), r.what() + ": " + error);
+        continue;
+      }
+      b.weight = weight;
+      u.backends.push_back(std::move(b));
+    }
+  }
+
+  HealthCheck read_health(const toml::table& t, const std::string& what) {
+    HealthCheck hc;
+    TableReader r(t, what + " health_check", d_);
+    if (auto v = r.string("path")) {
+      if (v->empty() || v->front() != '/') {
+        r.error("path", "path must start with '/'");
+      } else {
+        hc.path = *v;
+      }
+    }
+    if (auto v = r.integer("interval_secs", 1, kMaxSecs)) hc.interval = seconds(*v);
+    if (auto v = r.integer("timeout_ms", 1, kMaxMs)) hc.timeout = milliseconds(*v);
+    if (auto v = r.integer("healthy_threshold", 1, 100))
+      hc.healthy_threshold = static_cast<unsigned>(*v);
+    if (auto v = r.integer("unhealthy_threshold", 1, 100)) {
+      hc.unhealthy_threshold = static_cast<unsigned>(*v);
+    }
+    if (const toml::node* n = r.node("expect_status")) {
+      std::string text;
+      if (auto s = n->value_exact<std::string>()) {
+        text = *s;
+      } else if (auto i = n->value_exact<std::int64_t>()) {
+        text = std::to_string(*i);
+      }
+      if (!parse_status_expectation(text, hc)) {
+        d_.error(n->source(),
+                 r.what() + ": expect_status must be like \"2xx\", \"200\" or \"200-399\"");
+      }
+    }
+    r.finish();
+    return hc;
+  }
+
+  static bool parse_status_expectation(const std::string& text, HealthCheck& hc) {
+    auto number = [](std::string_view s, int& out) {
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      return ec == std::errc() && end == s.data() + s.size() && out >= 100 && out <= 599;
+    };
+    int a = 0;
+    int b = 0;
+    if (text.size() == 3 && text[0] >= '1' && text[0] <= '5' && text.substr(1) == "xx") {
+      a = (text[0] - '0') * 100;
+      b = a + 99;
+    } else if (std::size_t dash = text.find('-'); dash != std::string::npos) {
+      if (!number(std::string_view(text).substr(0, dash), a) ||
+          !number(std::string_view(text).substr(dash + 1), b) || a > b) {
+        return false;
+      }
+    } else if (number(text, a)) {
+      b = a;
+    } else {
+      return false;
+    }
+    hc.expect_status = text;
+    hc.expect_min = a;
+    hc.expect_max = b;
+    return true;
+  }
+
+  void read_passive(const toml::table& t, const std::string& what, PassiveHealth& p) {
+    TableReader r(t, what + " passive", d_);
+    if (auto v = r.boolean("enabled")) p.enabled = *v;
+    if (auto v = r.integer("max_fails", 1, 10000)) p.max_fails = static_cast<unsigned>(*v);
+    if (auto v = r.integer("fail_window_secs", 1, kMaxSecs)) p.fail_window = seconds(*v);
+    if (auto v = r.integer("eject_secs", 1, kMaxSecs)) p.eject = seconds(*v);
+    r.finish();
+  }
+
+  CircuitBreaker read_breaker(const toml::table& t, const std::string& what) {
+    CircuitBreaker cb;
+    TableReader r(t, what + " circuit_breaker", d_);
+    if (auto v = r.integer("failure_threshold", 1, 10000))
+      cb.failure_threshold = static_cast<unsigned>(*v);
+    if (auto v = r.integer("recovery_secs", 1, kMaxSecs)) cb.recovery = seconds(*v);
+    if (auto v = r.integer("max_half_open_probes", 1, 1000)) {
+      cb.max_half_open_probes = static_cast<unsigned>(*v);
+    }
+    r.finish();
+    return cb;
+  }
+
+  void read_route(const toml::table& t, GatewayConfig& out,
+                  const std::vector<std::string_view>& upstreams) {
+    Route route;
+    route.name = t["name"].value_or<std::string>("route-" + std::to_string(out.routes.size() + 1));
+    std::string what = "[[route]] '" + route.name + "'";
+    TableReader named(t, what, d_);
+    named.string("name");
+    if (const toml::table* m = named.table("match")) read_match(*m, what, route.match);
+    if (const toml::table* a = named.table("action")) {
+      read_action(*a, what, route, upstreams);
+    } else if (!t.contains("action")) {
+      named.error_here("[route.action] is required");
+    }
+    if (named.node("middleware") != nullptr) {
+      named.error("middleware",
+                  "[route.middleware] (auth, rate limits, rewrites, ...) is not available in this "
+                  "version yet; remove it rather than run the route unprotected");
+    }
+    named.finish();
+    out.routes.push_back(std::move(route));
+  }
+
+  void read_match(const toml::table& t, const std::string& what, RouteMatch& m) {
+    TableReader r(t, what + " match", d_);
+    if (auto host = r.string("host")) {
+      std::string h = http::to_lower(*host);
+      bool wildcard = h.size() > 2 && h.substr(0, 2) == "*.";
+      if (!valid_host_name(wildcard ? std::string_view(h).substr(2) : std::string_view(h))) {
+        r.error("host", "host must be a name or '*.domain'");
+      } else {
+        m.host = h;
+      }
+    }
+    if (auto path = r.string("path")) {
+      std::string_view p = *path;
+      bool prefix = p.size() >= 2 && p.substr(p.size() - 2) == "/*";
+      std::string_view fixed = prefix ? p.substr(0, p.size() - 2) : p;
+      if (p.empty() || p.front() != '/' || fixed.find('*') != std::string_view::npos) {
+        r.error("path", "path must start with '/' and may only end in '/*'");
+      } else {
+        m.path = *path;
+      }
+    }
+    if (auto methods = r.strings("method")) {
+      for (const std::string& method : *methods) {
+        if (!syntax::is_token(method)) {
+          r.error("method", "'" + method + "' is not an HTTP method");
+        } else {
+          m.methods.push_back(method);
+        }
+      }
+    }
+    if (auto type = r.string("content_type")) m.content_type = http::to_lower(*type);
+    if (const toml::table* headers = r.table("headers")) {
+      for (auto&& [name, value] : *headers) {
+        auto v = value.value_exact<std::string>();
+        if (!syntax::is_token(name.str()) || !v) {
+          d_.error(value.source(),
+                   what + " match.headers: each entry is name = \"value\" or \"*\"");
+          continue;
+        }
+        m.headers.emplace_back(std::string(name.str()), *v);
+      }
+    }
+    r.finish();
+  }
+
+  void read_action(const toml::table& t, const std::string& what, Route& route,
+                   const std::vector<std::string_view>& upstreams) {
+    TableReader r(t, what + " action", d_);
+    static constexpr std::string_view kTypes[] = {"proxy",   "static",    "redirect",
+                                                  "respond", "websocket", "grpc"};
+    std::optional<std::string> type = r.string("type");
+    if (!type && !t.contains("type")) {
+      // Without `type`, a single [route.action.<type>] table says which it is.
+      for (std::string_view candidate : kTypes) {
+        if (t.get_as<toml::table>(candidate) == nullptr) continue;
+        if (type) {
+          type.reset();
+          break;
+        }
+        type = std::string(candidate);
+      }
+    }
+    if (!type) {
+      if (!t.contains("type")) r.error_here("type is required");
+      return;
+    }
+    if (std::find(std::begin(kTypes), std::end(kTypes), *type) == std::end(kTypes)) {
+      r.error("type", "unknown action type '" + *type + "'" + did_you_mean(*type, kTypes));
+      return;
+    }
+    if (*type == "grpc") {
+      r.error("type",
+              "action type 'grpc' needs HTTP/2 upstreams, not available in this version yet");
+      return;
+    }
+    // The type's keys may sit directly in [route.action] or in [route.action.<type>].
+    const toml::table* nested = t.get_as<toml::table>(*type);
+    r.node(*type);
+    TableReader keys(nested != nullptr ? *nested : t, what + " action", d_);
+    keys.node("type");
+    keys.node(*type);
+    if (*type == "proxy" || *type == "websocket") {
+      route.kind = Route::Kind::kProxy;
+      ProxyAction& p = route.proxy;
+      p.websocket_only = *type == "websocket";
+      if (auto u = keys.string("upstream")) {
+        p.upstream = *u;
+        if (std::find(upstreams.begin(), upstreams.end(), *u) == upstreams.end()) {
+          keys.error("upstream", "unknown upstream '" + *u + "'" + did_you_mean(*u, upstreams));
+        }
+      } else {
+        keys.error_here("upstream is required");
+      }
+      if (!p.websocket_only) {
+        keys.alias("strip_prefix", "strip_path_prefix");
+        keys.alias("add_prefix", "add_path_prefix");
+        if (auto v = keys.string("strip_path_prefix")) p.strip_path_prefix = *v;
+        if (auto v = keys.string("add_path_prefix")) p.add_path_prefix = *v;
+        for (const std::string* prefix : {&p.strip_path_prefix, &p.add_path_prefix}) {
+          if (!prefix->empty() && (prefix->front() != '/' || prefix->back() == '/')) {
+            keys.error_here("path prefixes start with '/' and do not end with it ('" + *prefix +
+                            "')");
+          }
+        }
+        if (auto v = keys.boolean("preserve_host")) p.preserve_host = *v;
+        if (auto v = keys.integer("connect_timeout_ms", 1, kMaxMs))
+          p.connect_timeout = milliseconds(*v);
+        if (auto v = keys.integer("read_timeout_ms", 1, kMaxMs)) p.read_timeout = milliseconds(*v);
+      }
+    } else if (*type == "static") {
+      route.kind = Route::Kind::kStatic;
+      StaticAction& s = route.static_files;
+      if (auto root = keys.string("root")) {
+        struct stat st {};
+        if (::stat(root->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+          keys.error("root", "root '" + *root + "' is not a readable directory");
+        }
+        s.root = *root;
+      } else {
+        keys.error_here("root is required");
+      }
+      if (auto index = keys.strings("index")) s.index = *index;
+      if (auto v = keys.boolean("directory_listing")) s.directory_listing = *v;
+      if (auto v = keys.boolean("strip_prefix")) s.strip_prefix = *v;
+      if (auto v = keys.string("spa_fallback")) s.spa_fallback = *v;
+    } else if (*type == "redirect") {
+      route.kind = Route::Kind::kRedirect;
+      if (auto location = keys.string("location")) {
+        if (!syntax::is_field_value(*location)) {
+          keys.error("location", "location must not contain control characters");
+        }
+        route.redirect.location = *location;
+      } else {
+        keys.error_here("location is required");
+      }
+      if (auto status = keys.integer("status", 301, 308)) {
+        if (*status == 304 || *status == 305 || *status == 306) {
+          keys.error("status", "redirect status must be 301, 302, 303, 307 or 308");
+        } else {
+          route.redirect.status = static_cast<int>(*status);
+        }
+      }
+    } else {
+      route.kind = Route::Kind::kRespond;
+      RespondAction& a = route.respond;
+      if (auto status = keys.integer("status", 200, 599)) a.status = static_cast<int>(*status);
+      if (auto body = keys.string("body")) a.body = *body;
+      if (auto type2 = keys.string("content_type")) {
+        if (!syntax::is_field_value(*type2)) keys.error("content_type", "invalid content_type");
+        a.content_type = *type2;
+      }
+      if (const toml::table* headers = keys.table("headers")) {
+        for (auto&& [name, value] : *headers) {
+          auto v = value.value_exact<std::string>();
+          if (!syntax::is_token(name.str()) || !v || !syntax::is_field_value(*v)) {
+            d_.error(value.source(), what + " action.headers: each entry is name = \"value\"");
+            continue;
+          }
+          a.headers.emplace_back(std::string(name.str()), *v);
+        }
+      }
+    }
+    keys.finish();
+    if (nested != nullptr) {
+      // Keys outside the nested table besides "type" and the nested table itself.
+      TableReader outer(t, what + " action", d_);
+      outer.node("type");
+      outer.node(*type);
+      outer.finish();
+    }
+  }
+
+  Diagnostics& d_;
+};
+
+}  // namespace
+
+GatewayConfig load_gateway(const toml::table& document, Diagnostics& diagnostics) {
+  return GatewayLoader(diagnostics).load(document);
+}
+
+}  // namespace rws::config

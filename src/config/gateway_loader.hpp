@@ -1,0 +1,22 @@
+#pragma once
+
+#include <toml++/toml.h>
+
+#include "config/gateway_config.hpp"
+#include "config/toml_reader.hpp"
+
+namespace rws::config {
+
+// Whether the document configures the gateway (any route, upstream or L4/WebSocket listener),
+// decided from the parsed document.
+bool is_gateway_document(const toml::table& document);
+
+// Reads and validates [[upstream]] and [[route]]; every problem is reported to `diagnostics`.
+GatewayConfig load_gateway(const toml::table& document, Diagnostics& diagnostics);
+
+// Parses a backend address: "host:port", "[v6]:port", "http://host[:port]", "ws://…".
+// Schemes that need TLS, HTTP/2 or HTTP/3 are refused (not available yet). Empty `error` on
+// success.
+Backend parse_backend(std::string_view text, std::string& error);
+
+}  // namespace rws::config

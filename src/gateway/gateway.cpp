@@ -1,0 +1,379 @@
+#include "gateway/gateway.hpp"
+
+#include <random>
+#include <stdexcept>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <rws/http/status.hpp>
+
+#include "app/static/static_files.hpp"
+#include "core/log.hpp"
+#include "gateway/route_match.hpp"
+#include "h1/response_parser.hpp"
+#include "http/path.hpp"
+#include "proxy/balancer.hpp"
+#include "proxy/proxy_service.hpp"
+#include "proxy/upstream_connection.hpp"
+
+namespace rws::gateway {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kDnsRefresh{30};
+
+struct RouteEntry {
+  RouteEntry(const config::Route& r) : name(r.name), match(r.match), kind(r.kind) {}
+  std::string name;
+  RouteMatch match;
+  config::Route::Kind kind;
+  config::RespondAction respond;
+  config::RedirectAction redirect;
+  std::shared_ptr<app::StaticFiles> files;
+  bool strip_prefix = true;
+  std::shared_ptr<proxy::ProxyService> proxy;
+};
+
+http::Response plain(int status, std::string_view message) {
+  return http::Response::text(status, std::string(message) + "\n");
+}
+
+bool is_ip_literal(const std::string& host) {
+  std::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::vector<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const proxy::Backend& b) {
+  std::vector<asio::ip::tcp::endpoint> out;
+  if (is_ip_literal(b.host())) {
+    out.emplace_back(asio::ip::make_address(b.host()), b.port());
+    return out;
+  }
+  asio::ip::tcp::resolver resolver(io);
+  std::error_code ec;
+  auto results = resolver.resolve(b.host(), std::to_string(b.port()), ec);
+  if (ec) throw std::runtime_error("cannot resolve backend " + b.url() + ": " + ec.message());
+  for (const auto& r : results)
+    out.push_back(r.endpoint());
+  return out;
+}
+
+// $scheme $host $path $query $request_uri in a redirect location.
+std::string expand_location(std::string_view location, const http::RequestHead& request,
+                            std::string_view scheme) {
+  std::string out;
+  std::string host = host_without_port(request.authority);
+  while (!location.empty()) {
+    std::size_t dollar = location.find('$');
+    out.append(location.substr(0, dollar));
+    if (dollar == std::string_view::npos) break;
+    location.remove_prefix(dollar);
+    auto take = [&](std::string_view name, std::string_view value) {
+      if (location.substr(0, name.size()) != name) return false;
+      out.append(value);
+      location.remove_prefix(name.size());
+      return true;
+    };
+    if (!(take("$request_uri", request.target) || take("$scheme", scheme) || take("$host", host) ||
+          take("$path", request.path) || take("$query", request.query))) {
+      out += '$';
+      location.remove_prefix(1);
+    }
+  }
+  return out;
+}
+
+// One health probe: GET <path> with Connection: close; true when the status is expected.
+asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
+                                 const config::HealthCheck& hc) {
+  auto endpoints = backend->endpoints();
+  if (!endpoints || endpoints->empty()) co_return false;
+  auto conn = co_await proxy::UpstreamConnection::connect(*endpoints, hc.timeout, backend->url());
+  if (!conn) co_return false;
+  std::string request = "GET " + hc.path + " HTTP/1.1\r\nHost: " + backend->authority() +
+                        "\r\nUser-Agent: rws-health-check\r\nConnection: close\r\n\r\n";
+  std::array<asio::const_buffer, 1> piece{asio::buffer(request)};
+  std::error_code ec = co_await (*conn)->write(piece, hc.timeout);
+  if (ec) co_return false;
+  h1::ResponseParser parser;
+  for (;;) {
+    auto status = parser.parse((*conn)->input(), "GET");
+    if (status == h1::ResponseParser::Status::kComplete) break;
+    if (status == h1::ResponseParser::Status::kError) co_return false;
+    ec = co_await (*conn)->read_more(hc.timeout);
+    if (ec) co_return false;
+  }
+  int code = parser.head().status;
+  co_return code >= hc.expect_min&& code <= hc.expect_max;
+}
+
+// The probe within the check's timeout (the maintenance thread has no deadline sweeper).
+asio::awaitable<bool> probe(std::shared_ptr<proxy::Backend> backend,
+                            const config::HealthCheck& hc) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(co_await asio::this_coro::executor, hc.timeout);
+  auto result = co_await (probe_once(backend, hc) || timer.async_wait(kUseTuple));
+  co_return result.index() == 0 && std::get<0>(result);
+}
+
+}  // namespace
+
+struct Snapshot {
+  std::vector<RouteEntry> routes;
+  std::map<std::string, std::shared_ptr<proxy::UpstreamGroup>> upstreams;
+  std::uint64_t generation = 0;
+};
+
+namespace {
+asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend, config::HealthCheck hc,
+                                 std::uint64_t generation,
+                                 const std::atomic<std::uint64_t>& current) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Start at a random point of the first interval, so probes of many backends spread out.
+  auto jitter = [&](std::chrono::milliseconds span) {
+    return std::chrono::milliseconds(span.count() > 0 ? rng() % span.count() : 0);
+  };
+  timer.expires_after(
+      jitter(std::chrono::duration_cast<std::chrono::milliseconds>(hc.interval) / 10));
+  for (;;) {
+    co_await timer.async_wait(kUseTuple);
+    if (current.load() != generation) co_return;
+    const bool ok = co_await probe(backend, hc);
+    if (current.load() != generation) co_return;
+    if (ok) {
+      backend->check_failures = 0;
+      unsigned successes = ++backend->check_successes;
+      if (!backend->healthy && successes >= hc.healthy_threshold) {
+        backend->healthy = true;
+        log::server().info("upstream '{}': backend {} is healthy again", backend->upstream(),
+                           backend->url());
+      }
+    } else {
+      backend->check_successes = 0;
+      unsigned failures = ++backend->check_failures;
+      if (backend->healthy && failures >= hc.unhealthy_threshold) {
+        backend->healthy = false;
+        log::server().warn("upstream '{}': backend {} failed {} health checks; taken out",
+                           backend->upstream(), backend->url(), failures);
+      }
+    }
+    auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(hc.interval);
+    timer.expires_after(interval + jitter(interval / 10));
+  }
+}
+
+}  // namespace
+
+Gateway::Gateway(const config::GatewayConfig& config)
+    : keep_alive_(std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+          maintenance_.get_executor())) {
+  std::shared_ptr<const Snapshot> first = build(config);
+  snapshot_.store(first);
+  start_health_checks(*first);
+  schedule_dns_refresh();
+  maintenance_thread_ = std::thread([this] { maintenance_.run(); });
+}
+
+Gateway::~Gateway() {
+  generation_.fetch_add(1);
+  keep_alive_.reset();
+  maintenance_.stop();
+  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+}
+
+void Gateway::reload(const config::GatewayConfig& config) {
+  std::shared_ptr<const Snapshot> next = build(config);  // throws: the current one stays
+  snapshot_.store(next);
+  asio::post(maintenance_, [this, next] { start_health_checks(*next); });
+}
+
+std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& config) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->generation = generation_.load() + 1;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> used;
+  for (const config::Upstream& u : config.upstreams) {
+    auto group = std::make_shared<proxy::UpstreamGroup>();
+    group->config = u;
+    for (const config::Backend& b : u.backends) {
+      std::pair<std::string, std::string> key{u.name, b.url};
+      std::shared_ptr<proxy::Backend> backend;
+      {
+        std::lock_guard lock(registry_mutex_);
+        auto it = registry_.find(key);
+        if (it != registry_.end()) backend = it->second;
+      }
+      if (backend) {
+        backend->set_weight(b.weight);
+      } else {
+        backend = std::make_shared<proxy::Backend>(u.name, b);
+        backend->set_endpoints(resolve(maintenance_, *backend));
+      }
+      used[key] = backend;
+      group->backends.push_back(backend);
+    }
+    group->balancer = proxy::Balancer::make(u.strategy, group->backends);
+    snapshot->upstreams[u.name] = std::move(group);
+  }
+  for (const config::Route& r : config.routes) {
+    RouteEntry entry(r);
+    switch (r.kind) {
+      case config::Route::Kind::kRespond:
+        entry.respond = r.respond;
+        break;
+      case config::Route::Kind::kRedirect:
+        entry.redirect = r.redirect;
+        break;
+      case config::Route::Kind::kStatic: {
+        StaticOptions options;
+        options.root = r.static_files.root;
+        options.index_files = r.static_files.index;
+        options.directory_listing = r.static_files.directory_listing;
+        options.spa_fallback = r.static_files.spa_fallback;
+        entry.strip_prefix = r.static_files.strip_prefix;
+        if (entry.strip_prefix) options.url_prefix = std::string(entry.match.path_prefix());
+        try {
+          entry.files = std::make_shared<app::StaticFiles>(std::move(options));
+        } catch (const std::exception& e) {
+          throw std::runtime_error("route '" + r.name + "': " + e.what());
+        }
+        break;
+      }
+      case config::Route::Kind::kProxy: {
+        proxy::ProxyOptions options;
+        options.strip_path_prefix = r.proxy.strip_path_prefix;
+        options.add_path_prefix = r.proxy.add_path_prefix;
+        options.preserve_host = r.proxy.preserve_host;
+        options.connect_timeout = r.proxy.connect_timeout;
+        options.read_timeout = r.proxy.read_timeout;
+        options.upgrade_only = r.proxy.websocket_only;
+        auto it = snapshot->upstreams.find(r.proxy.upstream);
+        if (it == snapshot->upstreams.end()) {
+          throw std::runtime_error("route '" + r.name + "': unknown upstream '" + r.proxy.upstream +
+                                   "'");
+        }
+        entry.proxy = std::make_shared<proxy::ProxyService>(it->second, std::move(options));
+        break;
+      }
+    }
+    snapshot->routes.push_back(std::move(entry));
+  }
+  {
+    // Backends no longer configured drop out; the others keep their state.
+    std::lock_guard lock(registry_mutex_);
+    registry_ = std::move(used);
+  }
+  return snapshot;
+}
+
+void Gateway::start_health_checks(const Snapshot& snapshot) {
+  generation_.store(snapshot.generation);
+  for (const auto& [name, group] : snapshot.upstreams) {
+    if (!group->config.health_check) continue;
+    for (const auto& backend : group->backends) {
+      asio::co_spawn(
+          maintenance_,
+          check_loop(backend, *group->config.health_check, snapshot.generation, generation_),
+          asio::detached);
+    }
+  }
+}
+
+void Gateway::schedule_dns_refresh() {
+  asio::co_spawn(
+      maintenance_,
+      [this]() -> asio::awaitable<void> {
+        asio::steady_timer timer(maintenance_);
+        asio::ip::tcp::resolver resolver(maintenance_);
+        for (;;) {
+          timer.expires_after(kDnsRefresh);
+          auto [ec] = co_await timer.async_wait(kUseTuple);
+          if (ec) co_return;
+          std::vector<std::shared_ptr<proxy::Backend>> backends;
+          {
+            std::lock_guard lock(registry_mutex_);
+            for (const auto& [key, b] : registry_) {
+              if (!is_ip_literal(b->host())) backends.push_back(b);
+            }
+          }
+          for (const auto& b : backends) {
+            auto [rec, results] =
+                co_await resolver.async_resolve(b->host(), std::to_string(b->port()), kUseTuple);
+            if (rec) {
+              log::server().warn("re-resolving backend {}: {} (keeping the old addresses)",
+                                 b->url(), rec.message());
+              continue;
+            }
+            std::vector<asio::ip::tcp::endpoint> endpoints;
+            for (const auto& r : results)
+              endpoints.push_back(r.endpoint());
+            b->set_endpoints(std::move(endpoints));
+          }
+        }
+      },
+      asio::detached);
+}
+
+asio::awaitable<http::Response> Gateway::handle(http::Request request,
+                                                http::RequestContext& context) {
+  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();  // pinned for this request
+  std::string path;
+  if (http::PathError e = http::normalize_path(request.head.path, path);
+      e != http::PathError::kNone) {
+    co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
+  }
+  const std::string host = host_without_port(request.head.authority);
+  for (const RouteEntry& route : snapshot->routes) {
+    if (!route.match.matches(request.head, host, path)) continue;
+    switch (route.kind) {
+      case config::Route::Kind::kRespond: {
+        http::Response r = http::Response::text(route.respond.status, route.respond.body,
+                                                route.respond.content_type);
+        for (const auto& [name, value] : route.respond.headers)
+          r.head.headers.add(name, value);
+        co_return r;
+      }
+      case config::Route::Kind::kRedirect: {
+        http::Response r = http::Response::empty(route.redirect.status);
+        r.head.headers.add("Location", expand_location(route.redirect.location, request.head,
+                                                       context.secure ? "https" : "http"));
+        co_return r;
+      }
+      case config::Route::Kind::kStatic: {
+        if (request.head.method != "GET" && request.head.method != "HEAD") {
+          http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
+          r.head.headers.add("Allow", "GET, HEAD");
+          co_return r;
+        }
+        std::string sub = path;
+        std::string_view prefix = route.match.path_prefix();
+        if (route.strip_prefix && !prefix.empty()) {
+          sub = path.substr(prefix.size());
+          if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
+            http::Response r = plain(301, "Moved Permanently");
+            std::string location = http::percent_encode_path(path) + "/";
+            if (!request.head.query.empty()) location += "?" + request.head.query;
+            r.head.headers.add("Location", location);
+            co_return r;
+          }
+        }
+        co_return co_await route.files->serve(request.head, std::move(sub));
+      }
+      case config::Route::Kind::kProxy:
+        co_return co_await route.proxy->handle(std::move(request), context);
+    }
+  }
+  co_return plain(404, "Not Found: no route matches");
+}
+
+}  // namespace rws::gateway

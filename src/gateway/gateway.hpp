@@ -1,0 +1,58 @@
+#pragma once
+// Gateway: the Service of gateway mode, built from [[route]] and [[upstream]].
+//
+// Each configuration becomes an immutable Snapshot (compiled matchers, actions, upstream groups
+// with their balancers) published atomically; every request pins the snapshot it started with,
+// so a reload never disturbs requests in flight. Backend state (health, ejection, circuit,
+// latency) lives outside snapshots, keyed by upstream name and backend address, and carries over
+// to the next snapshot; pooled connections are per worker and keyed by backend address, so they
+// carry over too. Health checks and DNS refreshes run on the gateway's own maintenance thread.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+
+#include <rws/http/service.hpp>
+
+#include "config/gateway_config.hpp"
+#include "proxy/backend.hpp"
+
+namespace rws::gateway {
+
+struct Snapshot;
+
+class Gateway final : public http::Service {
+ public:
+  // Throws std::runtime_error naming the problem (an unresolvable backend, a static root that
+  // cannot be opened).
+  explicit Gateway(const config::GatewayConfig& config);
+  ~Gateway() override;
+
+  // Publishes a new configuration; on failure throws and the current one stays.
+  void reload(const config::GatewayConfig& config);
+
+  asio::awaitable<http::Response> handle(http::Request request,
+                                         http::RequestContext& context) override;
+
+ private:
+  std::shared_ptr<const Snapshot> build(const config::GatewayConfig& config);
+  void start_health_checks(const Snapshot& snapshot);
+  void schedule_dns_refresh();
+
+  std::mutex registry_mutex_;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> registry_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
+
+  asio::io_context maintenance_{1};
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> keep_alive_;
+  std::thread maintenance_thread_;
+};
+
+}  // namespace rws::gateway

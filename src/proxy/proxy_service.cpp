@@ -1,0 +1,460 @@
+#include "proxy/proxy_service.hpp"
+
+#include <algorithm>
+
+#include <asio/experimental/awaitable_operators.hpp>
+
+#include <rws/http/status.hpp>
+
+#include "core/log.hpp"
+#include "h1/body_decoder.hpp"
+#include "h1/response_parser.hpp"
+#include "h1/serializer.hpp"
+#include "http/syntax.hpp"
+#include "proxy/forwarding.hpp"
+#include "proxy/upstream_connection.hpp"
+
+namespace rws::proxy {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kExpectWait{1000};  // how long a backend may take to answer 100-continue
+constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr std::size_t kTunnelChunk = 16 * 1024;
+
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
+http::Response gateway_error(int status, std::string_view detail) {
+  return http::Response::text(
+      status, std::string(http::reason_phrase(status)) + ": " + std::string(detail) + "\n");
+}
+
+Unexpected<Error> upstream_failure(std::error_code code, bool retryable, std::string context) {
+  return Unexpected(Error{code, ErrorSide::kUpstream, retryable, std::move(context)});
+}
+
+// A HEAD response's body: its length is the representation's, nothing follows on the wire.
+class NoBody final : public http::BodySource {
+ public:
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t) override {
+    co_return http::BodyFrame::end();
+  }
+};
+
+struct PoolSettings {
+  unsigned max_idle;
+  std::chrono::seconds idle_timeout;
+  unsigned max_requests;
+};
+
+void release(std::unique_ptr<UpstreamConnection> conn, const PoolSettings& pool) {
+  if (++conn->requests >= pool.max_requests || !conn->input().empty()) return;
+  ConnectionPool::local().give(std::move(conn), pool.max_idle, pool.idle_timeout);
+}
+
+// The response body, read from the backend as the client takes it. When it ends cleanly the
+// connection goes back to the pool; abandoned half-way, it is closed.
+class UpstreamBody final : public http::BodySource {
+ public:
+  UpstreamBody(std::unique_ptr<UpstreamConnection> conn, h1::BodyDecoder decoder,
+               milliseconds read_timeout, bool reusable, PoolSettings pool)
+      : conn_(std::move(conn)),
+        decoder_(std::move(decoder)),
+        read_timeout_(read_timeout),
+        reusable_(reusable),
+        pool_(pool) {}
+
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
+    for (;;) {
+      if (decoder_.done()) {
+        if (!decoder_.trailers().empty()) {
+          http::BodyFrame trailers;
+          trailers.kind = http::BodyFrame::Kind::kTrailers;
+          trailers.trailers = std::move(decoder_.trailers());
+          decoder_.trailers().clear();
+          co_return trailers;
+        }
+        if (conn_) {
+          conn_->input().erase(0, offset_);
+          if (reusable_) release(std::move(conn_), pool_);
+          conn_.reset();
+        }
+        co_return http::BodyFrame::end();
+      }
+      std::string& in = conn_->input();
+      if (offset_ < in.size()) {
+        std::string_view input = std::string_view(in).substr(offset_, max_bytes);
+        h1::BodyDecoder::Step step;
+        if (decoder_.decode(input, step) == h1::BodyDecoder::Status::kError) {
+          co_return fail(
+              Errc::kBadMessage, ErrorSide::kUpstream,
+              "malformed response body from the backend: " + std::string(decoder_.error()));
+        }
+        offset_ += step.consumed;
+        if (!step.data.empty()) co_return http::BodyFrame::bytes(step.data);
+        if (step.consumed > 0 || decoder_.done()) continue;
+      }
+      in.erase(0, offset_);
+      offset_ = 0;
+      std::error_code ec = co_await conn_->read_more(read_timeout_);
+      if (ec == asio::error::eof && decoder_.delimited_by_close()) {
+        decoder_.end_of_input();
+        reusable_ = false;
+        continue;
+      }
+      if (ec) {
+        co_return fail(ec == make_error_code(Errc::kTimeout) ? Errc::kTimeout : Errc::kClosed,
+                       ErrorSide::kUpstream, "backend failed during the response body");
+      }
+    }
+  }
+
+ private:
+  std::unique_ptr<UpstreamConnection> conn_;
+  h1::BodyDecoder decoder_;
+  milliseconds read_timeout_;
+  bool reusable_;
+  PoolSettings pool_;
+  std::size_t offset_ = 0;
+};
+
+// Copies bytes one way until the source ends; then half-closes the destination.
+asio::awaitable<void> client_to_backend(http::UpgradedStream& client, UpstreamConnection& backend,
+                                        milliseconds timeout) {
+  std::string buffer(kTunnelChunk, '\0');
+  for (;;) {
+    auto [ec, n] = co_await client.read_some(asio::buffer(buffer));
+    if (ec) break;
+    std::array<asio::const_buffer, 1> piece{asio::buffer(buffer.data(), n)};
+    if (co_await backend.write(piece, timeout)) break;
+  }
+  backend.transport().shutdown_send();
+}
+
+asio::awaitable<void> backend_to_client(UpstreamConnection& backend, http::UpgradedStream& client,
+                                        milliseconds timeout) {
+  for (;;) {
+    if (!backend.input().empty()) {
+      std::array<asio::const_buffer, 1> piece{asio::buffer(backend.input())};
+      std::error_code wec = co_await client.write(piece);
+      backend.input().clear();
+      if (wec) break;
+    }
+    std::error_code ec = co_await backend.read_more(timeout);
+    if (ec && backend.input().empty()) break;
+  }
+  client.shutdown_send();
+}
+
+}  // namespace
+
+struct ProxyService::Attempt {
+  bool body_started = false;  // the client's body is being consumed: the request cannot replay
+  bool idempotent = false;
+};
+
+ProxyService::ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options)
+    : upstream_(std::move(upstream)), options_(std::move(options)) {}
+
+asio::awaitable<http::Response> ProxyService::handle(http::Request request,
+                                                     http::RequestContext& context) {
+  if (options_.upgrade_only && !is_upgrade_request(request.head)) {
+    http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
+    r.head.headers.add("Upgrade", "websocket");
+    co_return r;
+  }
+  UpstreamGroup& group = *upstream_;
+  const config::CircuitBreaker* breaker = group.breaker();
+  Attempt attempt;
+  attempt.idempotent = idempotent(request.head.method);
+  unsigned retries_left = group.config.retries;
+  std::vector<char> tried(group.backends.size(), 0);
+  std::optional<Error> last_error;
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    std::optional<std::size_t> pick = group.balancer->pick(
+        context.peer_address,
+        [&](std::size_t i) { return tried[i] == 0 && group.backends[i]->available(breaker, now); });
+    if (!pick) break;
+    tried[*pick] = 1;
+    std::shared_ptr<Backend> backend = group.backends[*pick];
+    if (!backend->admit(breaker, now)) continue;
+
+    backend->in_flight.fetch_add(1, std::memory_order_relaxed);
+    struct InFlight {
+      Backend& b;
+      ~InFlight() { b.in_flight.fetch_sub(1, std::memory_order_relaxed); }
+    } in_flight{*backend};
+    const Clock::time_point start = Clock::now();
+    Result<http::Response> result = co_await forward(backend, request, context, attempt);
+    const Clock::time_point end = Clock::now();
+    if (result) {
+      backend->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
+      backend->on_result(breaker, true, end);
+      co_return std::move(*result);
+    }
+    Error error = std::move(result).error();
+    const bool backend_fault = error.side == ErrorSide::kUpstream;
+    if (backend_fault) backend->record_failure(group.config.passive, end);
+    backend->on_result(breaker, !backend_fault, end);
+    log::http().warn("upstream '{}' backend {}: {}", group.config.name, backend->url(),
+                     error.describe());
+    const bool retry = error.retryable && retries_left > 0;
+    last_error = std::move(error);
+    if (!retry) break;
+    --retries_left;
+  }
+  if (!last_error) {
+    co_return gateway_error(502, "no live backend for upstream '" + group.config.name + "'");
+  }
+  const bool timeout = last_error->code == make_error_code(Errc::kTimeout);
+  co_return gateway_error(timeout ? 504 : 502, last_error->context);
+}
+
+asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Backend> backend,
+                                                              http::Request& request,
+                                                              http::RequestContext& context,
+                                                              Attempt& attempt) {
+  const config::Upstream& cfg = upstream_->config;
+  const milliseconds connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout);
+  const milliseconds read_timeout = options_.read_timeout.value_or(cfg.read_timeout);
+  const PoolSettings pool{cfg.max_idle_per_backend, cfg.idle_timeout,
+                          cfg.max_requests_per_connection};
+  const http::RequestHead& in = request.head;
+  const bool upgrade = is_upgrade_request(in);
+
+  // The request head as the backend sees it.
+  http::Headers headers = in.headers;
+  const bool expect_continue = http::list_contains(headers.get("expect"), "100-continue");
+  headers.remove("expect");
+  remove_hop_by_hop(headers, upgrade);
+  add_forwarding_fields(headers,
+                        {context.peer_address, context.secure ? "https" : "http", in.authority});
+  const std::string host =
+      options_.preserve_host && !in.authority.empty() ? in.authority : backend->authority();
+  const std::string target =
+      in.path == "*"
+          ? std::string("*")
+          : rewrite_target(in.path, in.query, options_.strip_path_prefix, options_.add_path_prefix);
+  const bool has_body = !request.body.is_empty();
+  const std::optional<std::uint64_t> length = request.body.size();
+  const bool chunked = has_body && !length;
+  std::optional<std::uint64_t> content_length;
+  if (has_body && length) {
+    content_length = length;
+  } else if (!has_body && (in.method == "POST" || in.method == "PUT" || in.method == "PATCH")) {
+    content_length = 0;
+  }
+  const bool relay_expect = expect_continue && has_body && !attempt.body_started;
+  if (relay_expect) headers.add("Expect", "100-continue");
+  std::string head_bytes;
+  h1::append_request_head(head_bytes, in.method, target, host, headers, content_length, chunked,
+                          upgrade ? "upgrade" : "");
+
+  auto endpoints = backend->endpoints();
+  if (!endpoints || endpoints->empty()) {
+    co_return upstream_failure(make_error_code(Errc::kNotFound), true,
+                               "no address known for " + backend->url());
+  }
+
+  // A pooled connection the backend closed meanwhile fails before any byte: then the same
+  // request goes out once more on a fresh connection (it never reached the backend).
+  for (int round = 0;; ++round) {
+    std::unique_ptr<UpstreamConnection> conn;
+    if (round == 0) conn = ConnectionPool::local().take(backend->url(), cfg.idle_timeout);
+    if (!conn) {
+      Result<std::unique_ptr<UpstreamConnection>> connected =
+          co_await UpstreamConnection::connect(*endpoints, connect_timeout, backend->url());
+      if (!connected) co_return Unexpected(std::move(connected).error());
+      conn = std::move(*connected);
+    }
+    const bool stale_possible = conn->reused;
+    auto retry_stale = [&]() { return stale_possible && !attempt.body_started; };
+
+    std::array<asio::const_buffer, 1> head_piece{asio::buffer(head_bytes)};
+    if (std::error_code ec = co_await conn->write(head_piece, cfg.write_timeout)) {
+      if (retry_stale()) continue;
+      co_return upstream_failure(ec, !attempt.body_started,
+                                 "sending the request to " + backend->url());
+    }
+
+    h1::ResponseParser parser;
+    bool got_final_early = false;  // the backend answered before it got the body
+    bool body_sent = !has_body;
+    if (has_body && relay_expect) {
+      // Wait briefly for the backend's verdict before pulling the client's body (which is what
+      // makes this server send its own 100 Continue to the client).
+      std::error_code ec = co_await conn->read_more(kExpectWait);
+      if (!ec) {
+        auto status = parser.parse(conn->input(), in.method);
+        while (status == h1::ResponseParser::Status::kIncomplete) {
+          ec = co_await conn->read_more(read_timeout);
+          if (ec) break;
+          status = parser.parse(conn->input(), in.method);
+        }
+        if (status == h1::ResponseParser::Status::kError) {
+          co_return upstream_failure(
+              make_error_code(Errc::kBadMessage), false,
+              "malformed response from " + backend->url() + ": " + std::string(parser.error()));
+        }
+        if (!ec && parser.head().status == 100) {
+          conn->input().erase(0, parser.head_size());
+          parser.reset();
+        } else if (!ec) {
+          got_final_early = true;
+        }
+      }
+      if (ec && ec != make_error_code(Errc::kTimeout)) {
+        if (retry_stale()) continue;
+        co_return upstream_failure(ec, attempt.idempotent, "waiting for " + backend->url());
+      }
+    }
+
+    if (has_body && !got_final_early) {
+      attempt.body_started = true;
+      Result<bool> sent = co_await send_body(*conn, request.body, chunked, backend->url());
+      if (!sent) co_return Unexpected(std::move(sent).error());
+      body_sent = *sent;  // false: the backend stopped reading; it may have answered (413)
+    }
+
+    bool stale = false;
+    for (;;) {
+      auto status = parser.parse(conn->input(), in.method);
+      if (status == h1::ResponseParser::Status::kError) {
+        co_return upstream_failure(
+            make_error_code(Errc::kBadMessage), false,
+            "malformed response from " + backend->url() + ": " + std::string(parser.error()));
+      }
+      if (status == h1::ResponseParser::Status::kIncomplete) {
+        const bool nothing_yet = conn->input().empty();
+        std::error_code ec = co_await conn->read_more(read_timeout);
+        if (ec) {
+          if (nothing_yet && retry_stale() && ec != make_error_code(Errc::kTimeout)) {
+            stale = true;
+            break;
+          }
+          bool retryable = nothing_yet && attempt.idempotent && !attempt.body_started;
+          co_return upstream_failure(ec == make_error_code(Errc::kTimeout)
+                                         ? make_error_code(Errc::kTimeout)
+                                         : make_error_code(Errc::kClosed),
+                                     retryable,
+                                     ec == make_error_code(Errc::kTimeout)
+                                         ? "no response from " + backend->url() + " in time"
+                                         : "backend " + backend->url() + " closed the connection");
+        }
+        continue;
+      }
+      const int code = parser.head().status;
+      if (code >= 100 && code < 200 && code != 101) {
+        // 100 was for us; other interim answers go on to the client.
+        if (code != 100 && context.interim != nullptr) {
+          http::ResponseHead interim = parser.head();
+          filter_response_fields(interim.headers);
+          co_await context.interim->send_interim(interim);
+        }
+        conn->input().erase(0, parser.head_size());
+        parser.reset();
+        continue;
+      }
+      break;
+    }
+    if (stale) continue;  // the pooled connection had been closed: once more on a fresh one
+
+    // The final response head.
+    const h1::ResponseInfo info = parser.info();
+    http::Response response;
+    response.head.status = parser.head().status;
+    response.head.reason = parser.head().reason;
+    response.head.headers = std::move(parser.head().headers);
+    conn->input().erase(0, parser.head_size());
+
+    if (response.head.status == 101) {
+      if (!upgrade) {
+        co_return upstream_failure(make_error_code(Errc::kBadMessage), false,
+                                   backend->url() + " switched protocols unasked");
+      }
+      remove_hop_by_hop(response.head.headers, true);
+      response.head.headers.add("Via", "1.1 rws");
+      std::shared_ptr<UpstreamConnection> tunnel(std::move(conn));
+      const milliseconds idle = std::chrono::duration_cast<milliseconds>(cfg.idle_timeout);
+      response.upgrade = [tunnel, idle](http::UpgradedStream& client) -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (client_to_backend(client, *tunnel, idle) &&
+                  backend_to_client(*tunnel, client, idle));
+      };
+      co_return response;
+    }
+
+    const std::optional<std::string> declared =
+        response.head.headers.contains("content-length")
+            ? std::optional<std::string>(std::string(response.head.headers.get("content-length")))
+            : std::nullopt;
+    filter_response_fields(response.head.headers);
+    const bool reusable = info.keep_alive && body_sent && !got_final_early;
+    if (in.method == "HEAD") {
+      std::uint64_t size = 0;
+      if (declared && http::syntax::parse_decimal(*declared, size)) {
+        response.body = http::Body::from_stream(std::make_unique<NoBody>(), size);
+      }
+      if (reusable) release(std::move(conn), pool);
+      co_return response;
+    }
+    if (info.framing == h1::BodyFraming::kNone && !info.until_close) {
+      if (reusable) release(std::move(conn), pool);
+      co_return response;
+    }
+    h1::BodyDecoder decoder = info.until_close ? h1::BodyDecoder::until_close()
+                              : info.framing == h1::BodyFraming::kChunked
+                                  ? h1::BodyDecoder::chunked()
+                                  : h1::BodyDecoder::content_length(info.content_length);
+    std::optional<std::uint64_t> size;
+    if (info.framing == h1::BodyFraming::kContentLength) size = info.content_length;
+    response.body =
+        http::Body::from_stream(std::make_unique<UpstreamBody>(std::move(conn), std::move(decoder),
+                                                               read_timeout, reusable, pool),
+                                size);
+    co_return response;
+  }
+}
+
+asio::awaitable<Result<bool>> ProxyService::send_body(UpstreamConnection& conn, http::Body& body,
+                                                      bool chunked, const std::string& backend) {
+  static constexpr std::string_view kCrlf = "\r\n";
+  const milliseconds write_timeout = upstream_->config.write_timeout;
+  std::unique_ptr<http::BodySource> source = std::move(body).into_source();
+  http::Headers trailers;
+  for (;;) {
+    Result<http::BodyFrame> frame = co_await source->next(kBodyChunk);
+    if (!frame) {
+      co_return Unexpected(Error{frame.error().code, ErrorSide::kDownstream, false,
+                                 "reading the request body: " + frame.error().describe()});
+    }
+    if (frame->kind == http::BodyFrame::Kind::kEnd) break;
+    if (frame->kind == http::BodyFrame::Kind::kTrailers) {
+      trailers = std::move(frame->trailers);
+      continue;
+    }
+    if (frame->data.empty()) continue;
+    std::string chunk_head;
+    if (chunked) h1::append_chunk_header(chunk_head, frame->data.size());
+    std::array<asio::const_buffer, 3> pieces{asio::buffer(chunk_head), asio::buffer(frame->data),
+                                             asio::buffer(kCrlf.data(), chunked ? 2 : 0)};
+    if (std::error_code ec = co_await conn.write(pieces, write_timeout)) {
+      log::http().debug("writing the request body to {}: {}", backend, ec.message());
+      co_return false;
+    }
+  }
+  if (chunked) {
+    std::string last;
+    h1::append_last_chunk(last, trailers);
+    std::array<asio::const_buffer, 1> end_piece{asio::buffer(last)};
+    if (co_await conn.write(end_piece, write_timeout)) co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace rws::proxy

@@ -1,0 +1,73 @@
+#pragma once
+// ProxyService: forwards requests to an upstream's backends over HTTP/1.1 and streams the answer
+// back. The phases of one request:
+//   select_backend   balancer pick among available backends (health, ejection, circuit)
+//   connect          a pooled idle connection, else a new one (connect timeout)
+//   send_request     head rewritten by the forwarding policy, then the body streamed as the
+//                    backend reads it (Expect: 100-continue relayed)
+//   read_response    1xx forwarded, 101 turns the connection into a tunnel, the final head
+//                    filtered; the body is pulled from the backend as the client takes it
+//   on_error         retry on another backend when it is safe (nothing reached the backend, or
+//                    a stale pooled connection, or an idempotent request without a body), else
+//                    502 (504 for timeouts)
+//   on_complete      the connection goes back to the pool when the exchange ended cleanly
+// Runs on the client connection's worker thread; backend state is shared (see Backend).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rws/http/service.hpp>
+
+#include "config/gateway_config.hpp"
+#include "proxy/backend.hpp"
+#include "proxy/balancer.hpp"
+
+namespace rws::proxy {
+
+class UpstreamConnection;
+
+// An upstream as one snapshot sees it.
+struct UpstreamGroup {
+  config::Upstream config;
+  std::vector<std::shared_ptr<Backend>> backends;
+  std::unique_ptr<Balancer> balancer;
+
+  const config::CircuitBreaker* breaker() const {
+    return config.circuit_breaker ? &*config.circuit_breaker : nullptr;
+  }
+};
+
+struct ProxyOptions {
+  std::string strip_path_prefix;
+  std::string add_path_prefix;
+  bool preserve_host = false;
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  std::optional<std::chrono::milliseconds> read_timeout;
+  bool upgrade_only = false;  // websocket routes: other requests get 426
+};
+
+class ProxyService final : public http::Service {
+ public:
+  ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options);
+
+  asio::awaitable<http::Response> handle(http::Request request,
+                                         http::RequestContext& context) override;
+
+ private:
+  struct Attempt;
+  // Streams the client's body to the backend. True when all of it went out, false when the
+  // backend stopped reading; an error when the client's body failed.
+  asio::awaitable<Result<bool>> send_body(UpstreamConnection& conn, http::Body& body, bool chunked,
+                                          const std::string& backend);
+  asio::awaitable<Result<http::Response>> forward(std::shared_ptr<Backend> backend,
+                                                  http::Request& request,
+                                                  http::RequestContext& context, Attempt& attempt);
+
+  std::shared_ptr<UpstreamGroup> upstream_;
+  ProxyOptions options_;
+};
+
+}  // namespace rws::proxy

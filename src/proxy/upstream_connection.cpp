@@ -1,0 +1,153 @@
+#include "proxy/upstream_connection.hpp"
+
+#include <algorithm>
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace rws::proxy {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(const asio::any_io_executor& executor, std::string pool_key)
+    : executor_(executor),
+      socket_(executor),
+      pool_key_(std::move(pool_key)),
+      registry_(net::ConnectionRegistry::current()) {
+  if (registry_ != nullptr) registry_->add(*this);
+}
+
+UpstreamConnection::~UpstreamConnection() {
+  if (registry_ != nullptr) registry_->remove(*this);
+}
+
+asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::connect(
+    const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
+    std::string pool_key) {
+  auto executor = co_await asio::this_coro::executor;
+  std::unique_ptr<UpstreamConnection> c(new UpstreamConnection(executor, pool_key));
+  c->timed_out_ = false;
+  c->deadline = net::Clock::now() + timeout;
+  auto [ec, endpoint] = co_await asio::async_connect(c->socket_, endpoints, kUseTuple);
+  c->deadline = net::Clock::time_point::max();
+  if (ec) {
+    Error e{c->timed_out_ ? make_error_code(Errc::kTimeout) : ec, ErrorSide::kUpstream, true,
+            "connecting to " + pool_key};
+    co_return Unexpected(std::move(e));
+  }
+  std::error_code ignored;
+  c->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  c->transport_.emplace(std::move(c->socket_));
+  co_return std::move(c);
+}
+
+asio::awaitable<std::error_code> UpstreamConnection::write(
+    std::span<const asio::const_buffer> buffers, std::chrono::milliseconds timeout) {
+  timed_out_ = false;
+  deadline = net::Clock::now() + timeout;
+  std::error_code ec = co_await transport_->write(buffers);
+  deadline = net::Clock::time_point::max();
+  if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::milliseconds timeout) {
+  std::size_t old = input_.size();
+  input_.resize(old + kReadChunk);
+  timed_out_ = false;
+  deadline = net::Clock::now() + timeout;
+  auto [ec, n] = co_await transport_->read_some(asio::buffer(input_.data() + old, kReadChunk));
+  deadline = net::Clock::time_point::max();
+  input_.resize(old + (ec ? 0 : n));
+  if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
+  co_return ec;
+}
+
+void UpstreamConnection::cancel_io() noexcept {
+  if (transport_) {
+    transport_->cancel();
+  } else {
+    std::error_code ec;
+    socket_.cancel(ec);
+  }
+}
+
+void UpstreamConnection::on_deadline() noexcept {
+  timed_out_ = true;
+  if (in_pool) {
+    dead = true;  // idle too long: close it; the pool drops it
+    transport_->close();
+    return;
+  }
+  cancel_io();
+}
+
+void UpstreamConnection::on_drain() noexcept {
+  if (!in_pool) return;
+  dead = true;
+  transport_->close();
+  // Drop it from the pool once the registry walk is over.
+  asio::post(executor_, [] { ConnectionPool::local().purge(); });
+}
+
+void UpstreamConnection::on_abort() noexcept {
+  cancel_io();
+}
+
+ConnectionPool& ConnectionPool::local() {
+  thread_local ConnectionPool pool;
+  return pool;
+}
+
+std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
+                                                         std::chrono::seconds idle_timeout) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  const net::Clock::time_point now = net::Clock::now();
+  while (!list.empty()) {
+    std::unique_ptr<UpstreamConnection> c = std::move(list.back());
+    list.pop_back();
+    if (c->dead || now - c->idle_since >= idle_timeout) continue;  // destroyed here
+    c->in_pool = false;
+    c->deadline = net::Clock::time_point::max();
+    c->reused = true;
+    return c;
+  }
+  return nullptr;
+}
+
+void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection, unsigned max_idle,
+                          std::chrono::seconds idle_timeout) {
+  if (max_idle == 0 || connection->dead) return;
+  auto& list = idle_[connection->pool_key()];
+  if (list.size() >= max_idle) list.erase(list.begin());
+  connection->in_pool = true;
+  connection->idle_since = net::Clock::now();
+  connection->deadline = connection->idle_since + idle_timeout;  // closed when it expires
+  connection->input().clear();
+  list.push_back(std::move(connection));
+}
+
+void ConnectionPool::purge() {
+  for (auto& [key, list] : idle_) {
+    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& c) { return c->dead; }),
+               list.end());
+  }
+}
+
+std::size_t ConnectionPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_)
+    n += list.size();
+  return n;
+}
+
+}  // namespace rws::proxy

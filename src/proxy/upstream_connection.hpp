@@ -1,0 +1,91 @@
+#pragma once
+// One HTTP/1.1 connection to a backend, and the per-worker pool of idle ones.
+//
+// A connection is used by one exchange at a time, on its worker's thread. It registers with the
+// worker's ConnectionRegistry (when there is one), so read/write/connect deadlines are swept like
+// those of client connections, and a drain closes it while it is idle in the pool.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <rws/core/error.hpp>
+
+#include "net/connection_registry.hpp"
+#include "net/tcp_transport.hpp"
+
+namespace rws::proxy {
+
+class UpstreamConnection final : public net::TrackedConnection {
+ public:
+  // Connects to the first reachable endpoint within `timeout`. Errors are upstream-side and
+  // retryable (nothing was sent).
+  static asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
+      const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
+      std::string pool_key);
+
+  ~UpstreamConnection() override;
+
+  // Writes everything within `timeout` per call.
+  asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers,
+                                         std::chrono::milliseconds timeout);
+  // Reads more bytes into input(); eof when the backend closed.
+  asio::awaitable<std::error_code> read_more(std::chrono::milliseconds timeout);
+
+  // Received bytes not yet consumed.
+  std::string& input() noexcept { return input_; }
+  bool timed_out() const noexcept { return timed_out_; }
+  const std::string& pool_key() const noexcept { return pool_key_; }
+  net::TcpTransport& transport() noexcept { return *transport_; }
+
+  unsigned requests = 0;  // exchanges completed on it
+  bool reused = false;    // taken from the pool (a failure before any byte may be stale)
+  bool dead = false;      // closed; the pool drops it
+  bool in_pool = false;
+  net::Clock::time_point idle_since{};
+
+  void on_deadline() noexcept override;
+  void on_drain() noexcept override;
+  void on_abort() noexcept override;
+
+ private:
+  UpstreamConnection(const asio::any_io_executor& executor, std::string pool_key);
+  void cancel_io() noexcept;
+
+  asio::any_io_executor executor_;
+  asio::ip::tcp::socket socket_;                // used until connected
+  std::optional<net::TcpTransport> transport_;  // once connected
+  std::string pool_key_;
+  std::string input_;
+  net::ConnectionRegistry* registry_;
+  bool timed_out_ = false;
+};
+
+// Idle connections of this worker thread, per backend address ("ip:port").
+class ConnectionPool {
+ public:
+  static ConnectionPool& local();
+
+  // An idle connection to `key` that has not been idle longer than `idle_timeout`, or null.
+  std::unique_ptr<UpstreamConnection> take(const std::string& key,
+                                           std::chrono::seconds idle_timeout);
+  // Keeps `connection` for reuse (at most `max_idle` per key; the oldest goes first).
+  void give(std::unique_ptr<UpstreamConnection> connection, unsigned max_idle,
+            std::chrono::seconds idle_timeout);
+  // Drops connections that were closed while idle.
+  void purge();
+  std::size_t idle_count() const;
+
+ private:
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+};
+
+}  // namespace rws::proxy

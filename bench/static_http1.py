@@ -14,7 +14,6 @@ Needs wrk and nginx (scripts/setup bench). Only talks to 127.0.0.1.
 import argparse
 import os
 import resource
-import re
 import shutil
 import signal
 import socket
@@ -22,56 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from benchlib import Nginx, on_cpus, rss_kib, wait_port, free_port, wrk
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port}")
-
-
-def rss_kib(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
-                total += int(m.group(1)) if m else 0
-        except FileNotFoundError:
-            pass
-    return total
-
-
-def children(pid):
-    try:
-        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-        return [int(p) for p in out.split()]
-    except FileNotFoundError:
-        return []
-
-
-def pinned(argv, workers):
+def pinned(workers):
     """With one worker, the server runs on CPU 0 and wrk on CPU 1, so the two never compete
     for a core (the main source of run-to-run noise on a 2-core machine)."""
-    return ["taskset", "-c", "0", *argv] if workers == 1 else argv
-
-
-def wrk_cpu_prefix(workers):
-    return ["taskset", "-c", "1"] if workers == 1 else []
+    return ("0", "1") if workers == 1 else (None, None)
 
 
 class Rws:
@@ -79,9 +36,9 @@ class Rws:
 
     def __init__(self, binary, root, workers):
         self.port = free_port()
-        self.proc = subprocess.Popen(pinned(
-            [binary, "--root", root, "--ip", "127.0.0.1", "--port", str(self.port),
-             "--thread-count", str(workers), "--log-level", "warn"], workers),
+        self.proc = subprocess.Popen(on_cpus(pinned(workers)[0], [
+            binary, "--root", root, "--ip", "127.0.0.1", "--port", str(self.port),
+            "--thread-count", str(workers), "--log-level", "warn"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc)
 
@@ -93,64 +50,8 @@ class Rws:
         self.proc.wait(30)
 
 
-class Nginx:
-    name = "nginx"
-
-    def __init__(self, binary, root, workers, workdir):
-        self.port = free_port()
-        conf = os.path.join(workdir, f"nginx-{self.port}.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-worker_processes {workers};
-daemon off;
-pid {workdir}/nginx-{self.port}.pid;
-error_log stderr error;
-events {{ worker_connections 10240; }}
-http {{
-  include /etc/nginx/mime.types;
-  access_log /dev/null combined;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000000;
-  keepalive_timeout 60s;
-  client_body_temp_path {workdir}/body;
-  proxy_temp_path {workdir}/proxy;
-  fastcgi_temp_path {workdir}/fastcgi;
-  uwsgi_temp_path {workdir}/uwsgi;
-  scgi_temp_path {workdir}/scgi;
-  server {{
-    listen 127.0.0.1:{self.port} reuseport;
-    root {root};
-  }}
-}}
-""")
-        self.proc = subprocess.Popen(pinned([binary, "-c", conf, "-e", "stderr"], workers),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc)
-
-    def pids(self):
-        return [self.proc.pid] + children(self.proc.pid)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGQUIT)
-        self.proc.wait(30)
-
-
-def wrk(url, threads, connections, duration):
-    out = subprocess.run([*wrk_cpu_prefix(threads), "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-                          "--latency", url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def latency(pct):
-        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        value, unit = float(m.group(1)), m.group(2)
-        return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Socket errors: (.*)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors or non2xx:
-        raise RuntimeError(f"wrk reported errors:\n{out}")
-    return rps, latency(50), latency(99)
+def static_nginx(binary, root, workers, workdir):
+    return Nginx(binary, workdir, workers, f"root {root};", cpus=pinned(workers)[0])
 
 
 def idle_memory(server, connections):
@@ -205,11 +106,12 @@ def main():
                 for _ in range(args.rounds):
                     for kind in ("rws", "nginx"):
                         server = (Rws(args.rws, root, workers) if kind == "rws"
-                                  else Nginx(args.nginx, root, workers, workdir))
+                                  else static_nginx(args.nginx, root, workers, workdir))
                         try:
                             url = f"http://127.0.0.1:{server.port}{path}"
-                            wrk(url, 1, 10, 1)  # warm-up
-                            rps, p50, p99 = wrk(url, workers, args.connections, args.duration)
+                            wrk(url, 1, 10, 1, pinned(workers)[1])  # warm-up
+                            rps, p50, p99, _ = wrk(url, workers, args.connections, args.duration,
+                                                   pinned(workers)[1])
                             rss = rss_kib(server.pids())
                         finally:
                             server.stop()
@@ -223,7 +125,7 @@ def main():
         idle = {}
         for kind in ("rws", "nginx"):
             server = (Rws(args.rws, root, 1) if kind == "rws"
-                      else Nginx(args.nginx, root, 1, workdir))
+                      else static_nginx(args.nginx, root, 1, workdir))
             try:
                 idle[kind] = idle_memory(server, args.idle)
             finally:

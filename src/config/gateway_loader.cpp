@@ -158,6 +158,8 @@ class GatewayLoader {
     named.alias("load_balancing", "strategy");
     if (!named.string("name")) {
       if (!t.contains("name")) named.error_here("name is required");
+    } else if (u.name.empty()) {
+      named.error("name", "name must not be empty");
     } else {
       for (const Upstream& other : out.upstreams) {
         if (other.name == u.name) named.error("name", "upstream '" + u.name + "' is defined twice");
@@ -341,7 +343,13 @@ class GatewayLoader {
     route.name = t["name"].value_or<std::string>("route-" + std::to_string(out.routes.size() + 1));
     std::string what = "[[route]] '" + route.name + "'";
     TableReader named(t, what, d_);
-    named.string("name");
+    if (named.string("name") && route.name.empty()) {
+      named.error("name", "name must not be empty");
+    }
+    for (const Route& other : out.routes) {
+      if (other.name == route.name)
+        named.error("name", "route '" + route.name + "' is defined twice");
+    }
     if (const toml::table* m = named.table("match")) read_match(*m, what, route.match);
     if (const toml::table* a = named.table("action")) {
       read_action(*a, what, route, upstreams);
@@ -410,14 +418,21 @@ class GatewayLoader {
     std::optional<std::string> type = r.string("type");
     if (!type && !t.contains("type")) {
       // Without `type`, a single [route.action.<type>] table says which it is.
+      std::vector<std::string> tables;
       for (std::string_view candidate : kTypes) {
-        if (t.get_as<toml::table>(candidate) == nullptr) continue;
-        if (type) {
-          type.reset();
-          break;
+        if (t.get_as<toml::table>(candidate) != nullptr) {
+          tables.push_back("[route.action." + std::string(candidate) + "]");
         }
-        type = std::string(candidate);
       }
+      if (tables.size() > 1) {
+        std::string list = tables[0];
+        for (std::size_t i = 1; i < tables.size(); ++i)
+          list += ", " + tables[i];
+        r.error_here("a route has one action, but " + list +
+                     " are all given; keep one (or say which with type)");
+        return;
+      }
+      if (tables.size() == 1) type = tables[0].substr(14, tables[0].size() - 15);
     }
     if (!type) {
       if (!t.contains("type")) r.error_here("type is required");
@@ -522,9 +537,17 @@ class GatewayLoader {
     keys.finish();
     if (nested != nullptr) {
       // Keys outside the nested table besides "type" and the nested table itself.
+      // A plain key is one of the action's own, put in the wrong place; a table is unknown.
       TableReader outer(t, what + " action", d_);
       outer.node("type");
       outer.node(*type);
+      for (auto&& [key, value] : t) {
+        if (key.str() == "type" || key.str() == *type || value.is_table()) continue;
+        outer.node(key.str());
+        d_.error(key.source(), what + " action: '" + std::string(key.str()) +
+                                   "' belongs in [route.action." + *type +
+                                   "] with the action's other keys (not split across both)");
+      }
       outer.finish();
     }
   }

@@ -27,7 +27,9 @@ const toml::node* TableReader::lookup(std::string_view key) {
   for (const auto& [old_name, name] : aliases_) {
     if (name != key) continue;
     if (const toml::node* n = table_.get(old_name)) {
-      d_.warn(n->source(), "'" + old_name + "' is deprecated; use '" + name + "'");
+      if (warned_.insert(old_name).second) {
+        d_.warn(n->source(), "'" + old_name + "' is deprecated; use '" + name + "'");
+      }
       return n;
     }
   }

@@ -37,7 +37,8 @@ class TableReader {
   TableReader(const toml::table& table, std::string what, Diagnostics& diagnostics)
       : table_(table), what_(std::move(what)), d_(diagnostics) {}
 
-  // Accepts `old_name` as a deprecated spelling of `name` (with a warning).
+  // Accepts `old_name` as a deprecated spelling of `name` (with one warning, however often the
+  // key is read).
   void alias(std::string_view old_name, std::string_view name);
 
   const toml::node* node(std::string_view key);
@@ -64,6 +65,7 @@ class TableReader {
   Diagnostics& d_;
   std::set<std::string, std::less<>> known_;
   std::vector<std::pair<std::string, std::string>> aliases_;  // old → new
+  std::set<std::string, std::less<>> warned_;                 // aliases already reported
 };
 
 }  // namespace rws::config

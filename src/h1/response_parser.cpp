@@ -103,7 +103,9 @@ bool ResponseParser::finish(std::string_view request_method) {
       info_.until_close = true;
       info_.keep_alive = false;
     }
-    if (cl > 0) info_.keep_alive = false;
+    // With Content-Length alongside, or in an HTTP/1.0 message (RFC 9112 §6.1), the framing is
+    // suspect: the connection is not reused.
+    if (cl > 0 || info_.version == 10) info_.keep_alive = false;
     return true;
   }
   if (cl > 0) {

@@ -41,6 +41,7 @@ void ConnectionRegistry::sweep(Clock::time_point now) {
 }
 
 void ConnectionRegistry::drain_all() {
+  draining_ = true;
   for_each([](TrackedConnection& c) { c.on_drain(); });
 }
 

@@ -47,7 +47,10 @@ class ConnectionRegistry {
   // Calls on_deadline() for every connection whose deadline is at or before `now`, and resets
   // that deadline so it fires once.
   void sweep(Clock::time_point now);
+  // Starts the drain: every connection gets on_drain(), and draining() holds from now on (a
+  // connection that becomes idle later closes instead of waiting for reuse).
   void drain_all();
+  bool draining() const noexcept { return draining_; }
   void abort_all();
 
  private:
@@ -55,6 +58,7 @@ class ConnectionRegistry {
   void for_each(F f);
 
   std::vector<TrackedConnection*> live_;
+  bool draining_ = false;
 };
 
 }  // namespace rws::net

@@ -81,6 +81,9 @@ void Backend::on_result(const config::CircuitBreaker* breaker, bool success,
                         Clock::time_point now) {
   if (breaker == nullptr) return;
   std::lock_guard lock(mutex_);
+  // A request admitted before the circuit opened says nothing about the recovery the open
+  // circuit waits for: only the half-open probes decide.
+  if (circuit_ == Circuit::kOpen) return;
   if (circuit_ == Circuit::kHalfOpen && probes_in_flight_ > 0) --probes_in_flight_;
   if (success) {
     consecutive_failures_ = 0;

@@ -79,27 +79,22 @@ class UpstreamBody final : public http::BodySource {
           co_return trailers;
         }
         if (conn_) {
-          conn_->input().erase(0, offset_);
           if (reusable_) release(std::move(conn_), pool_);
           conn_.reset();
         }
         co_return http::BodyFrame::end();
       }
-      std::string& in = conn_->input();
-      if (offset_ < in.size()) {
-        std::string_view input = std::string_view(in).substr(offset_, max_bytes);
+      if (std::string_view input = conn_->input(); !input.empty()) {
         h1::BodyDecoder::Step step;
-        if (decoder_.decode(input, step) == h1::BodyDecoder::Status::kError) {
+        if (decoder_.decode(input.substr(0, max_bytes), step) == h1::BodyDecoder::Status::kError) {
           co_return fail(
               Errc::kBadMessage, ErrorSide::kUpstream,
               "malformed response body from the backend: " + std::string(decoder_.error()));
         }
-        offset_ += step.consumed;
+        conn_->consume(step.consumed);  // the bytes stay in place until the next read
         if (!step.data.empty()) co_return http::BodyFrame::bytes(step.data);
         if (step.consumed > 0 || decoder_.done()) continue;
       }
-      in.erase(0, offset_);
-      offset_ = 0;
       std::error_code ec = co_await conn_->read_more(read_timeout_);
       if (ec == asio::error::eof && decoder_.delimited_by_close()) {
         decoder_.end_of_input();
@@ -119,7 +114,6 @@ class UpstreamBody final : public http::BodySource {
   milliseconds read_timeout_;
   bool reusable_;
   PoolSettings pool_;
-  std::size_t offset_ = 0;
 };
 
 // Copies bytes one way until the source ends; then half-closes the destination.
@@ -139,9 +133,10 @@ asio::awaitable<void> backend_to_client(UpstreamConnection& backend, http::Upgra
                                         milliseconds timeout) {
   for (;;) {
     if (!backend.input().empty()) {
-      std::array<asio::const_buffer, 1> piece{asio::buffer(backend.input())};
+      std::string_view input = backend.input();
+      std::array<asio::const_buffer, 1> piece{asio::buffer(input.data(), input.size())};
       std::error_code wec = co_await client.write(piece);
-      backend.input().clear();
+      backend.consume(input.size());
       if (wec) break;
     }
     std::error_code ec = co_await backend.read_more(timeout);
@@ -302,7 +297,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
               "malformed response from " + backend->url() + ": " + std::string(parser.error()));
         }
         if (!ec && parser.head().status == 100) {
-          conn->input().erase(0, parser.head_size());
+          conn->consume(parser.head_size());
           parser.reset();
         } else if (!ec) {
           got_final_early = true;
@@ -356,7 +351,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
           filter_response_fields(interim.headers);
           co_await context.interim->send_interim(interim);
         }
-        conn->input().erase(0, parser.head_size());
+        conn->consume(parser.head_size());
         parser.reset();
         continue;
       }
@@ -370,7 +365,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
     response.head.status = parser.head().status;
     response.head.reason = parser.head().reason;
     response.head.headers = std::move(parser.head().headers);
-    conn->input().erase(0, parser.head_size());
+    conn->consume(parser.head_size());
 
     if (response.head.status == 101) {
       if (!upgrade) {

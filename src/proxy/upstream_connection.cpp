@@ -12,7 +12,10 @@ namespace rws::proxy {
 namespace {
 
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadBuffer = 32 * 1024;
+// A response head may fill the buffer before it parses; beyond this, the parser's own limit
+// has long refused it.
+constexpr std::size_t kMaxReadBuffer = 1024 * 1024;
 
 }  // namespace
 
@@ -59,13 +62,18 @@ asio::awaitable<std::error_code> UpstreamConnection::write(
 }
 
 asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::milliseconds timeout) {
-  std::size_t old = input_.size();
-  input_.resize(old + kReadChunk);
+  if (!input_.allocated()) {
+    input_.grow(kReadBuffer);
+  } else if (input_.writable() == 0) {
+    if (input_.capacity() >= kMaxReadBuffer) co_return make_error_code(Errc::kTooLarge);
+    input_.grow(input_.capacity() * 2);
+  }
   timed_out_ = false;
   deadline = net::Clock::now() + timeout;
-  auto [ec, n] = co_await transport_->read_some(asio::buffer(input_.data() + old, kReadChunk));
+  auto [ec, n] =
+      co_await transport_->read_some(asio::buffer(input_.write_pointer(), input_.writable()));
   deadline = net::Clock::time_point::max();
-  input_.resize(old + (ec ? 0 : n));
+  if (!ec) input_.commit(n);
   if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
   co_return ec;
 }
@@ -82,8 +90,9 @@ void UpstreamConnection::cancel_io() noexcept {
 void UpstreamConnection::on_deadline() noexcept {
   timed_out_ = true;
   if (in_pool) {
-    dead = true;  // idle too long: close it; the pool drops it
+    dead = true;  // idle too long: close it and drop it from the pool after the sweep
     transport_->close();
+    asio::post(executor_, [] { ConnectionPool::local().purge(); });
     return;
   }
   cancel_io();
@@ -126,13 +135,13 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
 
 void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection, unsigned max_idle,
                           std::chrono::seconds idle_timeout) {
-  if (max_idle == 0 || connection->dead) return;
+  net::ConnectionRegistry* registry = net::ConnectionRegistry::current();
+  if (max_idle == 0 || connection->dead || (registry != nullptr && registry->draining())) return;
   auto& list = idle_[connection->pool_key()];
   if (list.size() >= max_idle) list.erase(list.begin());
   connection->in_pool = true;
   connection->idle_since = net::Clock::now();
   connection->deadline = connection->idle_since + idle_timeout;  // closed when it expires
-  connection->input().clear();
   list.push_back(std::move(connection));
 }
 

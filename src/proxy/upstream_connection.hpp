@@ -19,6 +19,7 @@
 
 #include <rws/core/error.hpp>
 
+#include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
 #include "net/tcp_transport.hpp"
 
@@ -37,11 +38,13 @@ class UpstreamConnection final : public net::TrackedConnection {
   // Writes everything within `timeout` per call.
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers,
                                          std::chrono::milliseconds timeout);
-  // Reads more bytes into input(); eof when the backend closed.
+  // Reads more bytes into input(); eof when the backend closed. Views of input() stay valid
+  // until the next read_more().
   asio::awaitable<std::error_code> read_more(std::chrono::milliseconds timeout);
 
   // Received bytes not yet consumed.
-  std::string& input() noexcept { return input_; }
+  std::string_view input() const noexcept { return input_.readable(); }
+  void consume(std::size_t n) noexcept { input_.consume(n); }
   bool timed_out() const noexcept { return timed_out_; }
   const std::string& pool_key() const noexcept { return pool_key_; }
   net::TcpTransport& transport() noexcept { return *transport_; }
@@ -64,7 +67,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   asio::ip::tcp::socket socket_;                // used until connected
   std::optional<net::TcpTransport> transport_;  // once connected
   std::string pool_key_;
-  std::string input_;
+  net::Buffer input_;
   net::ConnectionRegistry* registry_;
   bool timed_out_ = false;
 };
@@ -77,7 +80,8 @@ class ConnectionPool {
   // An idle connection to `key` that has not been idle longer than `idle_timeout`, or null.
   std::unique_ptr<UpstreamConnection> take(const std::string& key,
                                            std::chrono::seconds idle_timeout);
-  // Keeps `connection` for reuse (at most `max_idle` per key; the oldest goes first).
+  // Keeps `connection` for reuse (at most `max_idle` per key; the oldest goes first); while the
+  // worker drains, closes it instead.
   void give(std::unique_ptr<UpstreamConnection> connection, unsigned max_idle,
             std::chrono::seconds idle_timeout);
   // Drops connections that were closed while idle.

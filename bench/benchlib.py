@@ -1,0 +1,139 @@
+"""Pieces shared by the HTTP benchmarks: ports, process memory, CPU pinning, wrk runs and the
+Debian nginx used as a peer. Only talks to 127.0.0.1."""
+
+import collections
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+                total += int(m.group(1)) if m else 0
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def children(pid):
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+    except FileNotFoundError:
+        return []
+
+
+def on_cpus(cpus, argv):
+    """`argv` run on the given CPU list ("0", "1", "0,1"); None leaves placement to the kernel."""
+    return ["taskset", "-c", cpus, *argv] if cpus else list(argv)
+
+
+WrkResult = collections.namedtuple("WrkResult", "rps p50 p99 requests")
+
+
+def cpu_seconds(pids):
+    """User + system CPU time consumed so far by the processes (and their reaped children)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+                total += sum(int(x) for x in fields[11:13])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, threads, connections, duration, cpus=None):
+    """Runs wrk and returns a WrkResult (req/s, p50 ms, p99 ms, requests completed); any socket
+    error or non-2xx/3xx response makes the run fail."""
+    out = subprocess.run(on_cpus(cpus, ["wrk", "-t", str(threads), "-c", str(connections),
+                                        "-d", f"{duration}s", "--latency", url]),
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def latency(pct):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Socket errors: (.*)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors or non2xx:
+        raise RuntimeError(f"wrk reported errors:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return WrkResult(rps, latency(50), latency(99), requests)
+
+
+class Nginx:
+    """Debian's nginx, not daemonized, with its temp paths and pid file under `workdir`.
+    `server_block` is the body of one `server { }` (the listen line is added)."""
+
+    name = "nginx"
+
+    def __init__(self, binary, workdir, workers, server_block, cpus=None, http_extra=""):
+        self.port = free_port()
+        conf = os.path.join(workdir, f"nginx-{self.port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes {workers};
+daemon off;
+pid {workdir}/nginx-{self.port}.pid;
+error_log stderr error;
+events {{ worker_connections 10240; }}
+http {{
+  include /etc/nginx/mime.types;
+  access_log /dev/null combined;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  fastcgi_temp_path {workdir}/fastcgi;
+  uwsgi_temp_path {workdir}/uwsgi;
+  scgi_temp_path {workdir}/scgi;
+  {http_extra}
+  server {{
+    listen 127.0.0.1:{self.port} reuseport;
+    {server_block}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen(on_cpus(cpus, [binary, "-c", conf, "-e", "stderr"]),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def pids(self):
+        return [self.proc.pid] + children(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        self.proc.wait(30)
+

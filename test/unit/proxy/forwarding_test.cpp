@@ -1,0 +1,227 @@
+#include "proxy/forwarding.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rws::proxy {
+namespace {
+
+using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+http::Headers headers(Fields fields) {
+  http::Headers h;
+  for (const auto& [name, value] : fields)
+    h.add(name, value);
+  return h;
+}
+
+// Names of the fields left, in order, lower case.
+std::vector<std::string> names(const http::Headers& h) {
+  std::vector<std::string> out;
+  for (const http::Field& f : h)
+    out.push_back(http::to_lower(f.name));
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+// ----- hop-by-hop -------------------------------------------------------------------------------
+
+TEST(RemoveHopByHop, RemovesTheFixedSet) {
+  http::Headers h = headers({{"Host", "example.com"},
+                             {"Connection", "keep-alive"},
+                             {"Keep-Alive", "timeout=5"},
+                             {"Proxy-Connection", "keep-alive"},
+                             {"TE", "trailers"},
+                             {"Transfer-Encoding", "chunked"},
+                             {"Content-Length", "10"},
+                             {"Upgrade", "h2c"},
+                             {"Accept", "*/*"},
+                             {"Cache-Control", "no-cache"}});
+  remove_hop_by_hop(h);
+  EXPECT_EQ(names(h), (Names{"host", "accept", "cache-control"}));
+  EXPECT_EQ(h.get("accept"), "*/*");
+}
+
+TEST(RemoveHopByHop, RemovesFieldsNamedInConnection) {
+  http::Headers h = headers({{"Connection", "X-Secret, close"},
+                             {"Connection", " X-Other ,,"},
+                             {"X-Secret", "s"},
+                             {"x-secret", "t"},
+                             {"X-OTHER", "o"},
+                             {"X-Kept", "k"}});
+  remove_hop_by_hop(h);
+  EXPECT_EQ(names(h), Names{"x-kept"});
+}
+
+TEST(RemoveHopByHop, NamesAreCaseInsensitive) {
+  http::Headers h = headers(
+      {{"CONNECTION", "x-a"}, {"X-A", "1"}, {"keep-ALIVE", "t"}, {"transfer-encoding", "gzip"}});
+  remove_hop_by_hop(h);
+  EXPECT_TRUE(h.empty()) << h.size();
+}
+
+TEST(RemoveHopByHop, KeepUpgradeKeepsTheUpgradeField) {
+  http::Headers h = headers({{"Connection", "Upgrade"},
+                             {"Upgrade", "websocket"},
+                             {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                             {"Keep-Alive", "timeout=5"}});
+  remove_hop_by_hop(h, /*keep_upgrade=*/true);
+  EXPECT_EQ(h.get("upgrade"), "websocket");
+  EXPECT_EQ(h.get("sec-websocket-key"), "dGhlIHNhbXBsZSBub25jZQ==");
+  EXPECT_FALSE(h.contains("connection"));
+  EXPECT_FALSE(h.contains("keep-alive"));
+
+  http::Headers without = headers({{"Connection", "Upgrade"}, {"Upgrade", "websocket"}});
+  remove_hop_by_hop(without);
+  EXPECT_TRUE(without.empty());
+}
+
+TEST(RemoveHopByHop, KeepUpgradeStillRemovesOtherNamedFields) {
+  http::Headers h =
+      headers({{"Connection", "upgrade, X-Hop"}, {"Upgrade", "websocket"}, {"X-Hop", "1"}});
+  remove_hop_by_hop(h, true);
+  EXPECT_EQ(names(h), Names{"upgrade"});
+}
+
+// ----- forwarding fields ------------------------------------------------------------------------
+
+TEST(ForwardingFields, AddsAllFieldsToAFreshRequest) {
+  http::Headers h = headers({{"Host", "example.com"}});
+  add_forwarding_fields(h, {"192.0.2.7", "https", "example.com"});
+  EXPECT_EQ(h.get("x-forwarded-for"), "192.0.2.7");
+  EXPECT_EQ(h.get("x-forwarded-proto"), "https");
+  EXPECT_EQ(h.get("x-forwarded-host"), "example.com");
+  EXPECT_EQ(h.get("forwarded"), "for=192.0.2.7;proto=https;host=example.com");
+  EXPECT_EQ(h.get("via"), "1.1 rws");
+}
+
+TEST(ForwardingFields, XForwardedForAppendsInOneField) {
+  http::Headers h = headers({{"X-Forwarded-For", "203.0.113.1"},
+                             {"Accept", "*/*"},
+                             {"x-forwarded-for", "198.51.100.2, 198.51.100.3"}});
+  add_forwarding_fields(h, {"192.0.2.7", "http", "example.com"});
+  EXPECT_EQ(h.count("x-forwarded-for"), 1u);
+  EXPECT_EQ(h.get("x-forwarded-for"), "203.0.113.1, 198.51.100.2, 198.51.100.3, 192.0.2.7");
+}
+
+TEST(ForwardingFields, ProtoAndHostAreReplacedNotTrusted) {
+  http::Headers h = headers({{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil.example"}});
+  add_forwarding_fields(h, {"192.0.2.7", "http", "example.com"});
+  EXPECT_EQ(h.count("x-forwarded-proto"), 1u);
+  EXPECT_EQ(h.get("x-forwarded-proto"), "http");
+  EXPECT_EQ(h.count("x-forwarded-host"), 1u);
+  EXPECT_EQ(h.get("x-forwarded-host"), "example.com");
+}
+
+TEST(ForwardingFields, NoHostMeansNoForwardedHost) {
+  http::Headers h;
+  add_forwarding_fields(h, {"192.0.2.7", "http", ""});
+  EXPECT_FALSE(h.contains("x-forwarded-host"));
+  EXPECT_EQ(h.get("forwarded"), "for=192.0.2.7;proto=http");
+}
+
+TEST(ForwardingFields, ForwardedQuotesIpv6) {
+  http::Headers h;
+  add_forwarding_fields(h, {"::1", "http", "example.com"});
+  EXPECT_EQ(h.get("forwarded"), "for=\"[::1]\";proto=http;host=example.com");
+  EXPECT_EQ(h.get("x-forwarded-for"), "::1");  // X-Forwarded-For has no brackets
+
+  http::Headers g;
+  add_forwarding_fields(g, {"2001:db8:cafe::17", "https", ""});
+  EXPECT_EQ(g.get("forwarded"), "for=\"[2001:db8:cafe::17]\";proto=https");
+}
+
+TEST(ForwardingFields, ForwardedQuotesAHostWithAPort) {
+  // ':' is not a token character (RFC 7239 §4: value = token / quoted-string).
+  http::Headers h;
+  add_forwarding_fields(h, {"192.0.2.7", "http", "example.com:8080"});
+  EXPECT_EQ(h.get("forwarded"), "for=192.0.2.7;proto=http;host=\"example.com:8080\"");
+  EXPECT_EQ(h.get("x-forwarded-host"), "example.com:8080");
+}
+
+TEST(ForwardingFields, ForwardedAndViaAppendToEarlierProxies) {
+  http::Headers h = headers({{"Forwarded", "for=198.51.100.1;proto=https"},
+                             {"Via", "1.0 fred"},
+                             {"Via", "1.1 p.example.net"}});
+  add_forwarding_fields(h, {"192.0.2.7", "http", "example.com"});
+  EXPECT_EQ(h.count("forwarded"), 1u);
+  EXPECT_EQ(h.get("forwarded"),
+            "for=198.51.100.1;proto=https, for=192.0.2.7;proto=http;host=example.com");
+  EXPECT_EQ(h.count("via"), 1u);
+  EXPECT_EQ(h.get("via"), "1.0 fred, 1.1 p.example.net, 1.1 rws");
+}
+
+TEST(FilterResponseFields, RemovesHopByHopAndAddsVia) {
+  http::Headers h = headers({{"Content-Type", "text/plain"},
+                             {"Connection", "close, X-Backend-Only"},
+                             {"X-Backend-Only", "1"},
+                             {"Keep-Alive", "timeout=5"},
+                             {"Transfer-Encoding", "chunked"},
+                             {"Via", "1.1 origin"},
+                             {"Set-Cookie", "a=1"}});
+  filter_response_fields(h);
+  Names left = names(h);
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (Names{"content-type", "set-cookie", "via"}));
+  EXPECT_EQ(h.get("via"), "1.1 origin, 1.1 rws");
+}
+
+TEST(IsUpgradeRequest, NeedsConnectionUpgradeAndAnUpgradeField) {
+  http::RequestHead head;
+  head.method = "GET";
+  head.headers = headers({{"Connection", "keep-alive, Upgrade"}, {"Upgrade", "websocket"}});
+  EXPECT_TRUE(is_upgrade_request(head));
+  head.headers = headers({{"Connection", "keep-alive"}, {"Upgrade", "websocket"}});
+  EXPECT_FALSE(is_upgrade_request(head));
+  head.headers = headers({{"Connection", "upgrade"}});
+  EXPECT_FALSE(is_upgrade_request(head));
+  head.headers = headers({{"Upgrade", "websocket"}});
+  EXPECT_FALSE(is_upgrade_request(head));
+  head.headers =
+      headers({{"Connection", "keep-alive"}, {"connection", "UPGRADE"}, {"upgrade", "websocket"}});
+  EXPECT_TRUE(is_upgrade_request(head));
+}
+
+// ----- rewrite_target ---------------------------------------------------------------------------
+
+TEST(RewriteTarget, NothingToDo) {
+  EXPECT_EQ(rewrite_target("/a/b", "", "", ""), "/a/b");
+  EXPECT_EQ(rewrite_target("/a/b", "x=1&y=2", "", ""), "/a/b?x=1&y=2");
+  EXPECT_EQ(rewrite_target("/", "", "", ""), "/");
+}
+
+TEST(RewriteTarget, StripIsBySegment) {
+  EXPECT_EQ(rewrite_target("/api/users", "", "/api", ""), "/users");
+  EXPECT_EQ(rewrite_target("/api/users/7", "", "/api", ""), "/users/7");
+  EXPECT_EQ(rewrite_target("/api/", "", "/api", ""), "/");
+  EXPECT_EQ(rewrite_target("/api", "", "/api", ""), "/");  // never an empty target
+  EXPECT_EQ(rewrite_target("/apix/users", "", "/api", ""), "/apix/users");
+  EXPECT_EQ(rewrite_target("/ap", "", "/api", ""), "/ap");
+  EXPECT_EQ(rewrite_target("/v1/api/x", "", "/api", ""), "/v1/api/x");
+  EXPECT_EQ(rewrite_target("/api/v1/x", "", "/api/v1", ""), "/x");
+  EXPECT_EQ(rewrite_target("/api/v10/x", "", "/api/v1", ""), "/api/v10/x");
+}
+
+TEST(RewriteTarget, EncodedSlashIsNotASegmentBoundary) {
+  EXPECT_EQ(rewrite_target("/api%2Fusers", "", "/api", ""), "/api%2Fusers");
+}
+
+TEST(RewriteTarget, AddPrefix) {
+  EXPECT_EQ(rewrite_target("/users", "", "", "/v2"), "/v2/users");
+  EXPECT_EQ(rewrite_target("/", "", "", "/v2"), "/v2/");
+}
+
+TEST(RewriteTarget, StripThenAddKeepsTheQuery) {
+  EXPECT_EQ(rewrite_target("/api/users", "page=2", "/api", "/v2"), "/v2/users?page=2");
+  EXPECT_EQ(rewrite_target("/api", "q=a%20b", "/api", "/internal/v2"), "/internal/v2/?q=a%20b");
+  EXPECT_EQ(rewrite_target("/other", "q=1", "/api", "/v2"), "/v2/other?q=1");
+}
+
+}  // namespace
+}  // namespace rws::proxy

@@ -52,8 +52,7 @@ void add_forwarding_fields(http::Headers& headers, const ForwardedFor& client) {
   std::string forwarded = headers.joined("forwarded");
   headers.set("Forwarded", forwarded.empty() ? element : forwarded + ", " + element);
 
-  std::string via = headers.joined("via");
-  headers.set("Via", via.empty() ? std::string("1.1 rws") : via + ", 1.1 rws");
+  append_via(headers, client.version);
 }
 
 std::string rewrite_target(std::string_view path, std::string_view query, std::string_view strip,
@@ -73,10 +72,19 @@ std::string rewrite_target(std::string_view path, std::string_view query, std::s
   return target;
 }
 
-void filter_response_fields(http::Headers& headers) {
+void filter_response_fields(http::Headers& headers, int version) {
   remove_hop_by_hop(headers);
+  append_via(headers, version);
+}
+
+void append_via(http::Headers& headers, int version) {
+  // HTTP/1.x keeps its minor version; HTTP/2 and HTTP/3 have none.
+  std::string entry = version >= 20
+                          ? std::to_string(version / 10)
+                          : std::to_string(version / 10) + "." + std::to_string(version % 10);
+  entry += " rws";
   std::string via = headers.joined("via");
-  headers.set("Via", via.empty() ? std::string("1.1 rws") : via + ", 1.1 rws");
+  headers.set("Via", via.empty() ? entry : via + ", " + entry);
 }
 
 bool is_upgrade_request(const http::RequestHead& head) {

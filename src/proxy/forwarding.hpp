@@ -19,11 +19,12 @@ struct ForwardedFor {
   std::string_view client_ip;  // peer address of the downstream connection
   std::string_view proto;      // "http" / "https"
   std::string_view host;       // the Host the client asked for
+  int version = 11;            // HTTP version of the request received (10, 11, 20, 30)
 };
 
 // Appends the client to X-Forwarded-For (one field: earlier values kept, the client last), sets
 // X-Forwarded-Proto and X-Forwarded-Host, appends a Forwarded element (RFC 7239) and a Via
-// entry.
+// entry naming the version the request was received in.
 void add_forwarding_fields(http::Headers& headers, const ForwardedFor& client);
 
 // The upstream request target: `path` (as received, percent-encoded) with `strip` removed
@@ -31,8 +32,11 @@ void add_forwarding_fields(http::Headers& headers, const ForwardedFor& client);
 std::string rewrite_target(std::string_view path, std::string_view query, std::string_view strip,
                            std::string_view add);
 
-// Response side: hop-by-hop fields removed, Via appended.
-void filter_response_fields(http::Headers& headers);
+// Response side: hop-by-hop fields removed, Via appended for a response received in `version`.
+void filter_response_fields(http::Headers& headers, int version = 11);
+
+// Appends "<version> rws" to Via (RFC 9110 §7.6.3): "1.0", "1.1", "2", "3".
+void append_via(http::Headers& headers, int version);
 
 // Whether a request asks to switch protocols (Connection: upgrade with an Upgrade field).
 bool is_upgrade_request(const http::RequestHead& head);

@@ -227,8 +227,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
   const bool expect_continue = http::list_contains(headers.get("expect"), "100-continue");
   headers.remove("expect");
   remove_hop_by_hop(headers, upgrade);
-  add_forwarding_fields(headers,
-                        {context.peer_address, context.secure ? "https" : "http", in.authority});
+  add_forwarding_fields(
+      headers, {context.peer_address, context.secure ? "https" : "http", in.authority, in.version});
   const std::string host =
       options_.preserve_host && !in.authority.empty() ? in.authority : backend->authority();
   const std::string target =
@@ -344,11 +344,16 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
         continue;
       }
       const int code = parser.head().status;
+      if (code > 599) {  // no class to understand it by (RFC 9110 §15)
+        co_return upstream_failure(
+            make_error_code(Errc::kBadMessage), false,
+            backend->url() + " answered with status " + std::to_string(code) + ", outside 100-599");
+      }
       if (code >= 100 && code < 200 && code != 101) {
         // 100 was for us; other interim answers go on to the client.
         if (code != 100 && context.interim != nullptr) {
           http::ResponseHead interim = parser.head();
-          filter_response_fields(interim.headers);
+          filter_response_fields(interim.headers, parser.info().version);
           co_await context.interim->send_interim(interim);
         }
         conn->consume(parser.head_size());
@@ -373,7 +378,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
                                    backend->url() + " switched protocols unasked");
       }
       remove_hop_by_hop(response.head.headers, true);
-      response.head.headers.add("Via", "1.1 rws");
+      append_via(response.head.headers, info.version);
       std::shared_ptr<UpstreamConnection> tunnel(std::move(conn));
       const milliseconds idle = std::chrono::duration_cast<milliseconds>(cfg.idle_timeout);
       response.upgrade = [tunnel, idle](http::UpgradedStream& client) -> asio::awaitable<void> {
@@ -388,7 +393,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
         response.head.headers.contains("content-length")
             ? std::optional<std::string>(std::string(response.head.headers.get("content-length")))
             : std::nullopt;
-    filter_response_fields(response.head.headers);
+    filter_response_fields(response.head.headers, info.version);
     const bool reusable = info.keep_alive && body_sent && !got_final_early;
     if (in.method == "HEAD") {
       std::uint64_t size = 0;

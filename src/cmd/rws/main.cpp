@@ -33,8 +33,38 @@ void raise_descriptor_limit() {
   }
 }
 
+// The server settings a reload cannot change (they shape listeners, workers and sessions made at
+// start) that differ between the running and the re-read configuration.
+std::string restart_only_changes(const rws::server::ServerOptions& running,
+                                 const rws::server::ServerOptions& file) {
+  std::string changed;
+  auto check = [&](bool differs, const char* key) {
+    if (differs) changed += changed.empty() ? key : std::string(", ") + key;
+  };
+  check(running.ip != file.ip, "ip");
+  check(running.port != file.port, "port");
+  check(running.thread_count != file.thread_count, "thread_count");
+  check(running.request_allocation_size != file.request_allocation_size,
+        "request_allocation_size_in_bytes");
+  check(running.max_header_size != file.max_header_size, "max_header_size");
+  check(running.max_body_size != file.max_body_size, "max_body_size");
+  check(running.max_connections != file.max_connections, "max_connections");
+  check(running.header_timeout != file.header_timeout, "header_timeout_ms");
+  check(running.idle_timeout != file.idle_timeout, "idle_timeout_ms");
+  check(running.body_timeout != file.body_timeout, "body_timeout_ms");
+  check(running.shutdown_timeout != file.shutdown_timeout, "shutdown_timeout_ms");
+  check(running.access_log != file.access_log || running.access_log_file != file.access_log_file ||
+            running.log_format != file.log_format ||
+            running.access_log_max_bytes != file.access_log_max_bytes ||
+            running.access_log_max_files != file.access_log_max_files,
+        "access log settings");
+  return changed;
+}
+
 // SIGHUP in gateway mode: re-read and validate everything; publish only a fully valid result.
-void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway& gateway) {
+// Routes and upstreams change in place; server settings need a restart (a warning says which).
+void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway& gateway,
+                    const rws::server::ServerOptions& running) {
   rws::config::LoadResult loaded =
       rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
   for (const std::string& w : loaded.warnings)
@@ -49,6 +79,10 @@ void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway&
     rws::log::server().error(
         "reload failed: the file no longer configures routes; the current configuration stays");
     return;
+  }
+  if (std::string changed = restart_only_changes(running, loaded.config.server); !changed.empty()) {
+    rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
+                            changed);
   }
   try {
     gateway.reload(*loaded.config.gateway);
@@ -102,7 +136,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (gateway) {
-      config.server.on_reload = [args, gateway] { reload_gateway(args, *gateway); };
+      config.server.on_reload = [args, gateway, running = config.server] {
+        reload_gateway(args, *gateway, running);
+      };
     }
     rws::server::Server server(config.server, std::move(service));
     server.listen();

@@ -223,5 +223,15 @@ TEST(RewriteTarget, StripThenAddKeepsTheQuery) {
   EXPECT_EQ(rewrite_target("/other", "q=1", "/api", "/v2"), "/v2/other?q=1");
 }
 
+TEST(Forwarding, ViaNamesTheVersionTheMessageWasReceivedIn) {
+  http::Headers request;
+  add_forwarding_fields(request, {"192.0.2.7", "http", "example.com", 10});
+  EXPECT_EQ(request.get("via"), "1.0 rws");
+  http::Headers response;
+  response.add("Via", "2 edge");
+  filter_response_fields(response, 20);
+  EXPECT_EQ(response.get("via"), "2 edge, 2 rws");
+}
+
 }  // namespace
 }  // namespace rws::proxy

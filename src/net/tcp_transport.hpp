@@ -21,6 +21,8 @@ class TcpTransport final : public Transport {
   void cancel() noexcept override;
   void close() noexcept override;
   const PeerAddress& peer() const noexcept override { return peer_; }
+  // The socket descriptor (-1 once closed), for non-blocking probes such as a MSG_PEEK.
+  int native_handle() noexcept { return socket_.native_handle(); }
 
  private:
   asio::ip::tcp::socket socket_;

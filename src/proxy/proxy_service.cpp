@@ -268,7 +268,11 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       conn = std::move(*connected);
     }
     const bool stale_possible = conn->reused;
-    auto retry_stale = [&]() { return stale_possible && !attempt.body_started; };
+    // Only an idempotent request may go out again (RFC 9110 §9.2.2): a backend that closes
+    // right after receiving a request may have acted on it.
+    auto retry_stale = [&]() {
+      return stale_possible && attempt.idempotent && !attempt.body_started;
+    };
 
     std::array<asio::const_buffer, 1> head_piece{asio::buffer(head_bytes)};
     if (std::error_code ec = co_await conn->write(head_piece, cfg.write_timeout)) {

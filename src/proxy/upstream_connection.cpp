@@ -1,6 +1,9 @@
 #include "proxy/upstream_connection.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -78,6 +81,14 @@ asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::mill
   co_return ec;
 }
 
+bool UpstreamConnection::still_open() noexcept {
+  // An idle HTTP/1.1 connection has nothing to read: a FIN (0), a reset (error) or stray bytes
+  // all mean it cannot carry another exchange.
+  char byte;
+  const ssize_t n = ::recv(transport_->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 void UpstreamConnection::cancel_io() noexcept {
   if (transport_) {
     transport_->cancel();
@@ -124,7 +135,7 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> c = std::move(list.back());
     list.pop_back();
-    if (c->dead || now - c->idle_since >= idle_timeout) continue;  // destroyed here
+    if (c->dead || now - c->idle_since >= idle_timeout || !c->still_open()) continue;
     c->in_pool = false;
     c->deadline = net::Clock::time_point::max();
     c->reused = true;

@@ -55,6 +55,10 @@ class UpstreamConnection final : public net::TrackedConnection {
   bool in_pool = false;
   net::Clock::time_point idle_since{};
 
+  // Whether an idle connection can still carry a request: no FIN, reset or stray bytes have
+  // arrived (one non-blocking peek).
+  bool still_open() noexcept;
+
   void on_deadline() noexcept override;
   void on_drain() noexcept override;
   void on_abort() noexcept override;
@@ -77,7 +81,8 @@ class ConnectionPool {
  public:
   static ConnectionPool& local();
 
-  // An idle connection to `key` that has not been idle longer than `idle_timeout`, or null.
+  // An idle connection to `key` that has not been idle longer than `idle_timeout` and that the
+  // backend has not closed, or null.
   std::unique_ptr<UpstreamConnection> take(const std::string& key,
                                            std::chrono::seconds idle_timeout);
   // Keeps `connection` for reuse (at most `max_idle` per key; the oldest goes first); while the

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rws: warning: %s\n", w.c_str());
   for (const std::string& e : loaded.errors)
     std::fprintf(stderr, "rws: error: %s\n", e.c_str());
-  if (!loaded.errors.empty()) return 2;
+  // check-config answers 0/1 (valid or not); a server refusing to start exits with 2.
+  if (!loaded.errors.empty()) return loaded.check_only ? 1 : 2;
 
   rws::config::ServerConfig& config = loaded.config;
   rws::log::init(config.log_level);

@@ -156,7 +156,7 @@ ProxyService::ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions
     : upstream_(std::move(upstream)), options_(std::move(options)) {}
 
 asio::awaitable<http::Response> ProxyService::handle(http::Request request,
-                                                     http::RequestContext& context) {
+                                                     const http::RequestContext& context) {
   if (options_.upgrade_only && !is_upgrade_request(request.head)) {
     http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
     r.head.headers.add("Upgrade", "websocket");
@@ -207,12 +207,19 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     co_return gateway_error(502, "no live backend for upstream '" + group.config.name + "'");
   }
   const bool timeout = last_error->code == make_error_code(Errc::kTimeout);
+  if (last_error->side == ErrorSide::kDownstream) {
+    // The client's side failed (its body was too large, too slow or malformed).
+    const int status = last_error->code == make_error_code(Errc::kTooLarge) ? 413
+                       : timeout                                            ? 408
+                                                                            : 400;
+    co_return gateway_error(status, last_error->context);
+  }
   co_return gateway_error(timeout ? 504 : 502, last_error->context);
 }
 
 asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Backend> backend,
                                                               http::Request& request,
-                                                              http::RequestContext& context,
+                                                              const http::RequestContext& context,
                                                               Attempt& attempt) {
   const config::Upstream& cfg = upstream_->config;
   const milliseconds connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout);

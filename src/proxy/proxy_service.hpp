@@ -49,12 +49,15 @@ struct ProxyOptions {
   bool upgrade_only = false;  // websocket routes: other requests get 426
 };
 
-class ProxyService final : public http::Service {
+// Forwards requests to one upstream group (the proxy action of a route).
+class ProxyService {
  public:
   ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options);
 
+  // The backend's response (its body streaming from the backend as the client reads), or a
+  // 502/504 (backend side) or 400/408/413 (client side) answer naming the problem.
   asio::awaitable<http::Response> handle(http::Request request,
-                                         http::RequestContext& context) override;
+                                         const http::RequestContext& context);
 
  private:
   struct Attempt;
@@ -64,7 +67,8 @@ class ProxyService final : public http::Service {
                                           const std::string& backend);
   asio::awaitable<Result<http::Response>> forward(std::shared_ptr<Backend> backend,
                                                   http::Request& request,
-                                                  http::RequestContext& context, Attempt& attempt);
+                                                  const http::RequestContext& context,
+                                                  Attempt& attempt);
 
   std::shared_ptr<UpstreamGroup> upstream_;
   ProxyOptions options_;

@@ -10,7 +10,7 @@ include(CMakePackageConfigHelpers)
 # every translation unit of a program must agree on it).
 add_library(rws_library INTERFACE)
 set_target_properties(rws_library PROPERTIES EXPORT_NAME rws)
-target_link_libraries(rws_library INTERFACE rws_run)
+target_link_libraries(rws_library INTERFACE rws_run rws_middleware)
 target_compile_features(rws_library INTERFACE cxx_std_20)
 target_include_directories(rws_library INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
@@ -25,7 +25,7 @@ endif()
 add_library(rws::rws ALIAS rws_library)
 
 set(RWS_INSTALLED_LIBRARIES
-  rws_run rws_app rws_static rws_server rws_access_log rws_h1 rws_h1_codec rws_net rws_http
+  rws_run rws_middleware rws_app rws_static rws_server rws_access_log rws_h1 rws_h1_codec rws_net rws_http
   rws_blocking rws_log rws_core)
 install(TARGETS rws_library ${RWS_INSTALLED_LIBRARIES}
   EXPORT rwsTargets

@@ -23,6 +23,11 @@
 #include <rws/app/sse.hpp>
 #include <rws/app/test_client.hpp>
 #include <rws/app/validate.hpp>
+#include <rws/middleware/cors.hpp>
+#include <rws/middleware/ip_filter.hpp>
+#include <rws/middleware/limits.hpp>
+#include <rws/middleware/request_id.hpp>
+#include <rws/middleware/response_headers.hpp>
 #include <rws/server/options.hpp>
 #include <rws/server/server.hpp>
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/gateway_loader.hpp"
+#include "config/middleware_loader.hpp"
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
 
@@ -13,11 +14,10 @@ namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {
-    "tcp_proxy", "udp_proxy",  "ws_proxy", "virtual_host", "acme",
-    "cors",      "middleware", "admin",    "metrics",
+    "tcp_proxy", "udp_proxy", "ws_proxy", "virtual_host", "acme", "admin", "metrics",
 };
-// Read by the gateway loader.
-constexpr std::string_view kGatewaySections[] = {"route", "upstream"};
+// Read by the gateway and middleware loaders.
+constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware"};
 
 class FileReader {
  public:
@@ -138,9 +138,10 @@ void apply_config_file(const std::string& path, ServerConfig& config,
     return;
   }
   FileReader(path, config, errors, warnings).read_table(table, true);
+  Diagnostics diagnostics(path, errors, warnings);
+  config.middleware = load_middleware_defaults(table, diagnostics);
   if (is_gateway_document(table)) {
-    Diagnostics diagnostics(path, errors, warnings);
-    config.gateway = load_gateway(table, diagnostics);
+    config.gateway = load_gateway(table, config.middleware, diagnostics);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/middleware_config.hpp"
+
 namespace rws::config {
 
 using std::chrono::milliseconds;
@@ -60,6 +62,7 @@ struct Route {
   StaticAction static_files;
   RedirectAction redirect;
   RespondAction respond;
+  MiddlewareConfig middleware;  // the route's own, over the document's defaults
 };
 
 struct Backend {

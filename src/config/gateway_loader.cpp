@@ -8,6 +8,7 @@
 
 #include <rws/http/headers.hpp>
 
+#include "config/middleware_loader.hpp"
 #include "config/suggest.hpp"
 #include "http/syntax.hpp"
 
@@ -120,7 +121,7 @@ namespace {
 
 class GatewayLoader {
  public:
-  explicit GatewayLoader(Diagnostics& d) : d_(d) {}
+  GatewayLoader(const MiddlewareConfig& defaults, Diagnostics& d) : defaults_(defaults), d_(d) {}
 
   GatewayConfig load(const toml::table& document) {
     GatewayConfig out;
@@ -356,10 +357,9 @@ class GatewayLoader {
     } else if (!t.contains("action")) {
       named.error_here("[route.action] is required");
     }
-    if (named.node("middleware") != nullptr) {
-      named.error("middleware",
-                  "[route.middleware] (auth, rate limits, rewrites, ...) is not available in this "
-                  "version yet; remove it rather than run the route unprotected");
+    route.middleware = defaults_;
+    if (const toml::table* m = named.table("middleware")) {
+      route.middleware.overlay(read_middleware(*m, what + " middleware", d_));
     }
     named.finish();
     out.routes.push_back(std::move(route));
@@ -552,13 +552,15 @@ class GatewayLoader {
     }
   }
 
+  const MiddlewareConfig& defaults_;
   Diagnostics& d_;
 };
 
 }  // namespace
 
-GatewayConfig load_gateway(const toml::table& document, Diagnostics& diagnostics) {
-  return GatewayLoader(diagnostics).load(document);
+GatewayConfig load_gateway(const toml::table& document, const MiddlewareConfig& defaults,
+                           Diagnostics& diagnostics) {
+  return GatewayLoader(defaults, diagnostics).load(document);
 }
 
 }  // namespace rws::config

@@ -12,7 +12,9 @@ namespace rws::config {
 bool is_gateway_document(const toml::table& document);
 
 // Reads and validates [[upstream]] and [[route]]; every problem is reported to `diagnostics`.
-GatewayConfig load_gateway(const toml::table& document, Diagnostics& diagnostics);
+// Each route's middleware is `defaults` with the route's own [route.middleware] keys over it.
+GatewayConfig load_gateway(const toml::table& document, const MiddlewareConfig& defaults,
+                           Diagnostics& diagnostics);
 
 // Parses a backend address: "host:port", "[v6]:port", "http://host[:port]", "ws://…".
 // Schemes that need TLS, HTTP/2 or HTTP/3 are refused (not available yet). Empty `error` on

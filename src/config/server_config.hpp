@@ -22,6 +22,9 @@ struct ServerConfig {
   std::string config_file;  // the file that was read; empty when none
   // Present when the file configures the gateway ([[route]], [[upstream]]).
   std::optional<GatewayConfig> gateway;
+  // [middleware] and [cors]: applied to every route (in gateway mode, already merged into each
+  // route's middleware) and to the static file server.
+  MiddlewareConfig middleware;
 };
 
 struct LoadResult {

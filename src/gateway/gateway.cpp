@@ -18,6 +18,7 @@
 
 #include "app/static/static_files.hpp"
 #include "core/log.hpp"
+#include "gateway/middleware_chain.hpp"
 #include "gateway/route_match.hpp"
 #include "h1/response_parser.hpp"
 #include "http/path.hpp"
@@ -41,7 +42,11 @@ struct RouteEntry {
   std::shared_ptr<app::StaticFiles> files;
   bool strip_prefix = true;
   std::shared_ptr<proxy::ProxyService> proxy;
+  std::unique_ptr<Chain> chain;  // the route's middleware around its action; null: none
 };
+
+// App state for the Context that middleware sees: the gateway has none.
+const TypeMap kNoState;
 
 http::Response plain(int status, std::string_view message) {
   return http::Response::text(status, std::string(message) + "\n");
@@ -173,6 +178,49 @@ asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend, config
   }
 }
 
+// The route's action. `path` is the request's normalized, percent-decoded path.
+asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Request request,
+                                           const http::RequestContext& context, std::string path) {
+  switch (route.kind) {
+    case config::Route::Kind::kRespond: {
+      http::Response r = http::Response::text(route.respond.status, route.respond.body,
+                                              route.respond.content_type);
+      for (const auto& [name, value] : route.respond.headers)
+        r.head.headers.add(name, value);
+      co_return r;
+    }
+    case config::Route::Kind::kRedirect: {
+      http::Response r = http::Response::empty(route.redirect.status);
+      r.head.headers.add("Location", expand_location(route.redirect.location, request.head,
+                                                     context.secure ? "https" : "http"));
+      co_return r;
+    }
+    case config::Route::Kind::kStatic: {
+      if (request.head.method != "GET" && request.head.method != "HEAD") {
+        http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
+        r.head.headers.add("Allow", "GET, HEAD");
+        co_return r;
+      }
+      std::string sub = path;
+      std::string_view prefix = route.match.path_prefix();
+      if (route.strip_prefix && !prefix.empty()) {
+        sub = path.substr(prefix.size());
+        if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
+          http::Response r = plain(301, "Moved Permanently");
+          std::string location = http::percent_encode_path(path) + "/";
+          if (!request.head.query.empty()) location += "?" + request.head.query;
+          r.head.headers.add("Location", location);
+          co_return r;
+        }
+      }
+      co_return co_await route.files->serve(request.head, std::move(sub));
+    }
+    case config::Route::Kind::kProxy:
+      co_return co_await route.proxy->handle(std::move(request), context);
+  }
+  co_return plain(500, "Internal Server Error: route without an action");
+}
+
 }  // namespace
 
 Gateway::Gateway(const config::GatewayConfig& config)
@@ -225,6 +273,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
     snapshot->upstreams[u.name] = std::move(group);
   }
+  snapshot->routes.reserve(config.routes.size());
   for (const config::Route& r : config.routes) {
     RouteEntry entry(r);
     switch (r.kind) {
@@ -267,6 +316,24 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
       }
     }
     snapshot->routes.push_back(std::move(entry));
+    std::vector<Middleware> middleware = make_middleware(r.middleware);
+    if (!middleware.empty()) {
+      // The routes vector was reserved: this entry stays where it is for the snapshot's life.
+      const RouteEntry* action = &snapshot->routes.back();
+      auto chain = std::make_unique<Chain>();
+      chain->middleware = std::move(middleware);
+      chain->handler = [action](http::Request& request,
+                                Context& context) -> asio::awaitable<http::Response> {
+        std::string path;  // again: middleware may have rewritten the target
+        if (http::PathError e = http::normalize_path(request.head.path, path);
+            e != http::PathError::kNone) {
+          co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
+        }
+        co_return co_await run_action(*action, std::move(request), context.connection(),
+                                      std::move(path));
+      };
+      snapshot->routes.back().chain = std::move(chain);
+    }
   }
   {
     // Backends no longer configured drop out; the others keep their state.
@@ -335,43 +402,12 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
   const std::string host = host_without_port(request.head.authority);
   for (const RouteEntry& route : snapshot->routes) {
     if (!route.match.matches(request.head, host, path)) continue;
-    switch (route.kind) {
-      case config::Route::Kind::kRespond: {
-        http::Response r = http::Response::text(route.respond.status, route.respond.body,
-                                                route.respond.content_type);
-        for (const auto& [name, value] : route.respond.headers)
-          r.head.headers.add(name, value);
-        co_return r;
-      }
-      case config::Route::Kind::kRedirect: {
-        http::Response r = http::Response::empty(route.redirect.status);
-        r.head.headers.add("Location", expand_location(route.redirect.location, request.head,
-                                                       context.secure ? "https" : "http"));
-        co_return r;
-      }
-      case config::Route::Kind::kStatic: {
-        if (request.head.method != "GET" && request.head.method != "HEAD") {
-          http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
-          r.head.headers.add("Allow", "GET, HEAD");
-          co_return r;
-        }
-        std::string sub = path;
-        std::string_view prefix = route.match.path_prefix();
-        if (route.strip_prefix && !prefix.empty()) {
-          sub = path.substr(prefix.size());
-          if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
-            http::Response r = plain(301, "Moved Permanently");
-            std::string location = http::percent_encode_path(path) + "/";
-            if (!request.head.query.empty()) location += "?" + request.head.query;
-            r.head.headers.add("Location", location);
-            co_return r;
-          }
-        }
-        co_return co_await route.files->serve(request.head, std::move(sub));
-      }
-      case config::Route::Kind::kProxy:
-        co_return co_await route.proxy->handle(std::move(request), context);
+    if (route.chain) {
+      Context app_context(request, context, kNoState);
+      Next chain(*route.chain, 0);
+      co_return co_await chain(request, app_context);
     }
+    co_return co_await run_action(route, std::move(request), context, std::move(path));
   }
   co_return plain(404, "Not Found: no route matches");
 }

@@ -16,6 +16,7 @@
 #include "config/server_config.hpp"
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/middleware_chain.hpp"
 
 #ifndef RWS_VERSION
 #define RWS_VERSION "unknown"
@@ -126,7 +127,10 @@ int main(int argc, char** argv) {
       gateway = std::make_shared<rws::gateway::Gateway>(*config.gateway);
       service = gateway;
     } else {
-      // The default mode is an App whose only route is the static file tree.
+      // The default mode is an App whose only route is the static file tree, inside the
+      // middleware of [middleware] / [cors].
+      for (rws::Middleware& m : rws::gateway::make_middleware(config.middleware))
+        app.use(std::move(m));
       app.static_files("/", config.files);
       app.freeze();
       service = app.service();

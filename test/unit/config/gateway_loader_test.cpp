@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/middleware_loader.hpp"
 #include "config/toml_reader.hpp"
 
 namespace rws::config {
@@ -36,7 +37,7 @@ Loaded load(std::string_view text) {
   toml::table document = toml::parse(text, std::string_view("gw.toml"));
   Loaded out;
   Diagnostics diagnostics("gw.toml", out.errors, out.warnings);
-  out.config = load_gateway(document, diagnostics);
+  out.config = load_gateway(document, load_middleware_defaults(document, diagnostics), diagnostics);
   return out;
 }
 
@@ -789,7 +790,7 @@ action = { type = "grpc", upstream = "api" }
 
 [[route]]
 action = { type = "proxy", upstream = "api" }
-middleware = { timeout_ms = 5 }
+middleware = { rate_limit = { max_requests = 5 } }
 )");
   EXPECT_EQ(
       r.errors,
@@ -798,9 +799,8 @@ middleware = { timeout_ms = 5 }
           "version does not have yet",
           "gw.toml:7:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
           "not available in this version yet",
-          "gw.toml:11:14: [[route]] 'route-2': [route.middleware] (auth, rate limits, rewrites, "
-          "...) is not available in this version yet; remove it rather than run the route "
-          "unprotected",
+          "gw.toml:11:29: [[route]] 'route-2' middleware: rate_limit is not available in this "
+          "version yet; remove it rather than run the route without it",
       }))
       << r.all();
 }

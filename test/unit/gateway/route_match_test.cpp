@@ -107,7 +107,7 @@ TEST(RouteMatch, HostFromTheConfigFileIsCaseInsensitive) {
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
   config::Diagnostics diagnostics("gw.toml", errors, warnings);
-  config::GatewayConfig gateway = config::load_gateway(document, diagnostics);
+  config::GatewayConfig gateway = config::load_gateway(document, {}, diagnostics);
   ASSERT_TRUE(errors.empty());
   ASSERT_EQ(gateway.routes.size(), 1u);
   const config::RouteMatch& m = gateway.routes[0].match;

@@ -3,6 +3,9 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
+
+#include <asio/error.hpp>
 
 #include <rws/app/app.hpp>
 #include <rws/app/response.hpp>
@@ -185,6 +188,12 @@ asio::awaitable<http::Response> Next::operator()(http::Request& request, Context
     response = co_await chain_->handler(request, context);
   } catch (HttpError& e) {
     response = e.take_response();
+  } catch (const std::system_error& e) {
+    // A cancelled handler (a timeout middleware gave up on it) unwinds: no answer, no error.
+    if (e.code() == asio::error::operation_aborted) throw;
+    log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
+                      e.what());
+    response = http::Response::text(500, "Internal Server Error\n");
   } catch (const std::exception& e) {
     log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
                       e.what());
@@ -290,6 +299,12 @@ asio::awaitable<http::Response> App::handle(http::Request request,
     response = co_await Next(core->global, 0)(request, context);
   } catch (HttpError& e) {
     response = e.take_response();
+  } catch (const std::system_error& e) {
+    // A cancelled handler (a timeout middleware gave up on it) unwinds: no answer, no error.
+    if (e.code() == asio::error::operation_aborted) throw;
+    log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
+                      e.what());
+    response = http::Response::text(500, "Internal Server Error\n");
   } catch (const std::exception& e) {
     log::http().error("middleware for {} {} threw: {}", request.head.method, request.head.target,
                       e.what());

@@ -1,5 +1,7 @@
 #include "config/middleware_loader.hpp"
 
+#include <cctype>
+
 #include <rws/http/cidr.hpp>
 
 #include "http/syntax.hpp"
@@ -25,20 +27,61 @@ std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view 
   return list;
 }
 
+// scheme "://" host [":" port], as browsers send Origin: host a name, IPv4 or [IPv6].
+bool is_origin(std::string_view origin) {
+  const std::size_t sep = origin.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  std::string_view scheme = origin.substr(0, sep);
+  if (!std::isalpha(static_cast<unsigned char>(scheme[0]))) return false;
+  for (char c : scheme) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  std::string_view rest = origin.substr(sep + 3);
+  std::string_view host = rest;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return false;
+      port = after.substr(1);
+      if (port.empty()) return false;
+    }
+    for (char c : host) {
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    }
+  } else {
+    const std::size_t colon = rest.find(':');
+    if (colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+      if (port.empty()) return false;
+    }
+    for (char c : host) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+    }
+  }
+  if (host.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 CorsConfig read_cors(const toml::table& t, const std::string& what, Diagnostics& d) {
   TableReader r(t, what, d);
   CorsConfig c;
   if (auto v = r.boolean("allow_all")) c.allow_all = *v;
   if (auto v = r.strings("allow_origins")) {
     for (const std::string& origin : *v) {
-      // An origin is scheme "://" host [":" port], nothing else (compared exactly).
-      const std::size_t scheme_end = origin.find("://");
-      const bool shaped = scheme_end != std::string::npos && scheme_end > 0 &&
-                          origin.size() > scheme_end + 3 &&
-                          origin.find('/', scheme_end + 3) == std::string::npos;
+      // Compared exactly with what browsers send, so it must have that shape.
       if (origin == "*") {
         r.error("allow_origins", "allow_origins: use allow_all = true for any origin, not \"*\"");
-      } else if (!shaped) {
+      } else if (!is_origin(origin)) {
         r.error("allow_origins",
                 "allow_origins: '" + origin + "' is not an origin (scheme://host[:port], no path)");
       }
@@ -150,7 +193,16 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     ResponseHeadersConfig edits;
     read_field_table(h, "set", edits.set);
     read_field_table(h, "add", edits.add);
-    if (auto v = h.strings("remove")) edits.remove = *v;
+    if (auto v = h.strings("remove")) {
+      const toml::array* items = h.node("remove")->as_array();
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if (http::syntax::is_token((*v)[i])) continue;
+        const toml::source_region& where =
+            items != nullptr ? (*items)[i].source() : h.node("remove")->source();
+        d.error(where, h.what() + ": remove: '" + (*v)[i] + "' is not a valid header name");
+      }
+      edits.remove = *v;
+    }
     h.finish();
     m.headers = std::move(edits);
   }

@@ -1,3 +1,5 @@
+#include <exception>
+#include <optional>
 #include <variant>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -37,6 +39,23 @@ class LimitedBody final : public http::BodySource {
   std::uint64_t seen_ = 0;
 };
 
+// The rest of the chain, with its failure as a value: the race below must end when the chain
+// fails (an HttpError thrown by inner middleware), not wait for the timer.
+struct ChainOutcome {
+  std::optional<http::Response> response;
+  std::exception_ptr error;
+};
+
+asio::awaitable<ChainOutcome> run_guarded(Next next, http::Request& request, Context& context) {
+  ChainOutcome outcome;
+  try {
+    outcome.response.emplace(co_await next(request, context));
+  } catch (...) {
+    outcome.error = std::current_exception();
+  }
+  co_return outcome;
+}
+
 }  // namespace
 
 Middleware timeout(std::chrono::milliseconds limit) {
@@ -45,10 +64,14 @@ Middleware timeout(std::chrono::milliseconds limit) {
     using namespace asio::experimental::awaitable_operators;
     asio::steady_timer timer(co_await asio::this_coro::executor, limit);
     // The loser of the race is cancelled: an upstream exchange stops at its next wait.
-    std::variant<http::Response, std::tuple<std::error_code>> result =
-        co_await (next(request, context) ||
+    std::variant<ChainOutcome, std::tuple<std::error_code>> result =
+        co_await (run_guarded(next, request, context) ||
                   timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-    if (result.index() == 0) co_return std::move(std::get<0>(result));
+    if (result.index() == 0) {
+      ChainOutcome& outcome = std::get<0>(result);
+      if (outcome.error) std::rethrow_exception(outcome.error);
+      co_return std::move(*outcome.response);
+    }
     co_return http::Response::text(
         504, "Gateway Timeout: no response within " + std::to_string(limit.count()) + " ms\n");
   };

@@ -1,0 +1,461 @@
+#include "config/middleware_loader.hpp"
+
+#include <gtest/gtest.h>
+#include <toml++/toml.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/gateway_loader.hpp"
+#include "config/toml_reader.hpp"
+
+namespace rws::config {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Strings = std::vector<std::string>;
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// As in gateway_loader_test: raw strings start with a newline, which load() drops so that line
+// 1 is the first line shown.
+struct Loaded {
+  MiddlewareConfig defaults;
+  GatewayConfig config;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+
+  std::string all() const {
+    std::string out;
+    for (const std::string& e : errors)
+      out += "error: " + e + "\n";
+    for (const std::string& w : warnings)
+      out += "warning: " + w + "\n";
+    return out;
+  }
+  const MiddlewareConfig& route(std::size_t i) const { return config.routes.at(i).middleware; }
+};
+
+Loaded load(std::string_view text) {
+  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
+  toml::table document = toml::parse(text, std::string_view("gw.toml"));
+  Loaded out;
+  Diagnostics diagnostics("gw.toml", out.errors, out.warnings);
+  out.defaults = load_middleware_defaults(document, diagnostics);
+  out.config = load_gateway(document, out.defaults, diagnostics);
+  return out;
+}
+
+// ----- errors -----------------------------------------------------------------------------------
+
+TEST(MiddlewareLoader, UnknownKeysWithDidYouMean) {
+  Loaded r = load(R"(
+[middleware]
+max_body_sise = 10
+request_id = { headr = "X-Id" }
+
+[[route]]
+name = "r"
+action = { type = "respond" }
+middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
+)");
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:3:16: [middleware] request_id: unknown key 'headr' (did you mean 'header'?)",
+          "gw.toml:2:1: [middleware]: unknown key 'max_body_sise' (did you mean "
+          "'max_body_size'?)",
+          "gw.toml:8:40: [[route]] 'r' middleware cors: unknown key 'allow_origin' (did you mean "
+          "'allow_origins'?)",
+          "gw.toml:8:16: [[route]] 'r' middleware: unknown key 'timout_ms' (did you mean "
+          "'timeout_ms'?)",
+      }))
+      << r.all();
+  EXPECT_TRUE(r.warnings.empty()) << r.all();
+}
+
+TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_requests = 5 }
+auth = { type = "bearer", token_env = "TOKEN" }
+forward_auth = { address = "http://auth:9000" }
+cache = { ttl_secs = 5 }
+compress = { algorithms = ["gzip"] }
+
+[[middleware.rewrite.request]]
+uri_set = { value = "/" }
+)");
+  const std::string tail =
+      " is not available in this version yet; remove it rather than run the route without it";
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:2:14: [middleware]: rate_limit" + tail,
+                          "gw.toml:3:8: [middleware]: auth" + tail,
+                          "gw.toml:4:16: [middleware]: forward_auth" + tail,
+                          "gw.toml:5:9: [middleware]: cache" + tail,
+                          "gw.toml:6:12: [middleware]: compress" + tail,
+                          "gw.toml:8:1: [middleware]: rewrite" + tail,
+                      }))
+      << r.all();
+  EXPECT_TRUE(r.defaults.empty());
+
+  // The same in a route, in sub-table form.
+  r = load(R"(
+[[route]]
+name = "api"
+action = { type = "respond" }
+[route.middleware.auth]
+type = "basic"
+htpasswd_file = "/etc/rws/htpasswd"
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: auth" + tail}) << r.all();
+}
+
+TEST(MiddlewareLoader, BadCidrs) {
+  Loaded r = load(R"(
+[middleware]
+ip_filter = { allow = ["10.0.0.1/8", "192.0.2.0/24", "nonsense"], deny = ["::1/129"] }
+)");
+  const std::string tail =
+      "' is not an IP address or CIDR block (like 10.0.0.0/8 or 2001:db8::/32)";
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:2:23: [middleware] ip_filter: allow: '10.0.0.1/8" + tail,
+                          "gw.toml:2:23: [middleware] ip_filter: allow: 'nonsense" + tail,
+                          "gw.toml:2:74: [middleware] ip_filter: deny: '::1/129" + tail,
+                      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, EmptyIpFilter) {
+  Loaded r = load(R"(
+[middleware]
+ip_filter = {}
+
+[[route]]
+name = "r"
+action = { type = "respond" }
+[route.middleware.ip_filter]
+allow = []
+deny = []
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:13: [middleware] ip_filter: ip_filter needs an allow or a deny list",
+                "gw.toml:7:1: [[route]] 'r' middleware ip_filter: ip_filter needs an allow or a "
+                "deny list",
+            }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CorsOriginStarIsRefused) {
+  Loaded r = load(R"(
+[cors]
+allow_origins = ["https://a.example", "*"]
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:17: [cors]: allow_origins: use allow_all = true for any "
+                              "origin, not \"*\""})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CorsOriginsMustBeBareOrigins) {
+  Loaded r = load(R"(
+[cors]
+allow_origins = ["https://a.example/app", "https://b.example/", "c.example", "https://", "http://d.example:8080"]
+)");
+  const std::string tail = "' is not an origin (scheme://host[:port], no path)";
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://a.example/app" + tail,
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://b.example/" + tail,
+                          "gw.toml:2:17: [cors]: allow_origins: 'c.example" + tail,
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://" + tail,
+                      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CorsOriginsWithQueryFragmentOrSpacesAreRefused) {
+  // An origin is scheme://host[:port] and "nothing else" (middleware_loader.cpp); these can never
+  // equal what a browser sends, so accepting them silently leaves CORS broken.
+  Loaded r = load(R"(
+[cors]
+allow_origins = ["https://a.example?x=1", "https://b.example#top", "https://c example"]
+)");
+  const std::string tail = "' is not an origin (scheme://host[:port], no path)";
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://a.example?x=1" + tail,
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://b.example#top" + tail,
+                          "gw.toml:2:17: [cors]: allow_origins: 'https://c example" + tail,
+                      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CorsEmptyOriginList) {
+  Loaded r = load(R"(
+[cors]
+allow_origins = []
+)");
+  EXPECT_EQ(r.errors,
+            Strings{"gw.toml:2:17: [cors]: allow_origins is empty: no origin would be allowed"})
+      << r.all();
+
+  // With allow_all an empty list is fine.
+  r = load(R"(
+[cors]
+allow_all = true
+allow_origins = []
+)");
+  EXPECT_TRUE(r.errors.empty()) << r.all();
+}
+
+TEST(MiddlewareLoader, CorsAllowAllWithCredentials) {
+  Loaded r = load(R"(
+[[route]]
+name = "r"
+action = { type = "respond" }
+middleware = { cors = { allow_all = true, allow_credentials = true } }
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:4:63: [[route]] 'r' middleware cors: allow_credentials "
+                              "cannot be combined with allow_all (credentialed requests need an "
+                              "exact origin list in allow_origins)"})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, BadHeaderNames) {
+  Loaded r = load(R"(
+[middleware]
+request_id = { header = "X Request Id" }
+headers = { set = { "Bad Name" = "x", "X-Ok" = "fine" }, add = { "X-Ctl" = "a\u0001b", "X-Num" = 5 }, remove = ["Server"] }
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:25: [middleware] request_id: header: 'X Request Id' is not a valid "
+                "header name",
+                "gw.toml:3:19: [middleware] headers: set: 'Bad Name' is not a valid header name",
+                "gw.toml:3:64: [middleware] headers: add: the value of 'X-Ctl' must be a string "
+                "without control characters",
+                "gw.toml:3:64: [middleware] headers: add: the value of 'X-Num' must be a string "
+                "without control characters",
+            }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, BadHeaderNamesInHeadersRemove) {
+  // "bad values are reported" (CONFIG.md): a name that cannot be a header is a typo to report,
+  // as it is for set and add.
+  Loaded r = load(R"(
+[middleware]
+headers = { remove = ["Server", "X Powered By"] }
+)");
+  EXPECT_EQ(r.errors.size(), 1u) << r.all();
+  if (!r.errors.empty()) {
+    EXPECT_EQ(r.errors[0].substr(0, 16), "gw.toml:2:33: [m") << r.all();
+    EXPECT_NE(r.errors[0].find("'X Powered By'"), std::string::npos) << r.all();
+  }
+}
+
+TEST(MiddlewareLoader, TimeoutAndBodySizeOutOfRange) {
+  const std::string range = " must be an integer between 1 and 86400000";
+  for (std::string_view value : {"0", "-5", "86400001", "\"30\"", "1.5"}) {
+    Loaded r = load("[middleware]\ntimeout_ms = " + std::string(value) + "\n");
+    EXPECT_EQ(r.errors, Strings{"gw.toml:2:14: [middleware]: timeout_ms" + range}) << value;
+    EXPECT_FALSE(r.defaults.timeout.has_value()) << value;
+  }
+  Loaded r = load("[middleware]\ntimeout_ms = 86400000\nmax_body_size = 0\n");
+  EXPECT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_EQ(r.defaults.timeout, milliseconds(86400000));
+  EXPECT_EQ(r.defaults.max_body_size, 0u);
+
+  r = load("[middleware]\nmax_body_size = -1\n");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:17: [middleware]: max_body_size must be an integer "
+                              "between 0 and 9223372036854775807"})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CorsInBothPlacesIsAnError) {
+  Loaded r = load(R"(
+[middleware]
+cors = { allow_origins = ["https://a.example"] }
+
+[cors]
+allow_origins = ["https://b.example"]
+)");
+  EXPECT_EQ(r.errors,
+            Strings{"gw.toml:4:1: [cors] and [middleware] cors both configure CORS; keep one"})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, MiddlewareAndCorsMustBeTables) {
+  Loaded r = load(R"(
+middleware = 5
+cors = "yes"
+)");
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:1:14: 'middleware' must be a table ([middleware])",
+                          "gw.toml:2:8: 'cors' must be a table ([cors])",
+                      }))
+      << r.all();
+}
+
+// ----- values and inheritance -------------------------------------------------------------------
+
+TEST(MiddlewareLoader, ReadsEveryKey) {
+  Loaded r = load(R"(
+[middleware]
+request_id = {}
+ip_filter = { allow = ["10.0.0.0/8", "2001:db8::/32"], deny = "10.6.0.0/16" }
+max_body_size = 1048576
+timeout_ms = 2500
+headers = { set = { "X-Frame-Options" = "DENY" }, add = { "Link" = "</a>" }, remove = ["Server"] }
+cors = { allow_origins = ["https://a.example"], allow_methods = ["GET"], allow_headers = ["X-Token"], allow_credentials = true, expose_headers = ["X-Total"], max_age = 60 }
+)");
+  ASSERT_TRUE(r.errors.empty() && r.warnings.empty()) << r.all();
+  const MiddlewareConfig& m = r.defaults;
+  EXPECT_EQ(m.request_id_header, "X-Request-Id");  // the default header
+  ASSERT_TRUE(m.ip_filter.has_value());
+  EXPECT_EQ(m.ip_filter->allow, (Strings{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_EQ(m.ip_filter->deny, Strings{"10.6.0.0/16"});
+  EXPECT_EQ(m.max_body_size, 1048576u);
+  EXPECT_EQ(m.timeout, milliseconds(2500));
+  ASSERT_TRUE(m.headers.has_value());
+  EXPECT_EQ(m.headers->set, (Pairs{{"X-Frame-Options", "DENY"}}));
+  EXPECT_EQ(m.headers->add, (Pairs{{"Link", "</a>"}}));
+  EXPECT_EQ(m.headers->remove, Strings{"Server"});
+  ASSERT_TRUE(m.cors.has_value());
+  EXPECT_FALSE(m.cors->allow_all);
+  EXPECT_EQ(m.cors->allow_origins, Strings{"https://a.example"});
+  EXPECT_EQ(m.cors->allow_methods, Strings{"GET"});
+  EXPECT_EQ(m.cors->allow_headers, Strings{"X-Token"});
+  EXPECT_TRUE(m.cors->allow_credentials);
+  EXPECT_EQ(m.cors->expose_headers, Strings{"X-Total"});
+  EXPECT_EQ(m.cors->max_age, seconds(60));
+}
+
+TEST(MiddlewareLoader, NothingConfiguredIsEmpty) {
+  Loaded r = load(R"(
+[[route]]
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_TRUE(r.defaults.empty());
+  EXPECT_TRUE(r.route(0).empty());
+}
+
+TEST(MiddlewareLoader, DefaultsReachEveryRoute) {
+  Loaded r = load(R"(
+[middleware]
+request_id = { header = "X-Trace" }
+ip_filter = { allow = ["10.0.0.0/8"] }
+max_body_size = 1000
+timeout_ms = 3000
+headers = { set = { "X-A" = "1" } }
+
+[[route]]
+name = "one"
+action = { type = "respond" }
+
+[[route]]
+name = "two"
+action = { type = "respond" }
+middleware = {}
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_EQ(r.config.routes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const MiddlewareConfig& m = r.route(i);
+    EXPECT_EQ(m.request_id_header, "X-Trace") << i;
+    ASSERT_TRUE(m.ip_filter.has_value()) << i;
+    EXPECT_EQ(m.ip_filter->allow, Strings{"10.0.0.0/8"}) << i;
+    EXPECT_EQ(m.max_body_size, 1000u) << i;
+    EXPECT_EQ(m.timeout, milliseconds(3000)) << i;
+    ASSERT_TRUE(m.headers.has_value()) << i;
+    EXPECT_EQ(m.headers->set, (Pairs{{"X-A", "1"}})) << i;
+    EXPECT_FALSE(m.cors.has_value()) << i;
+  }
+}
+
+TEST(MiddlewareLoader, RouteKeysReplaceDefaultsKeyByKey) {
+  Loaded r = load(R"(
+[middleware]
+ip_filter = { allow = ["10.0.0.0/8"], deny = ["10.6.0.0/16"] }
+max_body_size = 1000
+timeout_ms = 3000
+headers = { set = { "X-A" = "1" }, remove = ["Server"] }
+
+[[route]]
+name = "own"
+action = { type = "respond" }
+[route.middleware]
+timeout_ms = 100
+ip_filter = { deny = ["192.0.2.0/24"] }
+headers = { add = { "X-B" = "2" } }
+request_id = {}
+
+[[route]]
+name = "inherits"
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const MiddlewareConfig& own = r.route(0);
+  EXPECT_EQ(own.timeout, milliseconds(100));
+  EXPECT_EQ(own.max_body_size, 1000u);  // not set on the route: the default
+  ASSERT_TRUE(own.ip_filter.has_value());
+  EXPECT_TRUE(own.ip_filter->allow.empty());  // the whole ip_filter was replaced, not merged
+  EXPECT_EQ(own.ip_filter->deny, Strings{"192.0.2.0/24"});
+  ASSERT_TRUE(own.headers.has_value());
+  EXPECT_TRUE(own.headers->set.empty());
+  EXPECT_TRUE(own.headers->remove.empty());
+  EXPECT_EQ(own.headers->add, (Pairs{{"X-B", "2"}}));
+  EXPECT_EQ(own.request_id_header, "X-Request-Id");  // only on this route
+
+  const MiddlewareConfig& inherits = r.route(1);
+  EXPECT_EQ(inherits.timeout, milliseconds(3000));
+  ASSERT_TRUE(inherits.ip_filter.has_value());
+  EXPECT_EQ(inherits.ip_filter->allow, Strings{"10.0.0.0/8"});
+  EXPECT_EQ(inherits.ip_filter->deny, Strings{"10.6.0.0/16"});
+  ASSERT_TRUE(inherits.headers.has_value());
+  EXPECT_EQ(inherits.headers->set, (Pairs{{"X-A", "1"}}));
+  EXPECT_FALSE(inherits.request_id_header.has_value());
+  // The defaults themselves are unchanged by a route's overlay.
+  EXPECT_EQ(r.defaults.timeout, milliseconds(3000));
+  EXPECT_FALSE(r.defaults.request_id_header.has_value());
+}
+
+TEST(MiddlewareLoader, GlobalCorsIsTheDefaultCors) {
+  Loaded r = load(R"(
+[cors]
+allow_origins = ["https://a.example", "https://b.example:8443"]
+allow_headers = ["X-Token"]
+
+[[route]]
+name = "plain"
+action = { type = "respond" }
+
+[[route]]
+name = "open"
+action = { type = "respond" }
+middleware = { cors = { allow_all = true } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.cors.has_value());
+  const MiddlewareConfig& plain = r.route(0);
+  ASSERT_TRUE(plain.cors.has_value());
+  EXPECT_FALSE(plain.cors->allow_all);
+  EXPECT_EQ(plain.cors->allow_origins, (Strings{"https://a.example", "https://b.example:8443"}));
+  EXPECT_EQ(plain.cors->allow_headers, Strings{"X-Token"});
+  // Unset keys keep the documented defaults.
+  EXPECT_EQ(plain.cors->allow_methods, (Strings{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}));
+  EXPECT_FALSE(plain.cors->allow_credentials);
+  EXPECT_TRUE(plain.cors->expose_headers.empty());
+  EXPECT_EQ(plain.cors->max_age, seconds(86400));
+
+  const MiddlewareConfig& open = r.route(1);
+  ASSERT_TRUE(open.cors.has_value());
+  EXPECT_TRUE(open.cors->allow_all);
+  EXPECT_TRUE(open.cors->allow_origins.empty());  // the route's cors replaces the default whole
+  EXPECT_TRUE(open.cors->allow_headers.empty());
+}
+
+}  // namespace
+}  // namespace rws::config

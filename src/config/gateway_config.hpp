@@ -117,6 +117,7 @@ struct Upstream {
 struct GatewayConfig {
   std::vector<Route> routes;
   std::vector<Upstream> upstreams;
+  MiddlewareConfig defaults;  // [middleware] and [cors]: also around the "no route" 404
 };
 
 }  // namespace rws::config

@@ -125,6 +125,7 @@ class GatewayLoader {
 
   GatewayConfig load(const toml::table& document) {
     GatewayConfig out;
+    out.defaults = defaults_;
     if (const toml::node* n = document.get("upstream")) {
       for_each_table(*n, "upstream", [&](const toml::table& t) { read_upstream(t, out); });
     }

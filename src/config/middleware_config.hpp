@@ -37,7 +37,7 @@ struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
   std::optional<IpFilterConfig> ip_filter;
   std::optional<CorsConfig> cors;
-  std::optional<std::uint64_t> max_body_size;
+  std::optional<std::uint64_t> max_body_size;  // 0: no limit (lifts a default)
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<ResponseHeadersConfig> headers;
 

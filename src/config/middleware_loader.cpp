@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include <rws/http/cidr.hpp>
+#include <rws/http/headers.hpp>
 
 #include "http/syntax.hpp"
 
@@ -120,6 +121,12 @@ std::vector<std::string> read_cidrs(TableReader& r, std::string_view key) {
   return out;
 }
 
+// Fields rws owns because they frame or date the message; editing them is refused.
+bool framing_field(std::string_view name) {
+  return http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding") ||
+         http::iequals(name, "connection") || http::iequals(name, "date");
+}
+
 void read_field_table(TableReader& r, std::string_view key,
                       std::vector<std::pair<std::string, std::string>>& out) {
   const toml::table* t = r.table(key);
@@ -129,6 +136,9 @@ void read_field_table(TableReader& r, std::string_view key,
     if (!http::syntax::is_token(name.str())) {
       r.error(key,
               std::string(key) + ": '" + std::string(name.str()) + "' is not a valid header name");
+    } else if (framing_field(name.str())) {
+      r.error(key, std::string(key) + ": '" + std::string(name.str()) +
+                       "' is written by rws itself (message framing) and cannot be edited");
     } else if (!v || !http::syntax::is_field_value(*v)) {
       r.error(key, std::string(key) + ": the value of '" + std::string(name.str()) +
                        "' must be a string without control characters");
@@ -196,10 +206,13 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     if (auto v = h.strings("remove")) {
       const toml::array* items = h.node("remove")->as_array();
       for (std::size_t i = 0; i < v->size(); ++i) {
-        if (http::syntax::is_token((*v)[i])) continue;
+        if (http::syntax::is_token((*v)[i]) && !framing_field((*v)[i])) continue;
         const toml::source_region& where =
             items != nullptr ? (*items)[i].source() : h.node("remove")->source();
-        d.error(where, h.what() + ": remove: '" + (*v)[i] + "' is not a valid header name");
+        d.error(where,
+                h.what() + ": remove: '" + (*v)[i] +
+                    (framing_field((*v)[i]) ? "' is written by rws itself and cannot be removed"
+                                            : "' is not a valid header name"));
       }
       edits.remove = *v;
     }

@@ -135,6 +135,7 @@ asio::awaitable<bool> probe(std::shared_ptr<proxy::Backend> backend,
 
 struct Snapshot {
   std::vector<RouteEntry> routes;
+  std::unique_ptr<Chain> no_route;  // the default middleware around the 404; null: none
   std::map<std::string, std::shared_ptr<proxy::UpstreamGroup>> upstreams;
   std::uint64_t generation = 0;
 };
@@ -273,6 +274,13 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
     snapshot->upstreams[u.name] = std::move(group);
   }
+  if (std::vector<Middleware> defaults = make_middleware(config.defaults); !defaults.empty()) {
+    snapshot->no_route = std::make_unique<Chain>();
+    snapshot->no_route->middleware = std::move(defaults);
+    snapshot->no_route->handler = [](http::Request&, Context&) -> asio::awaitable<http::Response> {
+      co_return plain(404, "Not Found: no route matches");
+    };
+  }
   snapshot->routes.reserve(config.routes.size());
   for (const config::Route& r : config.routes) {
     RouteEntry entry(r);
@@ -408,6 +416,11 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
       co_return co_await chain(request, app_context);
     }
     co_return co_await run_action(route, std::move(request), context, std::move(path));
+  }
+  if (snapshot->no_route) {
+    Context app_context(request, context, kNoState);
+    Next chain(*snapshot->no_route, 0);
+    co_return co_await chain(request, app_context);
   }
   co_return plain(404, "Not Found: no route matches");
 }

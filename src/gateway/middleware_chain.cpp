@@ -42,7 +42,9 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) 
         middleware::cors({c.allow_all, c.allow_origins, c.allow_methods, c.allow_headers,
                           c.allow_credentials, c.expose_headers, c.max_age}));
   }
-  if (config.max_body_size) chain.push_back(middleware::max_body_size(*config.max_body_size));
+  if (config.max_body_size && *config.max_body_size > 0) {
+    chain.push_back(middleware::max_body_size(*config.max_body_size));
+  }
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
   return chain;
 }

@@ -6,12 +6,18 @@ namespace rws::http {
 
 std::string_view describe(PathError e) noexcept {
   switch (e) {
-    case PathError::kNone: return "valid path";
-    case PathError::kNotAbsolute: return "path does not start with '/'";
-    case PathError::kBadEncoding: return "malformed percent-encoding in path";
-    case PathError::kNul: return "NUL byte in path";
-    case PathError::kBackslash: return "backslash in path";
-    case PathError::kEscapesRoot: return "path escapes the root";
+    case PathError::kNone:
+      return "valid path";
+    case PathError::kNotAbsolute:
+      return "path does not start with '/'";
+    case PathError::kBadEncoding:
+      return "malformed percent-encoding in path";
+    case PathError::kNul:
+      return "NUL byte in path";
+    case PathError::kBackslash:
+      return "backslash in path";
+    case PathError::kEscapesRoot:
+      return "path escapes the root";
   }
   return "invalid path";
 }

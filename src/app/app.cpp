@@ -17,6 +17,24 @@
 #include "http/syntax.hpp"
 
 namespace rws {
+namespace {
+
+// The answer for an exception that escaped `what` ("handler", "middleware"): a logged 500. A
+// cancellation (a timeout middleware gave up on the chain) is rethrown instead: the cancelled
+// chain unwinds with no answer and no error. Called from a catch block.
+http::Response internal_error(const http::Request& request, const char* what,
+                              const std::exception& e) {
+  if (const auto* system = dynamic_cast<const std::system_error*>(&e);
+      system != nullptr && system->code() == asio::error::operation_aborted) {
+    throw;
+  }
+  log::http().error("{} for {} {} threw: {}", what, request.head.method, request.head.target,
+                    e.what());
+  return http::Response::text(500, "Internal Server Error\n");
+}
+
+}  // namespace
+
 namespace detail {
 
 struct AppCore {
@@ -188,16 +206,8 @@ asio::awaitable<http::Response> Next::operator()(http::Request& request, Context
     response = co_await chain_->handler(request, context);
   } catch (HttpError& e) {
     response = e.take_response();
-  } catch (const std::system_error& e) {
-    // A cancelled handler (a timeout middleware gave up on it) unwinds: no answer, no error.
-    if (e.code() == asio::error::operation_aborted) throw;
-    log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
-                      e.what());
-    response = http::Response::text(500, "Internal Server Error\n");
   } catch (const std::exception& e) {
-    log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
-                      e.what());
-    response = http::Response::text(500, "Internal Server Error\n");
+    response = internal_error(request, "handler", e);
   }
   co_return response;
 }
@@ -299,16 +309,8 @@ asio::awaitable<http::Response> App::handle(http::Request request,
     response = co_await Next(core->global, 0)(request, context);
   } catch (HttpError& e) {
     response = e.take_response();
-  } catch (const std::system_error& e) {
-    // A cancelled handler (a timeout middleware gave up on it) unwinds: no answer, no error.
-    if (e.code() == asio::error::operation_aborted) throw;
-    log::http().error("handler for {} {} threw: {}", request.head.method, request.head.target,
-                      e.what());
-    response = http::Response::text(500, "Internal Server Error\n");
   } catch (const std::exception& e) {
-    log::http().error("middleware for {} {} threw: {}", request.head.method, request.head.target,
-                      e.what());
-    response = http::Response::text(500, "Internal Server Error\n");
+    response = internal_error(request, "middleware", e);
   }
   co_return response;
 }

@@ -54,6 +54,20 @@ def on_cpus(cpus, argv):
     return ["taskset", "-c", cpus, *argv] if cpus else list(argv)
 
 
+def make_root(workdir, files):
+    """A world-readable document root under `workdir` (nginx workers run as www-data) holding
+    `files`: name → bytes. Returns its path."""
+    os.chmod(workdir, 0o755)
+    root = os.path.join(workdir, "www")
+    os.makedirs(root)
+    for name, content in files.items():
+        path = os.path.join(root, name)
+        with open(path, "wb") as f:
+            f.write(content)
+        os.chmod(path, 0o644)
+    return root
+
+
 WrkResult = collections.namedtuple("WrkResult", "rps p50 p99 requests")
 
 

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import Nginx, cpu_seconds, free_port, on_cpus, rss_kib, wait_port, wrk
+from benchlib import Nginx, cpu_seconds, make_root, free_port, on_cpus, rss_kib, wait_port, wrk
 
 
 def placement(workers):
@@ -141,15 +141,8 @@ def main():
         "haproxy": lambda wd, w, bp: Haproxy(args.haproxy, wd, w, bp),
     }
     with tempfile.TemporaryDirectory(prefix="rws-bench-") as workdir:
-        os.chmod(workdir, 0o755)  # nginx workers run as www-data
-        root = os.path.join(workdir, "www")
-        os.makedirs(root)
-        with open(os.path.join(root, "small.txt"), "wb") as f:
-            f.write(b"Hello, world\n")  # 13 bytes
-        with open(os.path.join(root, "16k.bin"), "wb") as f:
-            f.write(os.urandom(16 << 10))
-        for name in os.listdir(root):
-            os.chmod(os.path.join(root, name), 0o644)
+        root = make_root(workdir, {"small.txt": b"Hello, world\n",  # 13 bytes
+                                   "16k.bin": os.urandom(16 << 10)})
 
         rows = []
         for workers in (1, 2):

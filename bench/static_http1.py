@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import Nginx, on_cpus, rss_kib, wait_port, free_port, wrk
+from benchlib import Nginx, make_root, on_cpus, rss_kib, wait_port, free_port, wrk
 
 
 def pinned(workers):
@@ -89,15 +89,8 @@ def main():
             sys.exit(f"{tool} is missing: run scripts/setup bench")
 
     with tempfile.TemporaryDirectory(prefix="rws-bench-") as workdir:
-        os.chmod(workdir, 0o755)  # nginx workers run as www-data
-        root = os.path.join(workdir, "www")
-        os.makedirs(root)
-        with open(os.path.join(root, "small.txt"), "wb") as f:
-            f.write(b"Hello, world\n")  # 13 bytes
-        with open(os.path.join(root, "1m.bin"), "wb") as f:
-            f.write(os.urandom(1 << 20))
-        for name in os.listdir(root):
-            os.chmod(os.path.join(root, name), 0o644)
+        root = make_root(workdir, {"small.txt": b"Hello, world\n",  # 13 bytes
+                                   "1m.bin": os.urandom(1 << 20)})
 
         rows = []
         for workers in (1, 2):

@@ -21,6 +21,7 @@
 #include "gateway/middleware_chain.hpp"
 #include "gateway/route_match.hpp"
 #include "h1/response_parser.hpp"
+#include "h1/serializer.hpp"
 #include "http/path.hpp"
 #include "proxy/balancer.hpp"
 #include "proxy/proxy_service.hpp"
@@ -105,8 +106,11 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
   if (!endpoints || endpoints->empty()) co_return false;
   auto conn = co_await proxy::UpstreamConnection::connect(*endpoints, hc.timeout, backend->url());
   if (!conn) co_return false;
-  std::string request = "GET " + hc.path + " HTTP/1.1\r\nHost: " + backend->authority() +
-                        "\r\nUser-Agent: rws-health-check\r\nConnection: close\r\n\r\n";
+  http::Headers fields;
+  fields.add("User-Agent", "rws-health-check");
+  std::string request;
+  h1::append_request_head(request, "GET", hc.path, backend->authority(), fields, std::nullopt,
+                          false, "close");
   std::array<asio::const_buffer, 1> piece{asio::buffer(request)};
   std::error_code ec = co_await (*conn)->write(piece, hc.timeout);
   if (ec) co_return false;

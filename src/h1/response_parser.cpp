@@ -68,6 +68,7 @@ ResponseParser::Status ResponseParser::parse(std::string_view input,
     std::string_view value;
     std::string_view error;
     if (!split_field_line(line, name, value, error)) return fail(error);
+    if (head_.headers.empty()) head_.headers.reserve(kTypicalFields);
     head_.headers.add(name, value);
   }
   if (input.size() > limits_.max_head_bytes) return fail("response head too large");
@@ -75,10 +76,39 @@ ResponseParser::Status ResponseParser::parse(std::string_view input,
 }
 
 bool ResponseParser::finish(std::string_view request_method) {
+  // One pass over the fields for what framing needs; a list split over several fields is the
+  // same list as their joined value (RFC 9110 §5.3).
   const http::Headers& h = head_.headers;
-  std::string connection = h.joined("connection");
-  if (info_.version == 10) info_.keep_alive = http::list_contains(connection, "keep-alive");
-  if (http::list_contains(connection, "close")) info_.keep_alive = false;
+  bool connection_keep_alive = false;
+  bool connection_close = false;
+  std::size_t te = 0;
+  std::size_t cl = 0;
+  std::string_view last_te;   // the last Transfer-Encoding field
+  std::string_view first_cl;  // the first Content-Length field
+  for (const http::Field& f : h) {
+    switch (f.name.size()) {
+      case 10:
+        if (http::iequals(f.name, "connection")) {
+          connection_keep_alive =
+              connection_keep_alive || http::list_contains(f.value, "keep-alive");
+          connection_close = connection_close || http::list_contains(f.value, "close");
+        }
+        break;
+      case 14:
+        if (http::iequals(f.name, "content-length") && cl++ == 0) first_cl = f.value;
+        break;
+      case 17:
+        if (http::iequals(f.name, "transfer-encoding")) {
+          ++te;
+          last_te = f.value;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (info_.version == 10) info_.keep_alive = connection_keep_alive;
+  if (connection_close) info_.keep_alive = false;
 
   const int status = head_.status;
   if (request_method == "HEAD" || (status >= 100 && status < 200) || status == 204 ||
@@ -86,14 +116,11 @@ bool ResponseParser::finish(std::string_view request_method) {
     info_.framing = BodyFraming::kNone;
     return true;
   }
-  std::size_t te = h.count("transfer-encoding");
-  std::size_t cl = h.count("content-length");
   if (te > 0) {
     // A response may carry other codings before chunked; if chunked is not last the body runs
     // until close (RFC 9112 §6.3 rule 4). Content-Length is ignored alongside it (rule 3), but
-    // such a connection is not reused.
-    std::string codings = h.joined("transfer-encoding");
-    std::string_view list = syntax::trim_ows(codings);
+    // such a connection is not reused. The last coding is the last element of the last field.
+    std::string_view list = syntax::trim_ows(last_te);
     std::size_t comma = list.rfind(',');
     std::string_view last =
         syntax::trim_ows(comma == std::string_view::npos ? list : list.substr(comma + 1));
@@ -111,8 +138,8 @@ bool ResponseParser::finish(std::string_view request_method) {
   if (cl > 0) {
     // Several identical values are acceptable from a server (RFC 9110 §8.6); different ones are
     // an error.
-    std::string values = h.joined("content-length");
-    std::string_view rest = values;
+    const std::string values = cl == 1 ? std::string() : h.joined("content-length");
+    std::string_view rest = cl == 1 ? first_cl : std::string_view(values);
     std::optional<std::uint64_t> length;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');

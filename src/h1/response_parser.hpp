@@ -42,6 +42,9 @@ class ResponseParser {
   Status fail(std::string_view reason);
   bool finish(std::string_view request_method);
 
+  // Room reserved for fields on the first one, so that a typical head grows the list once.
+  static constexpr std::size_t kTypicalFields = 16;
+
   ParserLimits limits_;
   bool status_line_done_ = false;
   bool failed_ = false;

@@ -2,14 +2,21 @@
 
 namespace rws::proxy {
 
-Backend::Backend(std::string upstream, config::Backend address)
-    : upstream_(std::move(upstream)), address_(std::move(address)), weight_(address_.weight) {}
+namespace {
 
-std::string Backend::authority() const {
+std::string authority_of(const config::Backend& address) {
   std::string host =
-      address_.host.find(':') != std::string::npos ? "[" + address_.host + "]" : address_.host;
-  return address_.port == 80 ? host : host + ":" + std::to_string(address_.port);
+      address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host;
+  return address.port == 80 ? host : host + ":" + std::to_string(address.port);
 }
+
+}  // namespace
+
+Backend::Backend(std::string upstream, config::Backend address)
+    : upstream_(std::move(upstream)),
+      address_(std::move(address)),
+      authority_(authority_of(address_)),
+      weight_(address_.weight) {}
 
 std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> Backend::endpoints() const {
   std::lock_guard lock(mutex_);

@@ -30,8 +30,8 @@ class Backend {
   std::uint16_t port() const { return address_.port; }
   unsigned weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(unsigned w) { weight_.store(w, std::memory_order_relaxed); }
-  // "host:port" as sent in Host (IPv6 in brackets).
-  std::string authority() const;
+  // "host:port" as sent in Host (IPv6 in brackets); computed once.
+  const std::string& authority() const { return authority_; }
 
   // Resolved addresses (IP literals need none); replaced by re-resolution.
   std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints() const;
@@ -66,6 +66,7 @@ class Backend {
  private:
   std::string upstream_;
   config::Backend address_;
+  std::string authority_;
   std::atomic<unsigned> weight_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints_;

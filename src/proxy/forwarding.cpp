@@ -6,70 +6,134 @@
 
 namespace rws::proxy {
 namespace syntax = http::syntax;
+namespace {
+
+// Calls `fn(token)` for each non-empty element of the comma-separated lists of every Connection
+// field until it returns true; returns whether one did.
+template <class Fn>
+bool any_connection_token(const http::Headers& headers, bool keep_upgrade, Fn fn) {
+  for (const http::Field& f : headers) {
+    if (!http::iequals(f.name, "connection")) continue;
+    std::string_view rest = f.value;
+    while (!rest.empty()) {
+      std::size_t comma = rest.find(',');
+      std::string_view token = syntax::trim_ows(rest.substr(0, comma));
+      if (!token.empty() && !(keep_upgrade && http::iequals(token, "upgrade")) && fn(token)) {
+        return true;
+      }
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
+// Replaces every field called `name` with one holding their joined value, ", ", then `last`.
+void append_to_list(http::Headers& headers, std::string_view name, std::string_view last) {
+  const std::size_t n = headers.count(name);
+  if (n == 0) {
+    headers.add(name, last);
+    return;
+  }
+  std::string value = n == 1 ? std::string(headers.get(name)) : headers.joined(name);
+  if (!value.empty()) value += ", ";
+  value += last;
+  headers.set(name, value);
+}
+
+}  // namespace
+
+bool is_fixed_hop_by_hop(std::string_view name, bool keep_upgrade) noexcept {
+  switch (name.size()) {
+    case 2:
+      return http::iequals(name, "te");
+    case 7:
+      return !keep_upgrade && http::iequals(name, "upgrade");
+    case 10:
+      return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
+    case 14:
+      return http::iequals(name, "content-length");
+    case 16:
+      return http::iequals(name, "proxy-connection");
+    case 17:
+      return http::iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
+bool named_in_connection(const http::Headers& headers, std::string_view name,
+                         bool keep_upgrade) noexcept {
+  return any_connection_token(headers, keep_upgrade,
+                              [&](std::string_view token) { return http::iequals(token, name); });
+}
 
 void remove_hop_by_hop(http::Headers& headers, bool keep_upgrade) {
-  // Fields named by Connection are hop-by-hop too (RFC 9110 §7.6.1).
-  std::vector<std::string> named;
-  std::string connection = headers.joined("connection");
-  std::string_view rest = connection;
-  while (!rest.empty()) {
-    std::size_t comma = rest.find(',');
-    std::string_view token = syntax::trim_ows(rest.substr(0, comma));
-    if (!token.empty() && !(keep_upgrade && http::iequals(token, "upgrade"))) {
-      named.emplace_back(token);
+  // Fields named by Connection are hop-by-hop too (RFC 9110 §7.6.1). Usually they name only
+  // fixed ones ("keep-alive", "close"): then one pass removes everything.
+  const bool names_others = any_connection_token(headers, keep_upgrade, [&](std::string_view t) {
+    if (is_fixed_hop_by_hop(t, keep_upgrade)) return false;
+    for (const http::Field& f : headers) {
+      if (http::iequals(f.name, t)) return true;
     }
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    return false;
+  });
+  if (names_others) {
+    std::vector<std::string> named;
+    any_connection_token(headers, keep_upgrade, [&](std::string_view t) {
+      named.emplace_back(t);
+      return false;
+    });
+    for (const std::string& name : named)
+      headers.remove(name);
   }
-  for (const std::string& name : named)
-    headers.remove(name);
-  for (std::string_view name : {"connection", "keep-alive", "proxy-connection", "te",
-                                "transfer-encoding", "content-length"}) {
-    headers.remove(name);
-  }
-  if (!keep_upgrade) headers.remove("upgrade");
+  headers.remove_if(
+      [&](const http::Field& f) { return is_fixed_hop_by_hop(f.name, keep_upgrade); });
 }
 
-void add_forwarding_fields(http::Headers& headers, const ForwardedFor& client) {
-  std::string xff = headers.joined("x-forwarded-for");
-  headers.set("X-Forwarded-For", xff.empty() ? std::string(client.client_ip)
-                                             : xff + ", " + std::string(client.client_ip));
-  headers.set("X-Forwarded-Proto", client.proto);
-  if (!client.host.empty()) headers.set("X-Forwarded-Host", client.host);
-
-  std::string element = "for=";
+void append_forwarded_element(std::string& out, const ForwardedFor& client) {
+  out += "for=";
   if (client.client_ip.find(':') != std::string_view::npos) {
-    element += "\"[" + std::string(client.client_ip) + "]\"";
+    out += "\"[";
+    out += client.client_ip;
+    out += "]\"";
   } else {
-    element += client.client_ip;
+    out += client.client_ip;
   }
-  element += ";proto=";
-  element += client.proto;
+  out += ";proto=";
+  out += client.proto;
   if (!client.host.empty()) {
-    bool token = syntax::is_token(client.host);
-    element += ";host=";
-    element += token ? std::string(client.host) : "\"" + std::string(client.host) + "\"";
+    const bool token = syntax::is_token(client.host);
+    out += ";host=";
+    if (!token) out += '"';
+    out += client.host;
+    if (!token) out += '"';
   }
-  std::string forwarded = headers.joined("forwarded");
-  headers.set("Forwarded", forwarded.empty() ? element : forwarded + ", " + element);
-
-  append_via(headers, client.version);
 }
 
-std::string rewrite_target(std::string_view path, std::string_view query, std::string_view strip,
-                           std::string_view add) {
+void append_via_entry(std::string& out, int version) {
+  // HTTP/1.x keeps its minor version; HTTP/2 and HTTP/3 have none.
+  out += std::to_string(version / 10);
+  if (version < 20) {
+    out += '.';
+    out += std::to_string(version % 10);
+  }
+  out += " rws";
+}
+
+void append_target(std::string& out, std::string_view path, std::string_view query,
+                   std::string_view strip, std::string_view add) {
   std::string_view rest = path;
   if (!strip.empty() && rest.substr(0, strip.size()) == strip &&
       (rest.size() == strip.size() || rest[strip.size()] == '/')) {
     rest.remove_prefix(strip.size());
   }
-  std::string target(add);
-  if (rest.empty() || rest.front() != '/') target += '/';
-  target += rest;
+  out += add;
+  if (rest.empty() || rest.front() != '/') out += '/';
+  out += rest;
   if (!query.empty()) {
-    target += '?';
-    target += query;
+    out += '?';
+    out += query;
   }
-  return target;
 }
 
 void filter_response_fields(http::Headers& headers, int version) {
@@ -78,18 +142,17 @@ void filter_response_fields(http::Headers& headers, int version) {
 }
 
 void append_via(http::Headers& headers, int version) {
-  // HTTP/1.x keeps its minor version; HTTP/2 and HTTP/3 have none.
-  std::string entry = version >= 20
-                          ? std::to_string(version / 10)
-                          : std::to_string(version / 10) + "." + std::to_string(version % 10);
-  entry += " rws";
-  std::string via = headers.joined("via");
-  headers.set("Via", via.empty() ? entry : via + ", " + entry);
+  std::string entry;  // short enough for the small-string buffer: no allocation
+  append_via_entry(entry, version);
+  append_to_list(headers, "Via", entry);
 }
 
 bool is_upgrade_request(const http::RequestHead& head) {
-  return http::list_contains(head.headers.joined("connection"), "upgrade") &&
-         head.headers.contains("upgrade");
+  if (!head.headers.contains("upgrade")) return false;
+  for (const http::Field& f : head.headers) {
+    if (http::iequals(f.name, "connection") && http::list_contains(f.value, "upgrade")) return true;
+  }
+  return false;
 }
 
 }  // namespace rws::proxy

@@ -22,15 +22,25 @@ struct ForwardedFor {
   int version = 11;            // HTTP version of the request received (10, 11, 20, 30)
 };
 
-// Appends the client to X-Forwarded-For (one field: earlier values kept, the client last), sets
-// X-Forwarded-Proto and X-Forwarded-Host, appends a Forwarded element (RFC 7239) and a Via
-// entry naming the version the request was received in.
-void add_forwarding_fields(http::Headers& headers, const ForwardedFor& client);
+// The upstream request target, appended to `out`: `path` (as received, percent-encoded) with
+// `strip` removed (when it is a whole-segment prefix) and `add` prepended, plus "?query". Never
+// empty: a path stripped to nothing becomes "/".
+void append_target(std::string& out, std::string_view path, std::string_view query,
+                   std::string_view strip, std::string_view add);
 
-// The upstream request target: `path` (as received, percent-encoded) with `strip` removed
-// (when it is a whole-segment prefix) and `add` prepended, plus "?query".
-std::string rewrite_target(std::string_view path, std::string_view query, std::string_view strip,
-                           std::string_view add);
+// The pieces of the request policy, applied while serializing (upstream_request.hpp): the
+// client is appended to X-Forwarded-For (one field, earlier values kept), X-Forwarded-Proto and
+// X-Forwarded-Host are replaced, a Forwarded element (RFC 7239) and a Via entry naming the
+// version the request was received in are appended.
+// Whether `name` is in the fixed hop-by-hop set remove_hop_by_hop() removes.
+bool is_fixed_hop_by_hop(std::string_view name, bool keep_upgrade) noexcept;
+// Whether a Connection field of `headers` names `name` (with `keep_upgrade`, except "upgrade").
+bool named_in_connection(const http::Headers& headers, std::string_view name,
+                         bool keep_upgrade) noexcept;
+// Appends the Forwarded element describing `client` ("for=...;proto=...[;host=...]").
+void append_forwarded_element(std::string& out, const ForwardedFor& client);
+// Appends the Via entry of this proxy for a message received in `version` ("1.1 rws").
+void append_via_entry(std::string& out, int version);
 
 // Response side: hop-by-hop fields removed, Via appended for a response received in `version`.
 void filter_response_fields(http::Headers& headers, int version = 11);

@@ -13,6 +13,7 @@
 #include "http/syntax.hpp"
 #include "proxy/forwarding.hpp"
 #include "proxy/upstream_connection.hpp"
+#include "proxy/upstream_request.hpp"
 
 namespace rws::proxy {
 namespace {
@@ -43,6 +44,28 @@ class NoBody final : public http::BodySource {
   asio::awaitable<Result<http::BodyFrame>> next(std::size_t) override {
     co_return http::BodyFrame::end();
   }
+};
+
+// The backends one request has tried; inline for up to 64 backends.
+class TriedBackends {
+ public:
+  explicit TriedBackends(std::size_t n) {
+    if (n > 64) more_.resize(n, 0);
+  }
+  bool contains(std::size_t i) const {
+    return more_.empty() ? (bits_ >> i & 1) != 0 : more_[i] != 0;
+  }
+  void insert(std::size_t i) {
+    if (more_.empty()) {
+      bits_ |= std::uint64_t{1} << i;
+    } else {
+      more_[i] = 1;
+    }
+  }
+
+ private:
+  std::uint64_t bits_ = 0;
+  std::vector<char> more_;
 };
 
 struct PoolSettings {
@@ -167,15 +190,24 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
   Attempt attempt;
   attempt.idempotent = idempotent(request.head.method);
   unsigned retries_left = group.config.retries;
-  std::vector<char> tried(group.backends.size(), 0);
+  TriedBackends tried(group.backends.size());
   std::optional<Error> last_error;
   for (;;) {
-    const Clock::time_point now = Clock::now();
-    std::optional<std::size_t> pick = group.balancer->pick(
-        context.peer_address,
-        [&](std::size_t i) { return tried[i] == 0 && group.backends[i]->available(breaker, now); });
+    // The eligibility test captures one pointer, so the Balancer::Eligible built from it holds
+    // it inline (no allocation per pick).
+    struct Eligibility {
+      const TriedBackends& tried;
+      const UpstreamGroup& group;
+      const config::CircuitBreaker* breaker;
+      Clock::time_point now;
+    } eligibility{tried, group, breaker, Clock::now()};
+    std::optional<std::size_t> pick =
+        group.balancer->pick(context.peer_address, [e = &eligibility](std::size_t i) {
+          return !e->tried.contains(i) && e->group.backends[i]->available(e->breaker, e->now);
+        });
     if (!pick) break;
-    tried[*pick] = 1;
+    tried.insert(*pick);
+    const Clock::time_point now = eligibility.now;
     std::shared_ptr<Backend> backend = group.backends[*pick];
     if (!backend->admit(breaker, now)) continue;
 
@@ -185,7 +217,7 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
       ~InFlight() { b.in_flight.fetch_sub(1, std::memory_order_relaxed); }
     } in_flight{*backend};
     const Clock::time_point start = Clock::now();
-    Result<http::Response> result = co_await forward(backend, request, context, attempt);
+    Result<http::Response> result = co_await forward(*backend, request, context, attempt);
     const Clock::time_point end = Clock::now();
     if (result) {
       backend->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
@@ -217,7 +249,7 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
   co_return gateway_error(timeout ? 504 : 502, last_error->context);
 }
 
-asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Backend> backend,
+asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
                                                               http::Request& request,
                                                               const http::RequestContext& context,
                                                               Attempt& attempt) {
@@ -229,19 +261,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
   const http::RequestHead& in = request.head;
   const bool upgrade = is_upgrade_request(in);
 
-  // The request head as the backend sees it.
-  http::Headers headers = in.headers;
-  const bool expect_continue = http::list_contains(headers.get("expect"), "100-continue");
-  headers.remove("expect");
-  remove_hop_by_hop(headers, upgrade);
-  add_forwarding_fields(
-      headers, {context.peer_address, context.secure ? "https" : "http", in.authority, in.version});
-  const std::string host =
-      options_.preserve_host && !in.authority.empty() ? in.authority : backend->authority();
-  const std::string target =
-      in.path == "*"
-          ? std::string("*")
-          : rewrite_target(in.path, in.query, options_.strip_path_prefix, options_.add_path_prefix);
+  // The request head as the backend sees it (written per connection, see below).
+  const bool expect_continue = http::list_contains(in.headers.get("expect"), "100-continue");
   const bool has_body = !request.body.is_empty();
   const std::optional<std::uint64_t> length = request.body.size();
   const bool chunked = has_body && !length;
@@ -252,25 +273,32 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
     content_length = 0;
   }
   const bool relay_expect = expect_continue && has_body && !attempt.body_started;
-  if (relay_expect) headers.add("Expect", "100-continue");
-  std::string head_bytes;
-  h1::append_request_head(head_bytes, in.method, target, host, headers, content_length, chunked,
-                          upgrade ? "upgrade" : "");
+  const UpstreamHead upstream_head{.host = options_.preserve_host && !in.authority.empty()
+                                               ? std::string_view(in.authority)
+                                               : backend.authority(),
+                                   .strip_prefix = options_.strip_path_prefix,
+                                   .add_prefix = options_.add_path_prefix,
+                                   .content_length = content_length,
+                                   .chunked = chunked,
+                                   .upgrade = upgrade,
+                                   .expect_continue = relay_expect};
+  const ForwardedFor forwarded_for{context.peer_address, context.secure ? "https" : "http",
+                                   in.authority, in.version};
 
-  auto endpoints = backend->endpoints();
+  auto endpoints = backend.endpoints();
   if (!endpoints || endpoints->empty()) {
     co_return upstream_failure(make_error_code(Errc::kNotFound), true,
-                               "no address known for " + backend->url());
+                               "no address known for " + backend.url());
   }
 
   // A pooled connection the backend closed meanwhile fails before any byte: then the same
   // request goes out once more on a fresh connection (it never reached the backend).
   for (int round = 0;; ++round) {
     std::unique_ptr<UpstreamConnection> conn;
-    if (round == 0) conn = ConnectionPool::local().take(backend->url(), cfg.idle_timeout);
+    if (round == 0) conn = ConnectionPool::local().take(backend.url(), cfg.idle_timeout);
     if (!conn) {
       Result<std::unique_ptr<UpstreamConnection>> connected =
-          co_await UpstreamConnection::connect(*endpoints, connect_timeout, backend->url());
+          co_await UpstreamConnection::connect(*endpoints, connect_timeout, backend.url());
       if (!connected) co_return Unexpected(std::move(connected).error());
       conn = std::move(*connected);
     }
@@ -281,11 +309,15 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       return stale_possible && attempt.idempotent && !attempt.body_started;
     };
 
+    // Written into the connection's own buffer, whose capacity stays with the connection.
+    std::string& head_bytes = conn->request_head();
+    head_bytes.clear();
+    append_upstream_request_head(head_bytes, in, upstream_head, forwarded_for);
     std::array<asio::const_buffer, 1> head_piece{asio::buffer(head_bytes)};
     if (std::error_code ec = co_await conn->write(head_piece, cfg.write_timeout)) {
       if (retry_stale()) continue;
       co_return upstream_failure(ec, !attempt.body_started,
-                                 "sending the request to " + backend->url());
+                                 "sending the request to " + backend.url());
     }
 
     h1::ResponseParser parser;
@@ -305,7 +337,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
         if (status == h1::ResponseParser::Status::kError) {
           co_return upstream_failure(
               make_error_code(Errc::kBadMessage), false,
-              "malformed response from " + backend->url() + ": " + std::string(parser.error()));
+              "malformed response from " + backend.url() + ": " + std::string(parser.error()));
         }
         if (!ec && parser.head().status == 100) {
           conn->consume(parser.head_size());
@@ -316,13 +348,13 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       }
       if (ec && ec != make_error_code(Errc::kTimeout)) {
         if (retry_stale()) continue;
-        co_return upstream_failure(ec, attempt.idempotent, "waiting for " + backend->url());
+        co_return upstream_failure(ec, attempt.idempotent, "waiting for " + backend.url());
       }
     }
 
     if (has_body && !got_final_early) {
       attempt.body_started = true;
-      Result<bool> sent = co_await send_body(*conn, request.body, chunked, backend->url());
+      Result<bool> sent = co_await send_body(*conn, request.body, chunked, backend.url());
       if (!sent) co_return Unexpected(std::move(sent).error());
       body_sent = *sent;  // false: the backend stopped reading; it may have answered (413)
     }
@@ -333,7 +365,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       if (status == h1::ResponseParser::Status::kError) {
         co_return upstream_failure(
             make_error_code(Errc::kBadMessage), false,
-            "malformed response from " + backend->url() + ": " + std::string(parser.error()));
+            "malformed response from " + backend.url() + ": " + std::string(parser.error()));
       }
       if (status == h1::ResponseParser::Status::kIncomplete) {
         const bool nothing_yet = conn->input().empty();
@@ -349,8 +381,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
                                          : make_error_code(Errc::kClosed),
                                      retryable,
                                      ec == make_error_code(Errc::kTimeout)
-                                         ? "no response from " + backend->url() + " in time"
-                                         : "backend " + backend->url() + " closed the connection");
+                                         ? "no response from " + backend.url() + " in time"
+                                         : "backend " + backend.url() + " closed the connection");
         }
         continue;
       }
@@ -358,7 +390,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       if (code > 599) {  // no class to understand it by (RFC 9110 §15)
         co_return upstream_failure(
             make_error_code(Errc::kBadMessage), false,
-            backend->url() + " answered with status " + std::to_string(code) + ", outside 100-599");
+            backend.url() + " answered with status " + std::to_string(code) + ", outside 100-599");
       }
       if (code >= 100 && code < 200 && code != 101) {
         // 100 was for us; other interim answers go on to the client.
@@ -386,7 +418,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
     if (response.head.status == 101) {
       if (!upgrade) {
         co_return upstream_failure(make_error_code(Errc::kBadMessage), false,
-                                   backend->url() + " switched protocols unasked");
+                                   backend.url() + " switched protocols unasked");
       }
       remove_hop_by_hop(response.head.headers, true);
       append_via(response.head.headers, info.version);
@@ -400,16 +432,17 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(std::shared_ptr<Ba
       co_return response;
     }
 
-    const std::optional<std::string> declared =
-        response.head.headers.contains("content-length")
-            ? std::optional<std::string>(std::string(response.head.headers.get("content-length")))
-            : std::nullopt;
+    // A HEAD response's Content-Length states the representation's size (read before the
+    // filter drops the field).
+    std::uint64_t head_size = 0;
+    const bool head_sized =
+        in.method == "HEAD" && response.head.headers.contains("content-length") &&
+        http::syntax::parse_decimal(response.head.headers.get("content-length"), head_size);
     filter_response_fields(response.head.headers, info.version);
     const bool reusable = info.keep_alive && body_sent && !got_final_early;
     if (in.method == "HEAD") {
-      std::uint64_t size = 0;
-      if (declared && http::syntax::parse_decimal(*declared, size)) {
-        response.body = http::Body::from_stream(std::make_unique<NoBody>(), size);
+      if (head_sized) {
+        response.body = http::Body::from_stream(std::make_unique<NoBody>(), head_size);
       }
       if (reusable) release(std::move(conn), pool);
       co_return response;

@@ -65,8 +65,8 @@ class ProxyService {
   // backend stopped reading; an error when the client's body failed.
   asio::awaitable<Result<bool>> send_body(UpstreamConnection& conn, http::Body& body, bool chunked,
                                           const std::string& backend);
-  asio::awaitable<Result<http::Response>> forward(std::shared_ptr<Backend> backend,
-                                                  http::Request& request,
+  // `backend` and `request` are the caller's and outlive the call.
+  asio::awaitable<Result<http::Response>> forward(Backend& backend, http::Request& request,
                                                   const http::RequestContext& context,
                                                   Attempt& attempt);
 

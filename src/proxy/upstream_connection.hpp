@@ -48,6 +48,9 @@ class UpstreamConnection final : public net::TrackedConnection {
   bool timed_out() const noexcept { return timed_out_; }
   const std::string& pool_key() const noexcept { return pool_key_; }
   net::TcpTransport& transport() noexcept { return *transport_; }
+  // Where the exchange using the connection writes its request head; the capacity stays for
+  // the next exchange (no allocation per request).
+  std::string& request_head() noexcept { return request_head_; }
 
   unsigned requests = 0;  // exchanges completed on it
   bool reused = false;    // taken from the pool (a failure before any byte may be stale)
@@ -72,6 +75,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   std::optional<net::TcpTransport> transport_;  // once connected
   std::string pool_key_;
   net::Buffer input_;
+  std::string request_head_;
   net::ConnectionRegistry* registry_;
   bool timed_out_ = false;
 };

@@ -3,6 +3,7 @@
 // spelling in which fields were added is kept for serialization. Repeated fields stay separate
 // entries; `joined()` combines them with ", " as RFC 9110 §5.3 allows for list-based fields.
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -31,6 +32,16 @@ class Headers {
   void set_default(std::string_view name, std::string_view value);
   // Removes every field called `name`; returns how many were removed.
   std::size_t remove(std::string_view name);
+  // Removes every field for which `pred(const Field&)` holds, keeping the order of the others;
+  // returns how many were removed. `pred` must not look at other fields of this object (they
+  // move while it runs).
+  template <class Pred>
+  std::size_t remove_if(Pred pred) {
+    auto first = std::remove_if(fields_.begin(), fields_.end(), pred);
+    auto removed = static_cast<std::size_t>(fields_.end() - first);
+    fields_.erase(first, fields_.end());
+    return removed;
+  }
 
   // First field called `name`, or nullptr.
   const std::string* find(std::string_view name) const noexcept;

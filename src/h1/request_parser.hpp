@@ -60,6 +60,9 @@ class RequestParser {
   void reset();
 
  private:
+  // Room reserved for fields on the first one, so that a typical head grows the list once.
+  static constexpr std::size_t kTypicalFields = 16;
+
   enum class State : std::uint8_t { kStart, kFields, kDone, kFailed };
 
   Status fail(int status, std::string_view reason);

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include <rws/http/headers.hpp>
 
@@ -11,11 +13,31 @@ constexpr char lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
 }
 
+// Eight bytes at once with ASCII 'A'..'Z' turned into 'a'..'z' (other bytes, including those
+// above 0x7f, unchanged): for each byte c < 0x80, c + (0x80 - 'A') has its top bit set when
+// c >= 'A', and c + (0x80 - 'Z' - 1) when c > 'Z'.
+std::uint64_t lower8(std::uint64_t x) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  const std::uint64_t low7 = x & (0x7f * kOnes);
+  const std::uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;
+  const std::uint64_t above_z = low7 + (0x80 - 'Z' - 1) * kOnes;
+  const std::uint64_t upper = at_least_a & ~above_z & ~x & (0x80 * kOnes);
+  return x | (upper >> 2);
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    std::uint64_t x;
+    std::uint64_t y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y && lower8(x) != lower8(y)) return false;
+  }
+  for (; i < a.size(); ++i) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;

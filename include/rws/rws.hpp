@@ -28,6 +28,7 @@
 #include <rws/middleware/limits.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
+#include <rws/middleware/security.hpp>
 #include <rws/server/options.hpp>
 #include <rws/server/server.hpp>
 

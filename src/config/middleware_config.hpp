@@ -32,6 +32,21 @@ struct ResponseHeadersConfig {
   std::vector<std::string> remove;
 };
 
+// Response fields added when absent; "" means "do not send" (defaults: middleware/security.hpp).
+struct SecurityHeadersConfig {
+  std::string content_type_options = "nosniff";
+  std::string frame_options = "DENY";
+  std::string referrer_policy = "strict-origin-when-cross-origin";
+  std::string content_security_policy;
+  std::string strict_transport_security = "max-age=31536000";  // TLS responses only
+};
+
+struct MaintenanceConfig {
+  bool enabled = true;
+  std::chrono::seconds retry_after{0};
+  std::string message = "Service temporarily unavailable for maintenance.";
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -40,11 +55,14 @@ struct MiddlewareConfig {
   std::optional<std::uint64_t> max_body_size;  // 0: no limit (lifts a default)
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<ResponseHeadersConfig> headers;
+  std::optional<SecurityHeadersConfig> security_headers;
+  std::optional<MaintenanceConfig> maintenance;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
-    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers;
+    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
+           !security_headers && !maintenance;
   }
 };
 

@@ -148,6 +148,30 @@ void read_field_table(TableReader& r, std::string_view key,
   }
 }
 
+SecurityHeadersConfig read_security_headers(const toml::table& table, const std::string& what,
+                                            Diagnostics& d) {
+  TableReader r(table, what, d);
+  SecurityHeadersConfig c;
+  const std::pair<std::string_view, std::string*> keys[] = {
+      {"content_type_options", &c.content_type_options},
+      {"frame_options", &c.frame_options},
+      {"referrer_policy", &c.referrer_policy},
+      {"content_security_policy", &c.content_security_policy},
+      {"strict_transport_security", &c.strict_transport_security},
+  };
+  for (const auto& [key, field] : keys) {
+    std::optional<std::string> v = r.string(key);
+    if (!v) continue;
+    if (http::syntax::is_field_value(*v)) {
+      *field = *v;
+    } else {
+      r.error(key, std::string(key) + ": must be a header value without control characters");
+    }
+  }
+  r.finish();
+  return c;
+}
+
 }  // namespace
 
 void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
@@ -157,6 +181,8 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.max_body_size) max_body_size = route.max_body_size;
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
+  if (route.security_headers) security_headers = route.security_headers;
+  if (route.maintenance) maintenance = route.maintenance;
 }
 
 MiddlewareConfig read_middleware(const toml::table& table, const std::string& what,
@@ -218,6 +244,26 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     }
     h.finish();
     m.headers = std::move(edits);
+  }
+  if (const toml::table* t = r.table("security_headers")) {
+    m.security_headers = read_security_headers(*t, what + " security_headers", d);
+  }
+  if (const toml::table* t = r.table("maintenance")) {
+    TableReader mt(*t, what + " maintenance", d);
+    MaintenanceConfig maintenance;
+    if (auto v = mt.boolean("enabled")) maintenance.enabled = *v;
+    if (auto v = mt.integer("retry_after_secs", 0, 7LL * 24 * 3600)) {
+      maintenance.retry_after = std::chrono::seconds(*v);
+    }
+    if (auto v = mt.string("message")) {
+      if (http::syntax::is_field_value(*v)) {
+        maintenance.message = *v;
+      } else {
+        mt.error("message", "message: must be one line of text without control characters");
+      }
+    }
+    mt.finish();
+    m.maintenance = std::move(maintenance);
   }
   r.finish();
   return m;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
 
 #include "http/syntax.hpp"
@@ -87,6 +88,24 @@ const std::array
                       c.server.max_connections = static_cast<std::size_t>(as_int(v));
                       return std::nullopt;
                     }},
+            KeySpec{"trusted_proxies", KeyType::kStringList,
+                    "proxies (CIDR blocks or addresses) whose X-Forwarded-For names the client", "",
+                    0, 0,
+                    [](ServerConfig& c,
+                       const Value& v) -> std::
+                                           optional<std::string> {
+                                             c.server.trusted_proxies.clear();
+                                             for (const std::string& text :
+                                                  std::get<std::vector<std::string>>(v)) {
+                                               std::optional<http::Cidr> block =
+                                                   http::Cidr::parse(text);
+                                               if (!block)
+                                                 return "'" + text +
+                                                        "' is not an IP address or CIDR block";
+                                               c.server.trusted_proxies.push_back(*block);
+                                             }
+                                             return std::nullopt;
+                                           }},
             KeySpec{"header_timeout_ms", KeyType::kInteger, "time to receive a request head (408)",
                     "", 1, kMaxMs,
                     [](ServerConfig& c, const Value& v) -> std::optional<std::string> {

@@ -7,6 +7,7 @@
 #include <rws/middleware/limits.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
+#include <rws/middleware/security.hpp>
 
 namespace rws::gateway {
 namespace {
@@ -28,9 +29,19 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) 
   if (config.request_id_header) {
     chain.push_back(middleware::request_id({*config.request_id_header}));
   }
+  if (config.security_headers) {
+    const config::SecurityHeadersConfig& s = *config.security_headers;
+    chain.push_back(
+        middleware::security_headers({s.content_type_options, s.frame_options, s.referrer_policy,
+                                      s.content_security_policy, s.strict_transport_security}));
+  }
   if (config.headers) {
     chain.push_back(middleware::response_headers(
         {config.headers->set, config.headers->add, config.headers->remove}));
+  }
+  if (config.maintenance && config.maintenance->enabled) {
+    chain.push_back(
+        middleware::maintenance({config.maintenance->retry_after, config.maintenance->message}));
   }
   if (config.ip_filter) {
     chain.push_back(

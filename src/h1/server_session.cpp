@@ -12,6 +12,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <rws/http/client_address.hpp>
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
@@ -163,6 +164,7 @@ asio::awaitable<bool> ServerSession::wait_for_request() {
 asio::awaitable<bool> ServerSession::read_head() {
   started_wall_ = std::chrono::system_clock::now();
   started_steady_ = net::Clock::now();
+  client_address_.clear();
   const net::Clock::time_point head_deadline = started_steady_ + env_.settings.header_timeout;
   for (;;) {
     switch (parser_.parse(buffer_.readable())) {
@@ -230,7 +232,13 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
 
   const net::PeerAddress& peer = transport_->peer();
-  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_, this};
+  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_,
+                               this,         {}};
+  if (!env_.settings.trusted_proxies.empty()) {
+    context.client_address =
+        http::client_address(peer.address, request.head.headers, env_.settings.trusted_proxies);
+    client_address_ = context.client_address;
+  }
   interim_allowed_ = meta.version >= 11;
   phase_ = Phase::kHandler;
   http::Response response;
@@ -636,7 +644,7 @@ asio::awaitable<void> ServerSession::linger_and_close() {
 void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes) {
   if (env_.log == nullptr) return;
   http::ExchangeRecord record;
-  record.peer_address = transport_->peer().address;
+  record.peer_address = client_address_.empty() ? transport_->peer().address : client_address_;
   record.method = meta->method;
   record.target = meta->target;
   record.version = meta->version;

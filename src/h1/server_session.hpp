@@ -15,9 +15,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 
+#include <rws/http/cidr.hpp>
 #include <rws/http/service.hpp>
 
 #include "h1/body_decoder.hpp"
@@ -39,6 +41,7 @@ struct SessionSettings {
   std::chrono::milliseconds write_timeout{60'000};   // for each piece of the response to leave
   std::chrono::milliseconds linger_timeout{2'000};   // reading leftovers before closing
   std::string server_name = "rws";                   // Server field; empty: none
+  std::vector<http::Cidr> trusted_proxies;           // see http/client_address.hpp
 };
 
 struct ExchangeMeta;
@@ -135,6 +138,7 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   bool aborted_ = false;
   net::Clock::time_point started_steady_;
   std::chrono::system_clock::time_point started_wall_;
+  std::string client_address_;  // of the current exchange, behind trusted proxies; empty: the peer
 };
 
 }  // namespace rws::h1

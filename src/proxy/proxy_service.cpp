@@ -202,7 +202,7 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
       Clock::time_point now;
     } eligibility{tried, group, breaker, Clock::now()};
     std::optional<std::size_t> pick =
-        group.balancer->pick(context.peer_address, [e = &eligibility](std::size_t i) {
+        group.balancer->pick(context.client(), [e = &eligibility](std::size_t i) {
           return !e->tried.contains(i) && e->group.backends[i]->available(e->breaker, e->now);
         });
     if (!pick) break;

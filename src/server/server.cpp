@@ -32,6 +32,7 @@ h1::SessionSettings session_settings(const ServerOptions& o) {
   s.idle_timeout = o.idle_timeout;
   s.body_timeout = o.body_timeout;
   s.write_timeout = o.idle_timeout;
+  s.trusted_proxies = o.trusted_proxies;
   return s;
 }
 

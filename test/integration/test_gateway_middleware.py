@@ -443,6 +443,71 @@ def test_ip_filter_ipv4(gateway, backends):
     assert b.count("passed") == 2
 
 
+def test_trusted_proxies_give_the_client_address(gateway, backends):
+    """Behind a trusted proxy (the test client, 127.0.0.1) the client is the rightmost untrusted
+    X-Forwarded-For hop: ip_filter and the access log use it; an untrusted peer's field is not
+    believed."""
+    b = backends("app")
+    routes = (upstream("app", [b.addr])
+              + proxy("guarded", "/guarded/*",
+                      middleware="{ ip_filter = { deny = [\"203.0.113.0/24\"] } }"))
+    trusting = gateway("trusted_proxies = [\"127.0.0.0/8\"]\n" + routes, name="trusting.toml")
+    spoof = [("X-Forwarded-For", "203.0.113.5, 198.51.100.7")]
+    # The hop the trusted proxy appended is 198.51.100.7: allowed, whatever the client wrote left.
+    assert echo_of(get(trusting, "/guarded/a", headers=spoof))["path"] == "/guarded/a"
+    resp = get(trusting, "/guarded/b", headers=[("X-Forwarded-For", "198.51.100.7, 203.0.113.5")])
+    assert resp.status == 403, resp
+    assert "203.0.113.5" in resp.body.decode(), resp.body
+    wait_until(lambda: re.search(r"^203\.0\.113\.5 .*\"GET /guarded/b ", trusting.stdout, re.M),
+               what="the access log line naming the forwarded client")
+
+    untrusting = gateway(routes, name="untrusting.toml")
+    resp = get(untrusting, "/guarded/c", headers=[("X-Forwarded-For", "203.0.113.5")])
+    assert echo_of(resp)["path"] == "/guarded/c"
+    # The proxy appends the peer it got the request from, never the resolved client.
+    assert fields(echo_of(resp), "x-forwarded-for") == ["203.0.113.5, 127.0.0.1"]
+    wait_until(lambda: re.search(r"^127\.0\.0\.1 .*\"GET /guarded/c ", untrusting.stdout, re.M),
+               what="the access log line naming the peer")
+
+
+def test_security_headers_and_maintenance_switch(gateway, backends):
+    """[middleware] security_headers reach every response (a backend's own value wins, HSTS
+    never over plain HTTP); maintenance answers 503 + Retry-After without touching the backend,
+    except where a route switches it off; /healthz still answers; a reload ends maintenance."""
+    b = backends("app")
+    routes = (upstream("app", [b.addr])
+              + proxy("api", "/api/*")
+              + proxy("status", "/status/*", middleware="{ maintenance = { enabled = false } }")
+              + "[[route]]\nname = \"own\"\nmatch = { path = \"/own\" }\n"
+                "action = { type = \"respond\", headers = { \"X-Frame-Options\" = \"DENY\" } }\n"
+                "middleware = { maintenance = { enabled = false } }\n\n")
+    defaults = ("[middleware]\nsecurity_headers = { frame_options = \"SAMEORIGIN\" }\n"
+                "maintenance = { retry_after_secs = 90, message = \"Back soon.\" }\n\n")
+    server = gateway(defaults + routes)
+    resp = get(server, "/api/x", headers=[("X-Test-Tag", "blocked")])
+    assert resp.status == 503, resp
+    assert resp.body == b"Back soon.\n"
+    assert resp.header("retry-after") == "90"
+    assert resp.header("x-frame-options") == "SAMEORIGIN"
+    assert resp.header("x-content-type-options") == "nosniff"
+    assert b.count("blocked") == 0
+    resp = get(server, "/status/x", headers=[("X-Test-Tag", "status")])
+    assert echo_of(resp)["path"] == "/status/x"
+    assert resp.header("referrer-policy") == "strict-origin-when-cross-origin"
+    assert "strict-transport-security" not in {k.lower() for k, _ in resp.headers}
+    assert get(server, "/healthz").status == 200
+    # A route's own value is kept rather than replaced.
+    resp = get(server, "/own")
+    assert resp.status == 200, resp
+    assert [v for k, v in resp.headers if k.lower() == "x-frame-options"] == ["DENY"], resp
+
+    server.config_path.write_text(defaults.replace("maintenance = ", "# ") + routes)
+    before = reloads(server)
+    server.signal(signal.SIGHUP)
+    wait_until(lambda: reloads(server) > before, what="the reload")
+    assert echo_of(get(server, "/api/x"))["path"] == "/api/x"
+
+
 def test_ip_filter_ipv6_loopback(gateway, backends):
     try:
         probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)

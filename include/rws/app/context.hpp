@@ -46,6 +46,8 @@ class Context {
   http::Request& request() noexcept { return request_; }
   const http::RequestContext& connection() const noexcept { return connection_; }
   std::string_view peer_address() const noexcept { return connection_.peer_address; }
+  // The client: the peer, or the address trusted proxies forwarded for (trusted_proxies).
+  std::string_view client_address() const noexcept { return connection_.client(); }
   bool secure() const noexcept { return connection_.secure; }
 
   // Route parameter `name` (":id", "{id}" or the "*name" wildcard), percent-decoded. Asking

@@ -32,6 +32,11 @@ class TestRequest {
   TestRequest& json(std::string body) { return this->body(std::move(body), "application/json"); }
   // The peer address handlers see (default 127.0.0.1).
   TestRequest& peer(std::string address);
+  // Makes the request look as if it arrived over TLS (Context::secure()).
+  TestRequest& secure(bool on = true) {
+    secure_ = on;
+    return *this;
+  }
   TestResponse send();
 
  private:
@@ -43,6 +48,7 @@ class TestRequest {
   std::string body_;
   bool has_body_ = false;
   std::string peer_ = "127.0.0.1";
+  bool secure_ = false;
 };
 
 class TestClient {

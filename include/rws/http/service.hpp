@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <asio/awaitable.hpp>
 
@@ -20,6 +21,13 @@ struct RequestContext {
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;  // 1 for the first request on the connection
   InterimSender* interim = nullptr;  // 1xx responses before the final one; null: unsupported
+  // The client behind trusted proxies (client_address.hpp); empty: the peer itself.
+  std::string client_address;
+
+  // The client's address: what filters, rate limits and logs use.
+  std::string_view client() const noexcept {
+    return client_address.empty() ? std::string_view(peer_address) : client_address;
+  }
 };
 
 class Service {

@@ -1,7 +1,8 @@
 #pragma once
 // Client address filter: allow and deny lists of IPv4/IPv6 CIDR blocks (or single addresses).
 // Deny wins over allow; with an allow list, an address on neither list is denied. Denied
-// requests get 403. The address is the connection's peer.
+// requests get 403. The address is the client's: the peer, or behind trusted_proxies the one they
+// forwarded for.
 
 #include <vector>
 

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
+
+#include <rws/http/cidr.hpp>
 
 namespace rws::server {
 
@@ -24,6 +27,8 @@ struct ServerOptions {
   std::size_t max_header_fields = 100;              // → 431
   std::uint64_t max_body_size = 0;                  // 0: unlimited → 413
   std::size_t max_connections = 0;                  // all workers together; 0: unlimited
+  // Peers whose X-Forwarded-For / Forwarded name the client (http/client_address.hpp).
+  std::vector<http::Cidr> trusted_proxies;
 
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};

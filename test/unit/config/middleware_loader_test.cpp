@@ -255,6 +255,53 @@ headers = { remove = ["Server", "X Powered By"] }
   }
 }
 
+TEST(MiddlewareLoader, SecurityHeadersAndMaintenance) {
+  Loaded r = load(R"(
+[middleware]
+security_headers = { frame_options = "SAMEORIGIN", referrer_policy = "" }
+maintenance = { retry_after_secs = 60, message = "Back at 10:00." }
+
+[[route]]
+name = "health"
+match = { path = "/status" }
+action = { type = "respond" }
+middleware = { maintenance = { enabled = false } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.security_headers.has_value());
+  EXPECT_EQ(r.defaults.security_headers->frame_options, "SAMEORIGIN");
+  EXPECT_EQ(r.defaults.security_headers->referrer_policy, "");
+  EXPECT_EQ(r.defaults.security_headers->content_type_options, "nosniff");
+  ASSERT_TRUE(r.defaults.maintenance.has_value());
+  EXPECT_TRUE(r.defaults.maintenance->enabled);
+  EXPECT_EQ(r.defaults.maintenance->retry_after, std::chrono::seconds(60));
+  EXPECT_EQ(r.defaults.maintenance->message, "Back at 10:00.");
+  // The route's own maintenance table replaces the default: switched off there.
+  ASSERT_TRUE(r.route(0).maintenance.has_value());
+  EXPECT_FALSE(r.route(0).maintenance->enabled);
+  EXPECT_EQ(r.route(0).security_headers->frame_options, "SAMEORIGIN");
+}
+
+TEST(MiddlewareLoader, SecurityHeadersAndMaintenanceErrors) {
+  Loaded r = load(R"(
+[middleware]
+security_headers = { frame_option = "DENY", referrer_policy = "a\u0001b" }
+maintenance = { retry_after_secs = -1, message = "two\nlines" }
+)");
+  EXPECT_EQ(r.errors.size(), 4u) << r.all();
+  const std::string all = r.all();
+  EXPECT_NE(all.find("gw.toml:2:22: [middleware] security_headers: unknown key 'frame_option'"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("did you mean 'frame_options'"), std::string::npos) << all;
+  EXPECT_NE(all.find("referrer_policy: must be a header value without control characters"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("retry_after_secs must be an integer between 0 and 604800"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("message: must be one line of text"), std::string::npos) << all;
+}
+
 TEST(MiddlewareLoader, TimeoutAndBodySizeOutOfRange) {
   const std::string range = " must be an integer between 1 and 86400000";
   for (std::string_view value : {"0", "-5", "86400001", "\"30\"", "1.5"}) {

@@ -118,6 +118,23 @@ TEST_F(ConfigTest, EnvironmentListsAndBooleans) {
   EXPECT_FALSE(r.config.files.directory_listing);
 }
 
+TEST_F(ConfigTest, TrustedProxiesAreCidrBlocks) {
+  write_file("rws.config.toml", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  ASSERT_EQ(r.config.server.trusted_proxies.size(), 2u);
+  EXPECT_TRUE(r.config.server.trusted_proxies[0].contains("10.200.0.1"));
+  EXPECT_TRUE(r.config.server.trusted_proxies[1].contains("::1"));
+
+  env_["RWS_CONFIG_TRUSTED_PROXIES"] = "127.0.0.1, 10.0.0.0/33";
+  r = load({});
+  EXPECT_NE(
+      all_errors(r).find("RWS_CONFIG_TRUSTED_PROXIES: invalid value '127.0.0.1, 10.0.0.0/33': "
+                         "'10.0.0.0/33' is not an IP address or CIDR block"),
+      std::string::npos)
+      << all_errors(r);
+}
+
 TEST_F(ConfigTest, BadValuesNameTheirSource) {
   env_["RWS_CONFIG_THREAD_COUNT"] = "lots";
   LoadResult r = load({"--port", "abc", "--ip=1.2.3", "--idle-timeout-ms", "0",

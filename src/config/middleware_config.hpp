@@ -32,6 +32,18 @@ struct ResponseHeadersConfig {
   std::vector<std::string> remove;
 };
 
+struct RateLimitConfig {
+  enum class Algorithm { kTokenBucket, kSlidingWindow };
+  std::uint64_t max_requests = 0;  // > 0
+  std::chrono::seconds window{0};  // > 0
+  std::string key = "ip";          // "ip" or "header:NAME", validated
+  std::uint64_t burst = 0;         // token bucket only
+  Algorithm algorithm = Algorithm::kTokenBucket;
+  std::uint64_t max_keys = 100000;
+  // Equal settings share a limiter's state across a reload.
+  bool operator==(const RateLimitConfig&) const = default;
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -40,11 +52,13 @@ struct MiddlewareConfig {
   std::optional<std::uint64_t> max_body_size;  // 0: no limit (lifts a default)
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<ResponseHeadersConfig> headers;
+  std::optional<RateLimitConfig> rate_limit;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
-    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers;
+    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
+           !rate_limit;
   }
 };
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -40,7 +41,8 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
 
 }  // namespace
 
-struct RateLimiter::Shard {
+// Cache-line aligned, so that threads working on neighbouring shards do not share a line.
+struct alignas(64) RateLimiter::Shard {
   struct Entry {
     std::string key;
     KeyState state;
@@ -98,7 +100,8 @@ RateLimitDecision RateLimiter::acquire(std::string_view key) {
   const std::size_t hash = std::hash<std::string_view>{}(key);
   // The high bits pick the shard; the map's buckets use the low ones.
   const std::size_t bits = static_cast<std::size_t>(std::countr_zero(shards_.size()));
-  Shard& shard = *shards_[bits == 0 ? 0 : hash >> (64 - bits)];
+  Shard& shard =
+      *shards_[bits == 0 ? 0 : hash >> (std::numeric_limits<std::size_t>::digits - bits)];
   std::lock_guard lock(shard.mutex);
   return decide(shard, key, now);
 }

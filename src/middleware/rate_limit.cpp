@@ -1,5 +1,8 @@
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <functional>
+#include <string>
 
 #include <rws/http/headers.hpp>
 #include <rws/middleware/rate_limit.hpp>

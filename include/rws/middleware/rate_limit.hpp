@@ -10,7 +10,9 @@
 // inner handler set.
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <rws/app/handler.hpp>
 #include <rws/middleware/rate_limiter.hpp>

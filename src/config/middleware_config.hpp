@@ -32,6 +32,18 @@ struct ResponseHeadersConfig {
   std::vector<std::string> remove;
 };
 
+struct RateLimitConfig {
+  enum class Algorithm { kTokenBucket, kSlidingWindow };
+  std::uint64_t max_requests = 0;  // > 0
+  std::chrono::seconds window{0};  // > 0
+  std::string key = "ip";          // "ip" or "header:NAME", validated
+  std::uint64_t burst = 0;         // token bucket only
+  Algorithm algorithm = Algorithm::kTokenBucket;
+  std::uint64_t max_keys = 100000;
+  // Equal settings share a limiter's state across a reload.
+  bool operator==(const RateLimitConfig&) const = default;
+};
+
 // Response fields added when absent; "" means "do not send" (defaults: middleware/security.hpp).
 struct SecurityHeadersConfig {
   std::string content_type_options = "nosniff";
@@ -57,12 +69,14 @@ struct MiddlewareConfig {
   std::optional<ResponseHeadersConfig> headers;
   std::optional<SecurityHeadersConfig> security_headers;
   std::optional<MaintenanceConfig> maintenance;
+  std::optional<RateLimitConfig> rate_limit;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
-           !security_headers && !maintenance;
+           !security_headers && !maintenance &&
+           !rate_limit;
   }
 };
 

@@ -13,8 +13,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"rate_limit", "auth",     "forward_auth",
-                                        "cache",      "compress", "rewrite"};
+constexpr std::string_view kNotYet[] = {"auth", "forward_auth", "cache", "compress", "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -148,6 +147,69 @@ void read_field_table(TableReader& r, std::string_view key,
   }
 }
 
+// rate_limit = { max_requests, window_secs, key, burst, algorithm, max_keys, store }.
+RateLimitConfig read_rate_limit(const toml::table& t, const std::string& what, Diagnostics& d) {
+  TableReader r(t, what, d);
+  RateLimitConfig c;
+  if (auto v = r.integer("max_requests", 1, 1'000'000'000)) {
+    c.max_requests = static_cast<std::uint64_t>(*v);
+  } else if (!t.contains("max_requests")) {
+    r.error_here("max_requests is required");
+  }
+  if (auto v = r.integer("window_secs", 1, 365LL * 86400)) {
+    c.window = std::chrono::seconds(*v);
+  } else if (!t.contains("window_secs")) {
+    r.error_here("window_secs is required");
+  }
+  if (auto v = r.string("key")) {
+    constexpr std::string_view kHeader = "header:";
+    const bool header = v->compare(0, kHeader.size(), kHeader) == 0;
+    if (*v == "ip" ||
+        (header && http::syntax::is_token(std::string_view(*v).substr(kHeader.size())))) {
+      c.key = *v;
+    } else {
+      r.error("key",
+              "key must be \"ip\" or \"header:NAME\" with NAME a header name, not '" + *v + "'");
+    }
+  }
+  if (auto v = r.integer("burst", 0, 1'000'000'000)) c.burst = static_cast<std::uint64_t>(*v);
+  if (auto v = r.string("algorithm")) {
+    if (*v == "token_bucket") {
+      c.algorithm = RateLimitConfig::Algorithm::kTokenBucket;
+    } else if (*v == "sliding_window") {
+      c.algorithm = RateLimitConfig::Algorithm::kSlidingWindow;
+    } else {
+      r.error("algorithm",
+              "algorithm must be \"token_bucket\" or \"sliding_window\", not '" + *v + "'");
+    }
+  }
+  if (auto v = r.integer("max_keys", 1, 100'000'000)) c.max_keys = static_cast<std::uint64_t>(*v);
+  if (auto v = r.string("store")) {
+    if (*v == "redis") {
+      r.error("store", "store = \"redis\" is not available yet; use \"memory\"");
+    } else if (*v != "memory") {
+      r.error("store", "store must be \"memory\", not '" + *v + "'");
+    }
+  }
+  if (c.burst > 0 && c.algorithm == RateLimitConfig::Algorithm::kSlidingWindow) {
+    r.error("burst", "burst applies to algorithm = \"token_bucket\" only");
+  }
+  // The bucket's capacity in time, (max_requests + burst) refill intervals, must stay below
+  // 2^62 ns (about 146 years).
+  if (c.max_requests > 0 && c.window.count() > 0) {
+    const std::uint64_t window_ns = static_cast<std::uint64_t>(c.window.count()) * 1'000'000'000;
+    const std::uint64_t interval = (window_ns + c.max_requests - 1) / c.max_requests;
+    const long double capacity = static_cast<long double>(c.max_requests + c.burst) * interval;
+    if (capacity > static_cast<long double>(std::uint64_t{1} << 62)) {
+      r.error("burst",
+              "burst is too large for window_secs (the bucket would take over a "
+              "century to fill)");
+    }
+  }
+  r.finish();
+  return c;
+}
+
 SecurityHeadersConfig read_security_headers(const toml::table& table, const std::string& what,
                                             Diagnostics& d) {
   TableReader r(table, what, d);
@@ -183,6 +245,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.headers) headers = route.headers;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
+  if (route.rate_limit) rate_limit = route.rate_limit;
 }
 
 MiddlewareConfig read_middleware(const toml::table& table, const std::string& what,
@@ -224,6 +287,9 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     m.max_body_size = static_cast<std::uint64_t>(*v);
   }
   if (auto v = r.integer("timeout_ms", 1, kMaxMs)) m.timeout = std::chrono::milliseconds(*v);
+  if (const toml::table* t = r.table("rate_limit")) {
+    m.rate_limit = read_rate_limit(*t, what + " rate_limit", d);
+  }
   if (const toml::table* t = r.table("headers")) {
     TableReader h(*t, what + " headers", d);
     ResponseHeadersConfig edits;

@@ -254,6 +254,7 @@ void Gateway::reload(const config::GatewayConfig& config) {
 std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& config) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation_.load() + 1;
+  rate_limiters_.begin();
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> used;
   for (const config::Upstream& u : config.upstreams) {
     auto group = std::make_shared<proxy::UpstreamGroup>();
@@ -278,7 +279,8 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
     snapshot->upstreams[u.name] = std::move(group);
   }
-  if (std::vector<Middleware> defaults = make_middleware(config.defaults); !defaults.empty()) {
+  if (std::vector<Middleware> defaults = make_middleware(config.defaults, &rate_limiters_, "");
+      !defaults.empty()) {
     snapshot->no_route = std::make_unique<Chain>();
     snapshot->no_route->middleware = std::move(defaults);
     snapshot->no_route->handler = [](http::Request&, Context&) -> asio::awaitable<http::Response> {
@@ -328,7 +330,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
       }
     }
     snapshot->routes.push_back(std::move(entry));
-    std::vector<Middleware> middleware = make_middleware(r.middleware);
+    std::vector<Middleware> middleware = make_middleware(r.middleware, &rate_limiters_, r.name);
     if (!middleware.empty()) {
       // The routes vector was reserved: this entry stays where it is for the snapshot's life.
       const RouteEntry* action = &snapshot->routes.back();
@@ -352,6 +354,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     std::lock_guard lock(registry_mutex_);
     registry_ = std::move(used);
   }
+  rate_limiters_.commit();
   return snapshot;
 }
 

@@ -5,9 +5,12 @@
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
+#include <rws/middleware/rate_limit.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
 #include <rws/middleware/security.hpp>
+
+#include "gateway/rate_limiters.hpp"
 
 namespace rws::gateway {
 namespace {
@@ -24,7 +27,8 @@ std::vector<http::Cidr> cidrs(const std::vector<std::string>& texts) {
 
 }  // namespace
 
-std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) {
+std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
+                                        RateLimiterRegistry* limiters, const std::string& scope) {
   std::vector<Middleware> chain;
   if (config.request_id_header) {
     chain.push_back(middleware::request_id({*config.request_id_header}));
@@ -52,6 +56,15 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) 
     chain.push_back(
         middleware::cors({c.allow_all, c.allow_origins, c.allow_methods, c.allow_headers,
                           c.allow_credentials, c.expose_headers, c.max_age}));
+  }
+  if (config.rate_limit) {
+    const config::RateLimitConfig& c = *config.rate_limit;
+    std::optional<middleware::RateLimitKey> key = middleware::RateLimitKey::parse(c.key);
+    if (!key) throw std::invalid_argument("invalid rate limit key '" + c.key + "'");  // validated
+    chain.push_back(middleware::rate_limit(
+        limiters != nullptr ? limiters->get(scope, c)
+                            : std::make_shared<middleware::RateLimiter>(rate_limiter_options(c)),
+        std::move(*key)));
   }
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));

@@ -1,8 +1,10 @@
 #pragma once
 // The middleware a configuration asks for, as rws::Middleware in CONFIG.md's order (outermost
-// first): request_id → headers → ip_filter → cors → max_body_size → timeout. `headers` sits just
-// inside request_id so its edits reach every answer, including those of inner middleware.
+// first): request_id → headers → ip_filter → cors → rate_limit → max_body_size → timeout.
+// `headers` sits just inside request_id so its edits reach every answer, including those of
+// inner middleware.
 
+#include <string>
 #include <vector>
 
 #include <rws/app/handler.hpp>
@@ -11,6 +13,12 @@
 
 namespace rws::gateway {
 
-std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config);
+class RateLimiterRegistry;
+
+// With `limiters`, a rate limit takes its limiter from there under `scope` (the route's name),
+// so it survives reloads; without, every call makes new limiters.
+std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
+                                        RateLimiterRegistry* limiters = nullptr,
+                                        const std::string& scope = {});
 
 }  // namespace rws::gateway

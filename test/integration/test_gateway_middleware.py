@@ -23,7 +23,7 @@ from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upst
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["rate_limit", "auth", "forward_auth", "cache", "compress", "rewrite"]
+REFUSED = ["auth", "forward_auth", "cache", "compress", "rewrite"]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -840,7 +840,6 @@ def test_static_mode_applies_cors_and_middleware(rws, tmp_path):
 # --- refused middleware -------------------------------------------------------------------------
 
 REFUSED_TOML = {
-    "rate_limit": "rate_limit = { max_requests = 5, window_secs = 1 }",
     "auth": "auth = { type = \"bearer\", token_env = \"RWS_TEST_TOKEN\" }",
     "forward_auth": "forward_auth = { address = \"http://127.0.0.1:1/auth\" }",
     "cache": "cache = { ttl_secs = 10 }",
@@ -920,8 +919,9 @@ def test_reload_adds_and_keeps_middleware(gateway, backends):
     assert b.count("blocked") == 0
 
     # A reload with refused middleware fails and keeps the running middleware.
-    server.config_path.write_text(with_mw.replace("request_id = {}",
-                                                  "rate_limit = { max_requests = 1 }"))
+    server.config_path.write_text(
+        with_mw.replace("request_id = {}",
+                        "rate_limit = { max_requests = 1, window_secs = 1, store = \"redis\" }"))
     server.signal(signal.SIGHUP)
     wait_until(lambda: "reload failed" in server.stderr, what="the failed reload to be logged")
     assert "not available" in server.stderr

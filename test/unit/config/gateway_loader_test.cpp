@@ -790,7 +790,7 @@ action = { type = "grpc", upstream = "api" }
 
 [[route]]
 action = { type = "proxy", upstream = "api" }
-middleware = { rate_limit = { max_requests = 5 } }
+middleware = { compress = { algorithms = ["gzip"] } }
 )");
   EXPECT_EQ(
       r.errors,
@@ -799,7 +799,7 @@ middleware = { rate_limit = { max_requests = 5 } }
           "version does not have yet",
           "gw.toml:7:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
           "not available in this version yet",
-          "gw.toml:11:29: [[route]] 'route-2' middleware: rate_limit is not available in this "
+          "gw.toml:11:27: [[route]] 'route-2' middleware: compress is not available in this "
           "version yet; remove it rather than run the route without it",
       }))
       << r.all();

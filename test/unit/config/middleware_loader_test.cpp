@@ -80,7 +80,7 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-rate_limit = { max_requests = 5 }
+# (rate_limit is available: see the RateLimit tests below)
 auth = { type = "bearer", token_env = "TOKEN" }
 forward_auth = { address = "http://auth:9000" }
 cache = { ttl_secs = 5 }
@@ -92,7 +92,6 @@ uri_set = { value = "/" }
   const std::string tail =
       " is not available in this version yet; remove it rather than run the route without it";
   EXPECT_EQ(r.errors, (Strings{
-                          "gw.toml:2:14: [middleware]: rate_limit" + tail,
                           "gw.toml:3:8: [middleware]: auth" + tail,
                           "gw.toml:4:16: [middleware]: forward_auth" + tail,
                           "gw.toml:5:9: [middleware]: cache" + tail,
@@ -502,6 +501,161 @@ middleware = { cors = { allow_all = true } }
   EXPECT_TRUE(open.cors->allow_all);
   EXPECT_TRUE(open.cors->allow_origins.empty());  // the route's cors replaces the default whole
   EXPECT_TRUE(open.cors->allow_headers.empty());
+}
+
+// ----- rate_limit -------------------------------------------------------------------------------
+
+TEST(MiddlewareLoader, RateLimitReadsEveryKey) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_requests = 100, window_secs = 60 }
+
+[[route]]
+name = "api"
+action = { type = "respond" }
+[route.middleware.rate_limit]
+max_requests = 5
+window_secs = 10
+key = "header:X-Api-Key"
+burst = 3
+algorithm = "token_bucket"
+max_keys = 5000
+store = "memory"
+
+[[route]]
+name = "sliding"
+action = { type = "respond" }
+middleware = { rate_limit = { max_requests = 7, window_secs = 1, algorithm = "sliding_window" } }
+
+[[route]]
+name = "inherits"
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty() && r.warnings.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.rate_limit.has_value());
+  const RateLimitConfig& d = *r.defaults.rate_limit;
+  EXPECT_EQ(d.max_requests, 100u);
+  EXPECT_EQ(d.window, seconds(60));
+  EXPECT_EQ(d.key, "ip");  // the defaults
+  EXPECT_EQ(d.burst, 0u);
+  EXPECT_EQ(d.algorithm, RateLimitConfig::Algorithm::kTokenBucket);
+  EXPECT_EQ(d.max_keys, 100000u);
+  EXPECT_FALSE(r.defaults.empty());
+
+  ASSERT_TRUE(r.route(0).rate_limit.has_value());
+  const RateLimitConfig& api = *r.route(0).rate_limit;
+  EXPECT_EQ(api.max_requests, 5u);
+  EXPECT_EQ(api.window, seconds(10));
+  EXPECT_EQ(api.key, "header:X-Api-Key");
+  EXPECT_EQ(api.burst, 3u);
+  EXPECT_EQ(api.max_keys, 5000u);
+
+  ASSERT_TRUE(r.route(1).rate_limit.has_value());
+  EXPECT_EQ(r.route(1).rate_limit->algorithm, RateLimitConfig::Algorithm::kSlidingWindow);
+  EXPECT_EQ(r.route(1).rate_limit->max_requests, 7u);
+
+  ASSERT_TRUE(r.route(2).rate_limit.has_value());
+  EXPECT_EQ(*r.route(2).rate_limit, d);
+}
+
+TEST(MiddlewareLoader, RateLimitBadValues) {
+  Loaded r = load(R"(
+[[route]]
+name = "a"
+action = { type = "respond" }
+middleware = { rate_limit = { max_requests = 0, window_secs = 0 } }
+
+[[route]]
+name = "b"
+action = { type = "respond" }
+[route.middleware.rate_limit]
+max_requests = 5
+window_secs = 60
+key = "cookie:session"
+algorithm = "leaky"
+store = "memcached"
+max_keys = 0
+burst = -1
+
+[[route]]
+name = "c"
+action = { type = "respond" }
+middleware = { rate_limit = { max_requests = 5, window_secs = 60, key = "header:X Key" } }
+)");
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:4:46: [[route]] 'a' middleware rate_limit: max_requests must be an integer "
+          "between 1 and 1000000000",
+          "gw.toml:4:63: [[route]] 'a' middleware rate_limit: window_secs must be an integer "
+          "between 1 and 31536000",
+          "gw.toml:12:7: [[route]] 'b' middleware rate_limit: key must be \"ip\" or "
+          "\"header:NAME\" with NAME a header name, not 'cookie:session'",
+          "gw.toml:16:9: [[route]] 'b' middleware rate_limit: burst must be an integer between 0 "
+          "and 1000000000",
+          "gw.toml:13:13: [[route]] 'b' middleware rate_limit: algorithm must be "
+          "\"token_bucket\" or \"sliding_window\", not 'leaky'",
+          "gw.toml:15:12: [[route]] 'b' middleware rate_limit: max_keys must be an integer "
+          "between 1 and 100000000",
+          "gw.toml:14:9: [[route]] 'b' middleware rate_limit: store must be \"memory\", not "
+          "'memcached'",
+          "gw.toml:21:73: [[route]] 'c' middleware rate_limit: key must be \"ip\" or "
+          "\"header:NAME\" with NAME a header name, not 'header:X Key'",
+      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RateLimitNeedsItsLimit) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { key = "ip" }
+)");
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:2:14: [middleware] rate_limit: max_requests is required",
+                          "gw.toml:2:14: [middleware] rate_limit: window_secs is required",
+                      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RateLimitRedisStoreIsRefused) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_requests = 5, window_secs = 1, store = "redis" }
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:59: [middleware] rate_limit: store = \"redis\" is not "
+                              "available yet; use \"memory\""})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RateLimitBurstOnlyWithTheTokenBucket) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_requests = 5, window_secs = 1, burst = 2, algorithm = "sliding_window" }
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:59: [middleware] rate_limit: burst applies to "
+                              "algorithm = \"token_bucket\" only"})
+      << r.all();
+
+  r = load(R"(
+[middleware]
+rate_limit = { max_requests = 1, window_secs = 31536000, burst = 1000000000 }
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:66: [middleware] rate_limit: burst is too large for "
+                              "window_secs (the bucket would take over a century to fill)"})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RateLimitUnknownKey) {
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_request = 5, window_secs = 1, redis_url = "redis://127.0.0.1:6379" }
+)");
+  ASSERT_EQ(r.errors.size(), 3u) << r.all();
+  EXPECT_EQ(r.errors[0], "gw.toml:2:14: [middleware] rate_limit: max_requests is required");
+  EXPECT_EQ(r.errors[1],
+            "gw.toml:2:16: [middleware] rate_limit: unknown key 'max_request' (did you mean "
+            "'max_requests'?)");
+  EXPECT_EQ(r.errors[2], "gw.toml:2:50: [middleware] rate_limit: unknown key 'redis_url'");
 }
 
 }  // namespace

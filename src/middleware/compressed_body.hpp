@@ -1,13 +1,13 @@
 #pragma once
 // A BodySource that compresses another as it is pulled.
 //
-// Each call pulls at most one piece (up to 64 KiB) from the original source when the encoder
-// needs input; the encoder writes into one 64 KiB output buffer, handed out in pieces of at most
-// the caller's max: memory is the encoder's state plus those two buffers, whatever the body's
-// length. With
-// `flush_each_piece` every input piece is flushed through the encoder before the next one is
-// pulled, so a slow stream (SSE, a long poll) is never held back; without it output leaves
-// whenever the encoder emits it. Trailers of the original body follow the compressed data.
+// The original source is pulled in pieces of up to 64 KiB, each consumed by the encoder before
+// the next is pulled; the encoder writes into one 64 KiB output buffer, handed out in pieces of
+// at most the caller's max. Memory is the encoder's state plus those two buffers, whatever the
+// body's length. With `flush_each_piece` every input piece is flushed through the encoder before
+// the next one is pulled, so a slow stream (SSE, a long poll) is never held back; without it
+// output leaves whenever the encoder emits it. Trailers of the original body follow the
+// compressed data. Runs on the executor of the connection that owns it, like its source.
 // A failing source or encoder fails this source with the same error.
 
 #include <cstddef>

@@ -59,6 +59,18 @@ struct MaintenanceConfig {
   std::string message = "Service temporarily unavailable for maintenance.";
 };
 
+// compress = { algorithms, min_size, types, levels = { br, zstd, gzip } }; `compress = false`
+// turns off a [middleware] default for one route. Absent fields take the middleware's defaults.
+struct CompressConfig {
+  bool enabled = true;
+  std::optional<std::vector<std::string>> algorithms;  // "br", "zstd", "gzip", validated
+  std::optional<std::uint64_t> min_size;
+  std::optional<std::vector<std::string>> types;  // "type/subtype", "type/*" or "*/*"
+  std::optional<int> brotli_level;
+  std::optional<int> zstd_level;
+  std::optional<int> gzip_level;
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -70,13 +82,14 @@ struct MiddlewareConfig {
   std::optional<SecurityHeadersConfig> security_headers;
   std::optional<MaintenanceConfig> maintenance;
   std::optional<RateLimitConfig> rate_limit;
+  std::optional<CompressConfig> compress;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
            !security_headers && !maintenance &&
-           !rate_limit;
+           !rate_limit && !(compress && compress->enabled);
   }
 };
 

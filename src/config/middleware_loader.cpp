@@ -1,6 +1,8 @@
 #include "config/middleware_loader.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
@@ -13,7 +15,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"auth", "forward_auth", "cache", "compress", "rewrite"};
+constexpr std::string_view kNotYet[] = {"auth", "forward_auth", "cache", "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -234,6 +236,84 @@ SecurityHeadersConfig read_security_headers(const toml::table& table, const std:
   return c;
 }
 
+// The codings the compress middleware implements.
+constexpr std::string_view kCodings[] = {"br", "zstd", "gzip"};
+
+// "type/subtype", "type/*" or "*/*", without parameters.
+bool is_media_range(std::string_view text) {
+  if (text == "*/*") return true;
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view type = text.substr(0, slash);
+  std::string_view subtype = text.substr(slash + 1);
+  return type != "*" && http::syntax::is_token(type) &&
+         (subtype == "*" || http::syntax::is_token(subtype));
+}
+
+// An error at the i-th element of the list `key` (or at the key when it is a single string).
+void list_item_error(TableReader& r, Diagnostics& d, std::string_view key, std::size_t i,
+                     const std::string& message) {
+  const toml::node* n = r.node(key);
+  const toml::array* items = n->as_array();
+  d.error(items != nullptr ? (*items)[i].source() : n->source(), r.what() + ": " + message);
+}
+
+std::optional<CompressConfig> read_compress(TableReader& r, const std::string& what,
+                                            Diagnostics& d) {
+  const toml::node* n = r.node("compress");
+  if (n == nullptr) return std::nullopt;
+  CompressConfig c;
+  if (std::optional<bool> on = n->value_exact<bool>()) {
+    c.enabled = *on;
+    return c;
+  }
+  const toml::table* t = n->as_table();
+  if (t == nullptr) {
+    r.error("compress", "compress must be a table (or false to turn a default off)");
+    return std::nullopt;
+  }
+  TableReader z(*t, what + " compress", d);
+  if (auto v = z.strings("algorithms")) {
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const std::string given = (*v)[i];
+      std::string& name = (*v)[i];
+      name = http::to_lower(name);  // content-coding names are case-insensitive
+      if (std::find(std::begin(kCodings), std::end(kCodings), name) == std::end(kCodings)) {
+        list_item_error(z, d, "algorithms", i,
+                        "algorithms: unknown algorithm '" + given + "' (br, zstd or gzip)");
+      } else if (std::find(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(i), name) !=
+                 v->begin() + static_cast<std::ptrdiff_t>(i)) {
+        list_item_error(z, d, "algorithms", i, "algorithms: '" + name + "' is listed twice");
+      }
+    }
+    if (v->empty()) {
+      z.error("algorithms", "algorithms is empty: use compress = false to turn compression off");
+    }
+    c.algorithms = std::move(*v);
+  }
+  if (auto v = z.integer("min_size", 0, INT64_MAX)) c.min_size = static_cast<std::uint64_t>(*v);
+  if (auto v = z.strings("types")) {
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!is_media_range((*v)[i])) {
+        list_item_error(z, d, "types", i,
+                        "types: '" + (*v)[i] +
+                            "' is not a media type (type/subtype, type/* or */*, no parameters)");
+      }
+    }
+    if (v->empty()) z.error("types", "types is empty: nothing would be compressed");
+    c.types = std::move(*v);
+  }
+  if (const toml::table* levels = z.table("levels")) {
+    TableReader l(*levels, what + " compress levels", d);
+    if (auto v = l.integer("br", 0, 11)) c.brotli_level = static_cast<int>(*v);
+    if (auto v = l.integer("zstd", 1, 19)) c.zstd_level = static_cast<int>(*v);
+    if (auto v = l.integer("gzip", 1, 9)) c.gzip_level = static_cast<int>(*v);
+    l.finish();
+  }
+  z.finish();
+  return c;
+}
+
 }  // namespace
 
 void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
@@ -243,6 +323,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.max_body_size) max_body_size = route.max_body_size;
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
+  if (route.compress) compress = route.compress;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
   if (route.rate_limit) rate_limit = route.rate_limit;
@@ -311,6 +392,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     h.finish();
     m.headers = std::move(edits);
   }
+  m.compress = read_compress(r, what, d);
   if (const toml::table* t = r.table("security_headers")) {
     m.security_headers = read_security_headers(*t, what + " security_headers", d);
   }

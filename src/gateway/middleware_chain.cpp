@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <rws/middleware/compress.hpp>
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
@@ -23,6 +24,24 @@ std::vector<http::Cidr> cidrs(const std::vector<std::string>& texts) {
     out.push_back(*cidr);
   }
   return out;
+}
+
+middleware::CompressOptions compress_options(const config::CompressConfig& c) {
+  middleware::CompressOptions o;
+  if (c.algorithms) {
+    o.algorithms.clear();
+    for (const std::string& name : *c.algorithms) {
+      std::optional<middleware::Coding> coding = middleware::parse_coding(name);
+      if (!coding) throw std::invalid_argument("unknown algorithm '" + name + "'");  // validated
+      o.algorithms.push_back(*coding);
+    }
+  }
+  if (c.min_size) o.min_size = *c.min_size;
+  if (c.types) o.types = *c.types;
+  if (c.brotli_level) o.levels.brotli = *c.brotli_level;
+  if (c.zstd_level) o.levels.zstd = *c.zstd_level;
+  if (c.gzip_level) o.levels.gzip = *c.gzip_level;
+  return o;
 }
 
 }  // namespace
@@ -70,6 +89,9 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
+  if (config.compress && config.compress->enabled) {
+    chain.push_back(middleware::compress(compress_options(*config.compress)));
+  }
   return chain;
 }
 

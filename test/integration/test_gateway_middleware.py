@@ -23,7 +23,7 @@ from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upst
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["auth", "forward_auth", "cache", "compress", "rewrite"]
+REFUSED = ["auth", "forward_auth", "cache", "rewrite"]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -843,7 +843,6 @@ REFUSED_TOML = {
     "auth": "auth = { type = \"bearer\", token_env = \"RWS_TEST_TOKEN\" }",
     "forward_auth": "forward_auth = { address = \"http://127.0.0.1:1/auth\" }",
     "cache": "cache = { ttl_secs = 10 }",
-    "compress": "compress = { algorithms = [\"gzip\"] }",
     "rewrite": "rewrite = { request = [{ uri_set = { value = \"/x\" } }] }",
 }
 

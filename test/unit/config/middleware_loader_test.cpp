@@ -80,11 +80,11 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-# (rate_limit is available: see the RateLimit tests below)
+# (rate_limit and compress are available: see their tests below)
 auth = { type = "bearer", token_env = "TOKEN" }
 forward_auth = { address = "http://auth:9000" }
 cache = { ttl_secs = 5 }
-compress = { algorithms = ["gzip"] }
+
 
 [[middleware.rewrite.request]]
 uri_set = { value = "/" }
@@ -95,7 +95,6 @@ uri_set = { value = "/" }
                           "gw.toml:3:8: [middleware]: auth" + tail,
                           "gw.toml:4:16: [middleware]: forward_auth" + tail,
                           "gw.toml:5:9: [middleware]: cache" + tail,
-                          "gw.toml:6:12: [middleware]: compress" + tail,
                           "gw.toml:8:1: [middleware]: rewrite" + tail,
                       }))
       << r.all();
@@ -656,6 +655,118 @@ rate_limit = { max_request = 5, window_secs = 1, redis_url = "redis://127.0.0.1:
             "gw.toml:2:16: [middleware] rate_limit: unknown key 'max_request' (did you mean "
             "'max_requests'?)");
   EXPECT_EQ(r.errors[2], "gw.toml:2:50: [middleware] rate_limit: unknown key 'redis_url'");
+}
+
+// ----- compress ---------------------------------------------------------------------------------
+
+TEST(MiddlewareLoader, CompressReadsEveryKey) {
+  Loaded r = load(R"(
+[[route]]
+name = "api"
+action = { type = "respond" }
+[route.middleware.compress]
+algorithms = ["GZIP", "br"]
+min_size = 0
+types = ["application/json", "text/*", "*/*"]
+levels = { br = 11, zstd = 19, gzip = 1 }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const std::optional<CompressConfig>& c = r.route(0).compress;
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->enabled);
+  EXPECT_EQ(c->algorithms, (Strings{"gzip", "br"}));
+  EXPECT_EQ(c->min_size, 0u);
+  EXPECT_EQ(c->types, (Strings{"application/json", "text/*", "*/*"}));
+  EXPECT_EQ(c->brotli_level, 11);
+  EXPECT_EQ(c->zstd_level, 19);
+  EXPECT_EQ(c->gzip_level, 1);
+  EXPECT_FALSE(r.route(0).empty());
+}
+
+TEST(MiddlewareLoader, CompressEmptyTableTakesTheMiddlewareDefaults) {
+  Loaded r = load(R"(
+[middleware]
+compress = {}
+
+[[route]]
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const std::optional<CompressConfig>& c = r.route(0).compress;
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->enabled);
+  EXPECT_FALSE(c->algorithms || c->min_size || c->types || c->brotli_level || c->zstd_level ||
+               c->gzip_level);
+  EXPECT_FALSE(r.defaults.empty());
+}
+
+TEST(MiddlewareLoader, CompressFalseTurnsADefaultOffForOneRoute) {
+  Loaded r = load(R"(
+[middleware]
+compress = { min_size = 10 }
+
+[[route]]
+name = "on"
+action = { type = "respond" }
+
+[[route]]
+name = "off"
+action = { type = "respond" }
+middleware = { compress = false }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.route(0).compress.has_value());
+  EXPECT_EQ(r.route(0).compress->min_size, 10u);
+  ASSERT_TRUE(r.route(1).compress.has_value());
+  EXPECT_FALSE(r.route(1).compress->enabled);
+  EXPECT_TRUE(r.route(1).empty());  // nothing left to run
+}
+
+TEST(MiddlewareLoader, CompressUnknownAlgorithmsAndTypesArePositioned) {
+  Loaded r = load(R"(
+[middleware]
+compress = { algorithms = ["br", "deflate", "gzip", "gzip"], types = ["text/html", "json", "text/html; charset=utf-8"] }
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:34: [middleware] compress: algorithms: unknown algorithm 'deflate' (br, "
+                "zstd or gzip)",
+                "gw.toml:2:53: [middleware] compress: algorithms: 'gzip' is listed twice",
+                "gw.toml:2:84: [middleware] compress: types: 'json' is not a media type "
+                "(type/subtype, type/* or */*, no parameters)",
+                "gw.toml:2:92: [middleware] compress: types: 'text/html; charset=utf-8' is not a "
+                "media type (type/subtype, type/* or */*, no parameters)",
+            }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, CompressBadValues) {
+  Loaded r = load(R"(
+[middleware]
+compress = { algorithms = [], types = [], min_size = -1, levels = { br = 12, zstd = 0, gzip = 10, lz4 = 1 }, level = 3 }
+
+[[route]]
+name = "r"
+action = { type = "respond" }
+middleware = { compress = "gzip" }
+)");
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:2:27: [middleware] compress: algorithms is empty: use compress = false to turn "
+          "compression off",
+          "gw.toml:2:54: [middleware] compress: min_size must be an integer between 0 and "
+          "9223372036854775807",
+          "gw.toml:2:39: [middleware] compress: types is empty: nothing would be compressed",
+          "gw.toml:2:74: [middleware] compress levels: br must be an integer between 0 and 11",
+          "gw.toml:2:85: [middleware] compress levels: zstd must be an integer between 1 and 19",
+          "gw.toml:2:95: [middleware] compress levels: gzip must be an integer between 1 and 9",
+          "gw.toml:2:99: [middleware] compress levels: unknown key 'lz4'",
+          "gw.toml:2:110: [middleware] compress: unknown key 'level' (did you mean 'levels'?)",
+          "gw.toml:7:27: [[route]] 'r' middleware: compress must be a table (or false to turn a "
+          "default off)",
+      }))
+      << r.all();
 }
 
 }  // namespace

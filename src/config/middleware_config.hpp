@@ -4,10 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <rws/auth/htpasswd.hpp>
+#include <rws/auth/jwt.hpp>
 
 namespace rws::config {
 
@@ -32,6 +36,19 @@ struct ResponseHeadersConfig {
   std::vector<std::string> remove;
 };
 
+// auth = { type = "bearer" | "basic" | "jwt", ... }: the credentials are loaded by the loader
+// (env var read, htpasswd file parsed, keys read or fetched), so a reload re-reads them and a
+// file that cannot be set up is rejected with the others' errors.
+struct AuthConfig {
+  enum class Type { kBearer, kBasic, kJwt };
+  Type type = Type::kBearer;
+  std::string token;                             // bearer
+  std::shared_ptr<const auth::Htpasswd> users;   // basic
+  std::string realm = "Restricted";              // basic
+  std::shared_ptr<const auth::JwtVerifier> jwt;  // jwt
+  std::string claims_header;                     // jwt; empty: none
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -40,11 +57,13 @@ struct MiddlewareConfig {
   std::optional<std::uint64_t> max_body_size;  // 0: no limit (lifts a default)
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<ResponseHeadersConfig> headers;
+  std::optional<AuthConfig> auth;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
-    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers;
+    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
+           !auth;
   }
 };
 

@@ -5,6 +5,7 @@
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
 
+#include "config/auth_loader.hpp"
 #include "http/syntax.hpp"
 
 namespace rws::config {
@@ -13,8 +14,8 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"rate_limit", "auth",     "forward_auth",
-                                        "cache",      "compress", "rewrite"};
+constexpr std::string_view kNotYet[] = {"rate_limit", "forward_auth", "cache", "compress",
+                                        "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -157,6 +158,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.max_body_size) max_body_size = route.max_body_size;
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
+  if (route.auth) auth = route.auth;
 }
 
 MiddlewareConfig read_middleware(const toml::table& table, const std::string& what,
@@ -194,6 +196,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     m.ip_filter = std::move(filter);
   }
   if (const toml::table* t = r.table("cors")) m.cors = read_cors(*t, what + " cors", d);
+  if (const toml::table* t = r.table("auth")) m.auth = read_auth(*t, what + " auth", d);
   if (auto v = r.integer("max_body_size", 0, INT64_MAX)) {
     m.max_body_size = static_cast<std::uint64_t>(*v);
   }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <rws/middleware/auth.hpp>
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
@@ -19,6 +20,18 @@ std::vector<http::Cidr> cidrs(const std::vector<std::string>& texts) {
     out.push_back(*cidr);
   }
   return out;
+}
+
+Middleware auth_middleware(const config::AuthConfig& auth) {
+  switch (auth.type) {
+    case config::AuthConfig::Type::kBearer:
+      return middleware::bearer_auth({auth.token});
+    case config::AuthConfig::Type::kBasic:
+      return middleware::basic_auth({auth.users, auth.realm});
+    case config::AuthConfig::Type::kJwt:
+      return middleware::jwt_auth({auth.jwt, auth.claims_header});
+  }
+  throw std::invalid_argument("unknown auth type");
 }
 
 }  // namespace
@@ -42,6 +55,7 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) 
         middleware::cors({c.allow_all, c.allow_origins, c.allow_methods, c.allow_headers,
                           c.allow_credentials, c.expose_headers, c.max_age}));
   }
+  if (config.auth) chain.push_back(auth_middleware(*config.auth));
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }

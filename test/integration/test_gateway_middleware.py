@@ -23,7 +23,7 @@ from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upst
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["rate_limit", "auth", "forward_auth", "cache", "compress", "rewrite"]
+REFUSED = ["rate_limit", "forward_auth", "cache", "compress", "rewrite"]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -776,7 +776,6 @@ def test_static_mode_applies_cors_and_middleware(rws, tmp_path):
 
 REFUSED_TOML = {
     "rate_limit": "rate_limit = { max_requests = 5, window_secs = 1 }",
-    "auth": "auth = { type = \"bearer\", token_env = \"RWS_TEST_TOKEN\" }",
     "forward_auth": "forward_auth = { address = \"http://127.0.0.1:1/auth\" }",
     "cache": "cache = { ttl_secs = 10 }",
     "compress": "compress = { algorithms = [\"gzip\"] }",

@@ -6,10 +6,13 @@ Synchronisation is by observable events with deadlines (the reload log line), ne
 
 import base64
 import hashlib
+import hmac
 import http.server
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -77,7 +80,6 @@ def bearer(token):
 
 
 def run_check(path, env=None):
-    import os
     full = {k: v for k, v in os.environ.items() if not k.startswith("RWS_CONFIG_")}
     full.update(env or {})
     p = subprocess.run([RWS_BIN, "check-config", str(path)], capture_output=True, text=True,
@@ -290,7 +292,6 @@ def test_jwt_rs256_public_key(jwt_gateway):
     # Algorithm confusion: HS256 keyed with the public key's PEM (PyJWT refuses to make it).
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
     body = base64.urlsafe_b64encode(json.dumps(claims()).encode()).rstrip(b"=")
-    import hmac
     mac = hmac.new(server.rsa_pem, header + b"." + body, hashlib.sha256).digest()
     forged = (header + b"." + body + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
     r = get(server, "/rs/x", bearer(forged))
@@ -369,7 +370,6 @@ def test_jwt_jwks_url(gateway, backend, tmp_path):
 
 
 def test_jwt_jwks_url_unreachable_or_https_is_a_config_error(tmp_path, backend):
-    import socket
     held = socket.socket()
     held.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
     try:

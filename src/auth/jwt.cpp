@@ -6,15 +6,20 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <atomic>
 #include <cctype>
 #include <cmath>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include <rws/auth/jwt.hpp>
 
 #include "auth/base64.hpp"
+#include "core/log.hpp"
 
 namespace rws::auth {
 namespace {
@@ -93,11 +98,48 @@ JwtResult invalid(std::string why) {
 
 }  // namespace
 
+struct JwtVerifier::Shared {
+  mutable std::mutex mutex;
+  std::shared_ptr<const JwtKeys> keys;  // replaced whole, never modified
+  std::condition_variable wake;         // the refresh thread's sleep; notified on stop
+  bool stop = false;
+  std::atomic<std::size_t> refreshes{0};
+
+  std::shared_ptr<const JwtKeys> current() const {
+    std::lock_guard lock(mutex);
+    return keys;
+  }
+};
+
+// Sleeps `interval`, fetches, swaps; until the verifier is destroyed. Runs on its own
+// detached thread and touches nothing but `shared`.
+void JwtVerifier::refresh_loop(std::shared_ptr<Shared> shared, std::string url,
+                               JwksRefresh refresh) {
+  std::unique_lock lock(shared->mutex);
+  for (;;) {
+    if (shared->wake.wait_for(lock, refresh.interval, [&] { return shared->stop; })) return;
+    lock.unlock();
+    std::shared_ptr<const JwtKeys> fresh;
+    try {
+      fresh = std::make_shared<const JwtKeys>(JwtKeys::jwks_url(url, refresh.timeout));
+    } catch (const std::exception& e) {
+      log::server().warn("JWKS refresh failed, keeping the previous keys: {}", e.what());
+    }
+    lock.lock();
+    if (fresh) {
+      shared->keys = std::move(fresh);
+      shared->refreshes.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
 JwtVerifier::JwtVerifier(JwtKeys keys, JwtRules rules)
-    : keys_(std::move(keys)), rules_(std::move(rules)) {
-  if (rules_.algorithms.empty()) rules_.algorithms = keys_.algorithms();
+    : shared_(std::make_shared<Shared>()), rules_(std::move(rules)) {
+  shared_->keys = std::make_shared<const JwtKeys>(std::move(keys));
+  const JwtKeys& initial = *shared_->keys;
+  if (rules_.algorithms.empty()) rules_.algorithms = initial.algorithms();
   for (JwtAlg alg : rules_.algorithms) {
-    if (!keys_.can_verify(alg)) {
+    if (!initial.can_verify(alg)) {
       throw std::invalid_argument("algorithm " + std::string(jwt_alg_name(alg)) +
                                   " does not fit the configured key(s)");
     }
@@ -105,12 +147,34 @@ JwtVerifier::JwtVerifier(JwtKeys keys, JwtRules rules)
   if (rules_.algorithms.empty()) throw std::invalid_argument("no algorithm fits the keys");
 }
 
-bool JwtVerifier::check_signature(JwtAlg alg, std::string_view kid, std::string_view input,
-                                  std::string_view signature, std::string& error) const {
+JwtVerifier::JwtVerifier(const std::string& jwks_url, JwtRules rules, JwksRefresh refresh)
+    : JwtVerifier(JwtKeys::jwks_url(jwks_url, refresh.timeout), std::move(rules), jwks_url,
+                  refresh) {}
+
+JwtVerifier::JwtVerifier(JwtKeys fetched, JwtRules rules, const std::string& jwks_url,
+                         JwksRefresh refresh)
+    : JwtVerifier(std::move(fetched), std::move(rules)) {
+  std::thread(&JwtVerifier::refresh_loop, shared_, jwks_url, refresh).detach();
+}
+
+JwtVerifier::~JwtVerifier() {
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->stop = true;
+  }
+  shared_->wake.notify_all();
+}
+
+std::size_t JwtVerifier::refreshes() const noexcept {
+  return shared_->refreshes.load(std::memory_order_relaxed);
+}
+
+bool JwtKeys::check_signature(JwtAlg alg, std::string_view kid, std::string_view input,
+                              std::string_view signature, std::string& error) const {
   if (is_hmac(alg)) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    if (HMAC(digest_of(alg), keys_.secret_.data(), static_cast<int>(keys_.secret_.size()),
+    if (HMAC(digest_of(alg), secret_.data(), static_cast<int>(secret_.size()),
              reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
              &size) == nullptr ||
         signature.size() != size || CRYPTO_memcmp(mac, signature.data(), size) != 0) {
@@ -119,7 +183,7 @@ bool JwtVerifier::check_signature(JwtAlg alg, std::string_view kid, std::string_
     }
     return true;
   }
-  const JwtKeys::Kind kind = alg == JwtAlg::kRS256 ? JwtKeys::Kind::kRsa : JwtKeys::Kind::kEcP256;
+  const Kind kind = alg == JwtAlg::kRS256 ? Kind::kRsa : Kind::kEcP256;
   std::string der;
   if (alg == JwtAlg::kES256) {
     std::optional<std::string> converted = ecdsa_der(signature);
@@ -131,7 +195,7 @@ bool JwtVerifier::check_signature(JwtAlg alg, std::string_view kid, std::string_
     signature = der;
   }
   bool candidate = false;
-  for (const JwtKeys::PublicKey& key : keys_.keys_) {
+  for (const PublicKey& key : keys_) {
     if (key.kind != kind || (key.alg && *key.alg != alg)) continue;
     if (!kid.empty() && !key.kid.empty() && key.kid != kid) continue;
     candidate = true;
@@ -180,7 +244,8 @@ JwtResult JwtVerifier::verify(std::string_view token,
   std::optional<std::string> signature = decode_base64url(signature_part);
   if (!signature || signature->empty()) return invalid("malformed signature");
   std::string error;
-  if (!check_signature(*alg, kid, token.substr(0, dot2), *signature, error)) {
+  const std::shared_ptr<const JwtKeys> keys = shared_->current();
+  if (!keys->check_signature(*alg, kid, token.substr(0, dot2), *signature, error)) {
     return invalid(std::move(error));
   }
 

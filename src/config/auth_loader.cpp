@@ -12,6 +12,7 @@ namespace rws::config {
 namespace {
 
 constexpr std::chrono::milliseconds kJwksTimeout{5000};
+constexpr std::chrono::milliseconds kJwksRefresh = std::chrono::minutes(5);
 
 struct TypeKeys {
   std::string_view type;
@@ -131,6 +132,7 @@ void read_jwt(TableReader& r, AuthConfig& a, bool& ok) {
   if (given != 1) return;
 
   std::optional<auth::JwtKeys> keys;
+  std::optional<std::string> jwks_url;
   try {
     if (source == "secret_env") {
       if (std::optional<std::string> secret = env_secret(r, "secret_env")) {
@@ -138,8 +140,8 @@ void read_jwt(TableReader& r, AuthConfig& a, bool& ok) {
       }
     } else if (source == "public_key_file") {
       if (auto path = r.string("public_key_file")) keys = auth::JwtKeys::pem_file(*path);
-    } else if (auto url = r.string("jwks_url")) {
-      keys = auth::JwtKeys::jwks_url(*url, kJwksTimeout);
+    } else if ((jwks_url = r.string("jwks_url"))) {
+      keys = auth::JwtKeys::jwks_url(*jwks_url, kJwksTimeout);
     }
   } catch (const std::exception& e) {
     r.error(source, std::string(source) + ": " + e.what());
@@ -150,7 +152,14 @@ void read_jwt(TableReader& r, AuthConfig& a, bool& ok) {
   }
   if (!ok) return;
   try {
-    a.jwt = std::make_shared<const auth::JwtVerifier>(std::move(*keys), std::move(rules));
+    if (jwks_url) {
+      // Refetched every 5 minutes from now on (and from scratch on each reload).
+      a.jwt =
+          std::make_shared<const auth::JwtVerifier>(std::move(*keys), std::move(rules), *jwks_url,
+                                                    auth::JwksRefresh{kJwksRefresh, kJwksTimeout});
+    } else {
+      a.jwt = std::make_shared<const auth::JwtVerifier>(std::move(*keys), std::move(rules));
+    }
   } catch (const std::exception& e) {
     r.error(r.raw().get("algorithms") != nullptr ? "algorithms" : source,
             std::string("algorithms: ") + e.what());

@@ -56,6 +56,10 @@ class JwtKeys {
     std::shared_ptr<EVP_PKEY> pkey;  // read-only after setup
   };
   static PublicKey from_pkey(EVP_PKEY* pkey, const std::string& source);
+  // Whether `signature` signs `input` under `alg` with one of these keys (the one named `kid`
+  // when both have ids); `error` says why not.
+  bool check_signature(JwtAlg alg, std::string_view kid, std::string_view input,
+                       std::string_view signature, std::string& error) const;
 
   std::string secret_;  // non-empty: HMAC keys
   std::vector<PublicKey> keys_;
@@ -76,19 +80,39 @@ struct JwtResult {
   std::string claims;
 };
 
+// How a JWK Set fetched from a URL is kept current.
+struct JwksRefresh {
+  std::chrono::milliseconds interval{std::chrono::minutes(5)};
+  std::chrono::milliseconds timeout{5000};  // per fetch
+};
+
+// Lifecycle: built at setup (config load); verify() is called from any worker thread; with a
+// JWKS URL a detached background thread refetches the set every `interval` and swaps it in
+// (a failed fetch keeps the previous keys and is logged). The destructor tells that thread to
+// stop; it exits at its next wake-up without being waited for.
 class JwtVerifier {
  public:
   // Throws std::invalid_argument when one of `rules.algorithms` does not fit the keys.
   JwtVerifier(JwtKeys keys, JwtRules rules);
+  // Fetches the JWK Set at `jwks_url` now (failures throw std::runtime_error, as
+  // JwtKeys::jwks_url) and keeps it current as described above.
+  JwtVerifier(const std::string& jwks_url, JwtRules rules, JwksRefresh refresh);
+  // The same with the set already fetched from `jwks_url` (JwtKeys::jwks_url).
+  JwtVerifier(JwtKeys fetched, JwtRules rules, const std::string& jwks_url, JwksRefresh refresh);
+  ~JwtVerifier();
+  JwtVerifier(const JwtVerifier&) = delete;
+  JwtVerifier& operator=(const JwtVerifier&) = delete;
 
   JwtResult verify(std::string_view token, std::chrono::system_clock::time_point now) const;
   const std::vector<JwtAlg>& algorithms() const noexcept { return rules_.algorithms; }
+  // Key sets swapped in by the refresh thread so far.
+  std::size_t refreshes() const noexcept;
 
  private:
-  bool check_signature(JwtAlg alg, std::string_view kid, std::string_view input,
-                       std::string_view signature, std::string& error) const;
+  struct Shared;
+  static void refresh_loop(std::shared_ptr<Shared> shared, std::string url, JwksRefresh refresh);
 
-  JwtKeys keys_;
+  std::shared_ptr<Shared> shared_;  // the current keys; shared with the refresh thread
   JwtRules rules_;
 };
 

@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -167,7 +169,8 @@ TEST(Jwt, MalformedJwksAndTokens) {
   EXPECT_EQ(v.verify(std::string(20000, 'a'), kNow).error, "token too long");
 }
 
-// A one-shot HTTP server on 127.0.0.1 answering every connection with `response`.
+// An HTTP server on 127.0.0.1 answering every connection with the current `response`, then
+// closing it; it records the first request and counts them all.
 class CannedServer {
  public:
   explicit CannedServer(std::string response) : response_(std::move(response)) {
@@ -176,12 +179,34 @@ class CannedServer {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 4) != 0 ||
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 16) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
       throw std::runtime_error("cannot listen");
     }
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CannedServer() {
+    ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  void set_response(std::string response) {
+    std::lock_guard lock(mutex_);
+    response_ = std::move(response);
+  }
+  std::string first_request() {
+    std::lock_guard lock(mutex_);
+    return first_request_;
+  }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void serve() {
+    for (;;) {
       const int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
       char buffer[4096];
@@ -191,41 +216,50 @@ class CannedServer {
         if (n <= 0) break;
         request.append(buffer, static_cast<std::size_t>(n));
       }
-      request_ = request;
-      ::send(c, response_.data(), response_.size(), MSG_NOSIGNAL);
+      std::string response;
+      {
+        std::lock_guard lock(mutex_);
+        if (first_request_.empty()) first_request_ = request;
+        response = response_;
+      }
+      ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
       ::close(c);
-    });
-  }
-  ~CannedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(fd_);
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  std::string request() {
-    thread_.join();
-    thread_ = std::thread([] {});
-    return request_;
+      ++requests_;
+    }
   }
 
- private:
+  std::mutex mutex_;
   std::string response_;
+  std::string first_request_;
+  std::atomic<int> requests_{0};
   int fd_ = -1;
   int port_ = 0;
   std::thread thread_;
-  std::string request_;
 };
+
+std::string ok_json(const std::string& body) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Polls `done` until it holds or 30 s pass.
+template <class F>
+bool eventually(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 TEST(Jwt, JwksUrlFetchedOverHttp) {
   const std::string jwks = fixture("jwks.json");
   {
-    CannedServer server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(jwks.size()) + "\r\n\r\n" + jwks);
+    CannedServer server(ok_json(jwks));
     const JwtVerifier v(JwtKeys::jwks_url(server.url("/keys?x=1"), std::chrono::seconds(5)), {});
     EXPECT_EQ(error_of(v, "rs256_valid"), "(valid)");
-    const std::string request = server.request();
+    const std::string request = server.first_request();
     EXPECT_EQ(request.substr(0, request.find("\r\n")), "GET /keys?x=1 HTTP/1.1");
     EXPECT_NE(request.find("\r\nHost: 127.0.0.1:"), std::string::npos);
   }
@@ -258,6 +292,30 @@ TEST(Jwt, JwksUrlFetchedOverHttp) {
     EXPECT_EQ(std::string(e.what()),
               "https://127.0.0.1/keys: https JWKS needs TLS support, not available yet");
   }
+}
+
+TEST(Jwt, JwksUrlIsRefreshedAndAFailedRefreshKeepsTheKeys) {
+  // At first the RSA key is published under another id.
+  std::string renamed = fixture("jwks.json");
+  renamed.replace(renamed.find("\"rsa1\""), 6, "\"old\"");
+  CannedServer server(ok_json(renamed));
+  JwtRules rules;
+  rules.algorithms = {JwtAlg::kRS256};
+  const JwtVerifier v(server.url("/jwks"), rules, {std::chrono::milliseconds(20)});
+  EXPECT_EQ(error_of(v, "rs256_valid"), "unknown key id");
+
+  server.set_response(ok_json(fixture("jwks.json")));
+  const std::size_t before = v.refreshes();
+  ASSERT_TRUE(eventually([&] { return v.refreshes() > before + 1; }));
+  EXPECT_EQ(error_of(v, "rs256_valid"), "(valid)");
+
+  // The IdP fails: the last good set stays.
+  server.set_response("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  const int served = server.requests();
+  ASSERT_TRUE(eventually([&] { return server.requests() > served + 2; }));
+  const std::size_t after_failures = v.refreshes();
+  EXPECT_EQ(error_of(v, "rs256_valid"), "(valid)");
+  EXPECT_LE(v.refreshes(), after_failures + 1);  // at most the one in flight at the switch
 }
 
 }  // namespace

@@ -4,10 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <rws/auth/htpasswd.hpp>
+#include <rws/auth/jwt.hpp>
 
 namespace rws::config {
 
@@ -71,6 +75,19 @@ struct CompressConfig {
   std::optional<int> gzip_level;
 };
 
+// auth = { type = "bearer" | "basic" | "jwt", ... }: the credentials are loaded by the loader
+// (env var read, htpasswd file parsed, keys read or fetched), so a reload re-reads them and a
+// file that cannot be set up is rejected with the others' errors.
+struct AuthConfig {
+  enum class Type { kBearer, kBasic, kJwt };
+  Type type = Type::kBearer;
+  std::string token;                             // bearer
+  std::shared_ptr<const auth::Htpasswd> users;   // basic
+  std::string realm = "Restricted";              // basic
+  std::shared_ptr<const auth::JwtVerifier> jwt;  // jwt
+  std::string claims_header;                     // jwt; empty: none
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -83,13 +100,14 @@ struct MiddlewareConfig {
   std::optional<MaintenanceConfig> maintenance;
   std::optional<RateLimitConfig> rate_limit;
   std::optional<CompressConfig> compress;
+  std::optional<AuthConfig> auth;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
-           !security_headers && !maintenance &&
-           !rate_limit && !(compress && compress->enabled);
+           !security_headers && !maintenance && !rate_limit && !(compress && compress->enabled) &&
+           !auth;
   }
 };
 

@@ -7,6 +7,7 @@
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
 
+#include "config/auth_loader.hpp"
 #include "http/syntax.hpp"
 
 namespace rws::config {
@@ -15,7 +16,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"auth", "forward_auth", "cache", "rewrite"};
+constexpr std::string_view kNotYet[] = {"forward_auth", "cache", "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -323,6 +324,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.max_body_size) max_body_size = route.max_body_size;
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
+  if (route.auth) auth = route.auth;
   if (route.compress) compress = route.compress;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
@@ -364,6 +366,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     m.ip_filter = std::move(filter);
   }
   if (const toml::table* t = r.table("cors")) m.cors = read_cors(*t, what + " cors", d);
+  if (const toml::table* t = r.table("auth")) m.auth = read_auth(*t, what + " auth", d);
   if (auto v = r.integer("max_body_size", 0, INT64_MAX)) {
     m.max_body_size = static_cast<std::uint64_t>(*v);
   }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <rws/middleware/compress.hpp>
+#include <rws/middleware/auth.hpp>
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
@@ -42,6 +43,18 @@ middleware::CompressOptions compress_options(const config::CompressConfig& c) {
   if (c.zstd_level) o.levels.zstd = *c.zstd_level;
   if (c.gzip_level) o.levels.gzip = *c.gzip_level;
   return o;
+}
+
+Middleware auth_middleware(const config::AuthConfig& auth) {
+  switch (auth.type) {
+    case config::AuthConfig::Type::kBearer:
+      return middleware::bearer_auth({auth.token});
+    case config::AuthConfig::Type::kBasic:
+      return middleware::basic_auth({auth.users, auth.realm});
+    case config::AuthConfig::Type::kJwt:
+      return middleware::jwt_auth({auth.jwt, auth.claims_header});
+  }
+  throw std::invalid_argument("unknown auth type");
 }
 
 }  // namespace
@@ -85,6 +98,7 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
                             : std::make_shared<middleware::RateLimiter>(rate_limiter_options(c)),
         std::move(*key)));
   }
+  if (config.auth) chain.push_back(auth_middleware(*config.auth));
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }

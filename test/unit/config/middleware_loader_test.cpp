@@ -4,6 +4,8 @@
 #include <toml++/toml.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,11 +82,9 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-# (rate_limit and compress are available: see their tests below)
-auth = { type = "bearer", token_env = "TOKEN" }
+# (rate_limit, compress and auth are available: see their tests below)
 forward_auth = { address = "http://auth:9000" }
 cache = { ttl_secs = 5 }
-
 
 [[middleware.rewrite.request]]
 uri_set = { value = "/" }
@@ -92,10 +92,9 @@ uri_set = { value = "/" }
   const std::string tail =
       " is not available in this version yet; remove it rather than run the route without it";
   EXPECT_EQ(r.errors, (Strings{
-                          "gw.toml:3:8: [middleware]: auth" + tail,
-                          "gw.toml:4:16: [middleware]: forward_auth" + tail,
-                          "gw.toml:5:9: [middleware]: cache" + tail,
-                          "gw.toml:8:1: [middleware]: rewrite" + tail,
+                          "gw.toml:3:16: [middleware]: forward_auth" + tail,
+                          "gw.toml:4:9: [middleware]: cache" + tail,
+                          "gw.toml:6:1: [middleware]: rewrite" + tail,
                       }))
       << r.all();
   EXPECT_TRUE(r.defaults.empty());
@@ -105,11 +104,12 @@ uri_set = { value = "/" }
 [[route]]
 name = "api"
 action = { type = "respond" }
-[route.middleware.auth]
-type = "basic"
-htpasswd_file = "/etc/rws/htpasswd"
+[route.middleware.forward_auth]
+address = "http://auth:9000"
+copy_headers = ["X-User"]
 )");
-  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: auth" + tail}) << r.all();
+  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: forward_auth" + tail})
+      << r.all();
 }
 
 TEST(MiddlewareLoader, BadCidrs) {
@@ -767,6 +767,220 @@ middleware = { compress = "gzip" }
           "default off)",
       }))
       << r.all();
+}
+
+// ----- auth -------------------------------------------------------------------------------------
+// Fixture paths are relative to test/unit, the unit tests' working directory.
+
+const std::string kUsers = "middleware/fixtures/htpasswd/users.htpasswd";
+const std::string kJwtDir = "middleware/fixtures/jwt/";
+
+TEST(MiddlewareLoader, AuthBearerReadsTheTokenFromTheEnvironment) {
+  ::setenv("RWS_TEST_AUTH_TOKEN", "t0ken", 1);
+  ::unsetenv("RWS_TEST_AUTH_UNSET");
+  ::setenv("RWS_TEST_AUTH_EMPTY", "", 1);
+  Loaded r = load(R"(
+[middleware]
+auth = { type = "bearer", token_env = "RWS_TEST_AUTH_TOKEN" }
+
+[[route]]
+name = "unset"
+action = { type = "respond" }
+middleware = { auth = { type = "bearer", token_env = "RWS_TEST_AUTH_UNSET" } }
+
+[[route]]
+name = "empty"
+action = { type = "respond" }
+[route.middleware.auth]
+type = "bearer"
+token_env = "RWS_TEST_AUTH_EMPTY"
+
+[[route]]
+name = "none"
+action = { type = "respond" }
+middleware = { auth = { type = "bearer" } }
+)");
+  ASSERT_TRUE(r.defaults.auth.has_value());
+  EXPECT_EQ(r.defaults.auth->type, AuthConfig::Type::kBearer);
+  EXPECT_EQ(r.defaults.auth->token, "t0ken");
+  const std::string tail = "' is not set or empty (the route would be unprotected)";
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:7:54: [[route]] 'unset' middleware auth: token_env: environment variable "
+                "'RWS_TEST_AUTH_UNSET" +
+                    tail,
+                "gw.toml:14:13: [[route]] 'empty' middleware auth: token_env: environment "
+                "variable 'RWS_TEST_AUTH_EMPTY" +
+                    tail,
+                "gw.toml:19:23: [[route]] 'none' middleware auth: type = \"bearer\" needs "
+                "token_env (the environment variable with the token)",
+            }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, AuthBasicParsesTheUserFile) {
+  Loaded r = load(R"(
+[[route]]
+name = "a"
+action = { type = "respond" }
+middleware = { auth = { type = "basic", htpasswd_file = ")" +
+                  kUsers + R"(", realm = "Ops" } }
+
+[[route]]
+name = "b"
+action = { type = "respond" }
+middleware = { auth = { type = "basic", users_file = ")" +
+                  kUsers + R"(" } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const AuthConfig& a = *r.route(0).auth;
+  EXPECT_EQ(a.type, AuthConfig::Type::kBasic);
+  EXPECT_EQ(a.realm, "Ops");
+  ASSERT_NE(a.users, nullptr);
+  EXPECT_TRUE(a.users->verify("frank", "plain-pw"));
+  EXPECT_EQ(r.route(1).auth->realm, "Restricted");
+  EXPECT_EQ(r.route(1).auth->users->size(), 9u);
+  EXPECT_EQ(r.warnings, Strings{"gw.toml:9:54: 'users_file' is deprecated; use 'htpasswd_file'"})
+      << r.all();
+}
+
+TEST(MiddlewareLoader, AuthBasicUnreadableOrMalformedFile) {
+  const std::string bad = ::testing::TempDir() + "/rws_bad.htpasswd";
+  std::ofstream(bad) << "alice:plain\nbroken line\n";
+  Loaded r = load(R"(
+[[route]]
+name = "missing"
+action = { type = "respond" }
+middleware = { auth = { type = "basic", htpasswd_file = "/nonexistent/htpasswd" } }
+
+[[route]]
+name = "malformed"
+action = { type = "respond" }
+middleware = { auth = { type = "basic", htpasswd_file = ")" +
+                  bad + R"(" } }
+)");
+  EXPECT_EQ(r.errors, (Strings{
+                          "gw.toml:4:57: [[route]] 'missing' middleware auth: htpasswd_file: "
+                          "/nonexistent/htpasswd: cannot read: No such file or directory",
+                          "gw.toml:9:57: [[route]] 'malformed' middleware auth: htpasswd_file: " +
+                              bad + ":2: expected 'user:hash'",
+                      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, AuthJwtKeysAndRules) {
+  ::setenv("RWS_TEST_JWT_SECRET", "fixture-hmac-secret-0123456789abcdef", 1);
+  Loaded r = load(R"(
+[[route]]
+name = "hs"
+action = { type = "respond" }
+[route.middleware.auth]
+type = "jwt"
+secret_env = "RWS_TEST_JWT_SECRET"
+algorithms = ["HS256"]
+issuer = "https://issuer.example"
+audience = "api"
+leeway_secs = 30
+claims_header = "X-Jwt-Claims"
+
+[[route]]
+name = "rs"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", public_key_file = ")" +
+                  kJwtDir + R"(rsa_public.pem", audience = ["a", "b"] } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const AuthConfig& hs = *r.route(0).auth;
+  EXPECT_EQ(hs.type, AuthConfig::Type::kJwt);
+  EXPECT_EQ(hs.claims_header, "X-Jwt-Claims");
+  ASSERT_NE(hs.jwt, nullptr);
+  EXPECT_EQ(hs.jwt->algorithms(), std::vector<auth::JwtAlg>{auth::JwtAlg::kHS256});
+  const AuthConfig& rs = *r.route(1).auth;
+  EXPECT_EQ(rs.jwt->algorithms(), std::vector<auth::JwtAlg>{auth::JwtAlg::kRS256});
+  EXPECT_TRUE(rs.claims_header.empty());
+}
+
+TEST(MiddlewareLoader, AuthJwtErrors) {
+  ::unsetenv("RWS_TEST_AUTH_UNSET");
+  Loaded r = load(R"(
+[[route]]
+name = "confused"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", public_key_file = ")" +
+                  kJwtDir + R"(rsa_public.pem", algorithms = ["HS256"] } }
+
+[[route]]
+name = "none"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", jwks_url = "http://127.0.0.1:1/keys", algorithms = ["none"] } }
+
+[[route]]
+name = "two"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", secret_env = "RWS_TEST_AUTH_UNSET", jwks_url = "http://x/" } }
+
+[[route]]
+name = "https"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", jwks_url = "https://idp.example/keys", leeway_secs = 7200 } }
+
+[[route]]
+name = "mixed"
+action = { type = "respond" }
+middleware = { auth = { type = "jwt", realm = "x", claims_header = "Bad Name" } }
+
+[[route]]
+name = "type"
+action = { type = "respond" }
+middleware = { auth = { type = "digest" } }
+)");
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:4:112: [[route]] 'confused' middleware auth: algorithms: algorithm HS256 does "
+          "not fit the configured key(s)",
+          "gw.toml:9:90: [[route]] 'none' middleware auth: algorithms: 'none' is not supported "
+          "(HS256, HS384, HS512, RS256, ES256)",
+          // Every problem is reported at once: the keys are still fetched.
+          "gw.toml:9:50: [[route]] 'none' middleware auth: jwks_url: http://127.0.0.1:1/keys: "
+          "cannot connect: Connection refused",
+          "gw.toml:14:23: [[route]] 'two' middleware auth: type = \"jwt\": give only one of "
+          "secret_env, public_key_file, jwks_url",
+          "gw.toml:19:92: [[route]] 'https' middleware auth: leeway_secs must be an integer "
+          "between 0 and 3600",
+          "gw.toml:19:50: [[route]] 'https' middleware auth: jwks_url: https://idp.example/keys: "
+          "https JWKS needs TLS support, not available yet",
+          "gw.toml:24:23: [[route]] 'mixed' middleware auth: type = \"jwt\" needs one of "
+          "secret_env, public_key_file, jwks_url",
+          "gw.toml:24:68: [[route]] 'mixed' middleware auth: claims_header: 'Bad Name' is not a "
+          "valid header name",
+          "gw.toml:24:47: [[route]] 'mixed' middleware auth: realm is for type = \"basic\", not "
+          "\"jwt\"",
+          "gw.toml:29:32: [[route]] 'type' middleware auth: type: 'digest' is not one of "
+          "\"bearer\", \"basic\", \"jwt\"",
+      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, AuthOfARouteReplacesTheDefault) {
+  ::setenv("RWS_TEST_AUTH_TOKEN", "t0ken", 1);
+  Loaded r = load(R"(
+[middleware]
+auth = { type = "bearer", token_env = "RWS_TEST_AUTH_TOKEN" }
+
+[[route]]
+name = "inherits"
+action = { type = "respond" }
+
+[[route]]
+name = "own"
+action = { type = "respond" }
+middleware = { auth = { type = "basic", htpasswd_file = ")" +
+                  kUsers + R"(" } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_EQ(r.route(0).auth->type, AuthConfig::Type::kBearer);
+  EXPECT_EQ(r.route(1).auth->type, AuthConfig::Type::kBasic);
 }
 
 }  // namespace

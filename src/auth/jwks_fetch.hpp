@@ -1,0 +1,15 @@
+#pragma once
+// A minimal blocking HTTP/1.1 GET for JWKS documents at setup time (config load or reload,
+// never on a worker's event loop).
+
+#include <chrono>
+#include <string>
+
+namespace rws::auth {
+
+// The body of a 200 response to GET `url` (http:// only; Content-Length, chunked or
+// close-delimited bodies up to 1 MiB). Anything else throws std::runtime_error naming the URL
+// and the problem; https:// says that TLS is not available yet.
+std::string http_get(const std::string& url, std::chrono::milliseconds timeout);
+
+}  // namespace rws::auth

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <vector>
 
 #include "http/syntax.hpp"
 
@@ -57,28 +58,33 @@ Classified classify(std::string_view name, bool keep_upgrade, bool rewrite_host)
 constexpr std::array<std::string_view, kRewrittenCount> kNames = {
     "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "Via"};
 
+// Classifies each client field once; the fate and kind of field i are then looked up.
 class Writer {
  public:
   Writer(std::string& out, const http::Headers& fields, const UpstreamHead& head,
          const ForwardedFor& client)
-      : out_(out), fields_(fields), head_(head), client_(client) {
+      : out_(out), fields_(fields), client_(client) {
+    bool has_connection = false;
     for (const http::Field& f : fields) {
-      if (http::iequals(f.name, "connection")) has_connection_ = true;
+      if (http::iequals(f.name, "connection")) has_connection = true;
+    }
+    if (fields.size() > inline_.size()) spill_.resize(fields.size());
+    classes_ = fields.size() > inline_.size() ? spill_.data() : inline_.data();
+    std::size_t i = 0;
+    for (const http::Field& f : fields) {
+      Classified c = classify(f.name, head.upgrade, !client.host.empty());
+      if (c.fate != Fate::kDrop && has_connection &&
+          named_in_connection(fields, f.name, head.upgrade)) {
+        c.fate = Fate::kDrop;
+      }
+      if (c.fate == Fate::kRewrite) has_client_value_[c.which] = true;
+      classes_[i++] = c;
     }
   }
 
-  Fate fate(const http::Field& f) const {
-    Classified c = classify(f.name, head_.upgrade, !client_.host.empty());
-    if (c.fate != Fate::kDrop && has_connection_ &&
-        named_in_connection(fields_, f.name, head_.upgrade)) {
-      return Fate::kDrop;
-    }
-    return c.fate;
-  }
-
-  Rewritten which(const http::Field& f) const {
-    return classify(f.name, head_.upgrade, !client_.host.empty()).which;
-  }
+  // Of the i-th client field.
+  Fate fate(std::size_t i) const { return classes_[i].fate; }
+  Rewritten which(std::size_t i) const { return classes_[i].which; }
 
   // Writes the rewritten field `w`, spelled as `name`: the surviving client values of the list
   // fields joined (as Headers::joined does) and this proxy's entry after them.
@@ -87,9 +93,11 @@ class Writer {
     out_ += name;
     out_ += ": ";
     const std::size_t value_start = out_.size();
-    if (w == kXff || w == kForwarded || w == kVia) {
+    if ((w == kXff || w == kForwarded || w == kVia) && has_client_value_[w]) {
+      std::size_t i = 0;
       for (const http::Field& f : fields_) {
-        if (fate(f) != Fate::kRewrite || which(f) != w) continue;
+        const Classified& c = classes_[i++];
+        if (c.fate != Fate::kRewrite || c.which != w) continue;
         if (out_.size() > value_start) out_ += ", ";
         out_ += f.value;
       }
@@ -145,9 +153,11 @@ class Writer {
 
   std::string& out_;
   const http::Headers& fields_;
-  const UpstreamHead& head_;
   const ForwardedFor& client_;
-  bool has_connection_ = false;
+  std::array<Classified, 32> inline_;  // enough for typical requests: no allocation
+  std::vector<Classified> spill_;
+  Classified* classes_ = nullptr;
+  std::array<bool, kRewrittenCount> has_client_value_{};
   std::size_t dropped_ = 0;
 };
 
@@ -176,15 +186,17 @@ std::size_t append_upstream_request_head(std::string& out, const http::RequestHe
   Writer writer(out, in.headers, head, client);
   std::array<bool, kRewrittenCount> written{};
   written[kXfHost] = client.host.empty();  // then the client's X-Forwarded-Host passes as is
+  std::size_t i = 0;
   for (const http::Field& f : in.headers) {
-    switch (writer.fate(f)) {
+    const std::size_t index = i++;
+    switch (writer.fate(index)) {
       case Fate::kDrop:
         break;
       case Fate::kCopy:
         writer.copy(f);
         break;
       case Fate::kRewrite: {
-        const Rewritten w = writer.which(f);
+        const Rewritten w = writer.which(index);
         if (!written[w]) writer.rewritten(w, f.name);
         written[w] = true;
         break;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <vector>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -37,8 +38,28 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some
 }
 
 asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
-  co_return ec;
+  // Most writes fit in the socket's send buffer: one non-blocking attempt first completes them
+  // without suspending the coroutine (and without a round trip through the event loop).
+  std::error_code ec;
+  std::size_t sent = socket_.write_some(buffers, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+  } else if (ec) {
+    co_return ec;
+  }
+  if (sent == asio::buffer_size(buffers)) co_return std::error_code{};
+  // The rest waits for the socket to drain.
+  std::vector<asio::const_buffer> rest;
+  for (const asio::const_buffer& b : buffers) {
+    if (sent >= b.size()) {
+      sent -= b.size();
+      continue;
+    }
+    rest.push_back(b + sent);
+    sent = 0;
+  }
+  auto [error, n] = co_await asio::async_write(socket_, rest, kUseTuple);
+  co_return error;
 }
 
 asio::awaitable<std::error_code> TcpTransport::send_file(std::string_view prefix, int fd,

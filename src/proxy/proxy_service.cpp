@@ -292,10 +292,15 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
   }
 
   // A pooled connection the backend closed meanwhile fails before any byte: then the same
-  // request goes out once more on a fresh connection (it never reached the backend).
+  // request goes out once more on a fresh connection (it never reached the backend). Only an
+  // idempotent request without a body can be resent so; for the others the pool first checks
+  // that the connection is still open.
+  const bool resendable = attempt.idempotent && !has_body;
   for (int round = 0;; ++round) {
     std::unique_ptr<UpstreamConnection> conn;
-    if (round == 0) conn = ConnectionPool::local().take(backend.url(), cfg.idle_timeout);
+    if (round == 0) {
+      conn = ConnectionPool::local().take(backend.url(), cfg.idle_timeout, !resendable);
+    }
     if (!conn) {
       Result<std::unique_ptr<UpstreamConnection>> connected =
           co_await UpstreamConnection::connect(*endpoints, connect_timeout, backend.url());

@@ -127,7 +127,8 @@ ConnectionPool& ConnectionPool::local() {
 }
 
 std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
-                                                         std::chrono::seconds idle_timeout) {
+                                                         std::chrono::seconds idle_timeout,
+                                                         bool verify_open) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -135,7 +136,8 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> c = std::move(list.back());
     list.pop_back();
-    if (c->dead || now - c->idle_since >= idle_timeout || !c->still_open()) continue;
+    if (c->dead || now - c->idle_since >= idle_timeout) continue;
+    if (verify_open && !c->still_open()) continue;
     c->in_pool = false;
     c->deadline = net::Clock::time_point::max();
     c->reused = true;

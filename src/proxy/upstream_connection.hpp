@@ -85,10 +85,12 @@ class ConnectionPool {
  public:
   static ConnectionPool& local();
 
-  // An idle connection to `key` that has not been idle longer than `idle_timeout` and that the
-  // backend has not closed, or null.
+  // An idle connection to `key` that has not been idle longer than `idle_timeout`, or null.
+  // With `verify_open`, one non-blocking peek per candidate also makes sure the backend has not
+  // closed it (a syscall); without, the caller must be able to resend the request when the
+  // connection turns out to be closed before any response byte.
   std::unique_ptr<UpstreamConnection> take(const std::string& key,
-                                           std::chrono::seconds idle_timeout);
+                                           std::chrono::seconds idle_timeout, bool verify_open);
   // Keeps `connection` for reuse (at most `max_idle` per key; the oldest goes first); while the
   // worker drains, closes it instead.
   void give(std::unique_ptr<UpstreamConnection> connection, unsigned max_idle,

@@ -230,7 +230,8 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
 
   const net::PeerAddress& peer = transport_->peer();
-  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_, this};
+  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_,
+                               this,         &notes_};
   interim_allowed_ = meta.version >= 11;
   phase_ = Phase::kHandler;
   http::Response response;
@@ -634,7 +635,10 @@ asio::awaitable<void> ServerSession::linger_and_close() {
 }
 
 void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes) {
-  if (env_.log == nullptr) return;
+  if (env_.log == nullptr) {
+    notes_.clear();
+    return;
+  }
   http::ExchangeRecord record;
   record.peer_address = transport_->peer().address;
   record.method = meta->method;
@@ -647,7 +651,13 @@ void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint
   record.start = started_wall_;
   record.duration = net::Clock::now() - started_steady_;
   record.connection_id = id_;
+  record.request_id = notes_.request_id;
+  record.route = notes_.route;
+  record.upstream_address = notes_.upstream_address;
+  record.upstream_time = notes_.upstream_time;
+  record.upstream_status = notes_.upstream_status;
   env_.log->record(record);
+  notes_.clear();
 }
 
 }  // namespace rws::h1

@@ -6,6 +6,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <rws/http/exchange_notes.hpp>
 #include <rws/http/request.hpp>
 #include <rws/http/response.hpp>
 
@@ -20,6 +21,8 @@ struct RequestContext {
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;  // 1 for the first request on the connection
   InterimSender* interim = nullptr;  // 1xx responses before the final one; null: unsupported
+  // Where handlers note what the access log should say about this exchange; may be null.
+  ExchangeNotes* notes = nullptr;
 };
 
 class Service {

@@ -47,7 +47,7 @@ TestResponse TestRequest::send() {
     request.body =
         http::Body::from_stream(http::Body::from_string(body_).into_source(), body_.size());
   }
-  http::RequestContext connection{peer_, 40000, secure_, 1, 1, nullptr, {}};
+  http::RequestContext connection{peer_, 40000, secure_, 1, 1, nullptr, nullptr, {}};
   const bool head_only = head_.method == "HEAD";
   asio::co_spawn(
       io,

@@ -417,6 +417,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
   const std::string host = host_without_port(request.head.authority);
   for (const RouteEntry& route : snapshot->routes) {
     if (!route.match.matches(request.head, host, path)) continue;
+    if (context.notes != nullptr) context.notes->route = route.name;
     if (route.chain) {
       Context app_context(request, context, kNoState);
       Next chain(*route.chain, 0);

@@ -232,8 +232,8 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
 
   const net::PeerAddress& peer = transport_->peer();
-  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_,
-                               this,         {}};
+  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_, this,
+                               &notes_,      {}};
   if (!env_.settings.trusted_proxies.empty()) {
     context.client_address =
         http::client_address(peer.address, request.head.headers, env_.settings.trusted_proxies);
@@ -642,7 +642,10 @@ asio::awaitable<void> ServerSession::linger_and_close() {
 }
 
 void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint64_t body_bytes) {
-  if (env_.log == nullptr) return;
+  if (env_.log == nullptr) {
+    notes_.clear();
+    return;
+  }
   http::ExchangeRecord record;
   record.peer_address = client_address_.empty() ? transport_->peer().address : client_address_;
   record.method = meta->method;
@@ -655,7 +658,13 @@ void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint
   record.start = started_wall_;
   record.duration = net::Clock::now() - started_steady_;
   record.connection_id = id_;
+  record.request_id = notes_.request_id;
+  record.route = notes_.route;
+  record.upstream_address = notes_.upstream_address;
+  record.upstream_time = notes_.upstream_time;
+  record.upstream_status = notes_.upstream_status;
   env_.log->record(record);
+  notes_.clear();
 }
 
 }  // namespace rws::h1

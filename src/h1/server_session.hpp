@@ -123,6 +123,7 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   SessionEnv env_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
+  http::ExchangeNotes notes_;  // the current exchange's; cleared when it is logged
   std::shared_ptr<BodyLink> link_;
 
   net::Buffer buffer_;  // pooled; held only while a request is being read or answered

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace rws::http {
@@ -20,6 +21,12 @@ struct ExchangeRecord {
   std::chrono::system_clock::time_point start;
   std::chrono::steady_clock::duration duration{};
   std::uint64_t connection_id = 0;
+  // From the handlers' ExchangeNotes; "" / empty when not known.
+  std::string_view request_id;
+  std::string_view route;
+  std::string_view upstream_address;
+  std::optional<std::chrono::microseconds> upstream_time;
+  int upstream_status = 0;
 };
 
 class ExchangeLog {

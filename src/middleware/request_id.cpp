@@ -41,6 +41,7 @@ Middleware request_id(RequestIdOptions options) {
     std::string id(request.head.headers.get(*header));
     if (request.head.headers.count(*header) != 1 || !valid_request_id(id)) id = random_id();
     request.head.headers.set(*header, id);
+    if (http::ExchangeNotes* notes = context.connection().notes) notes->request_id = id;
     http::Response response = co_await next(request, context);
     response.head.headers.set(*header, id);
     co_return response;

@@ -34,6 +34,12 @@ http::Response gateway_error(int status, std::string_view detail) {
       status, std::string(http::reason_phrase(status)) + ": " + std::string(detail) + "\n");
 }
 
+// "request <id>: " when the request has an id (for log lines about it), else "".
+std::string request_id_prefix(const http::RequestContext& context) {
+  if (context.notes == nullptr || context.notes->request_id.empty()) return {};
+  return "request " + context.notes->request_id + ": ";
+}
+
 Unexpected<Error> upstream_failure(std::error_code code, bool retryable, std::string context) {
   return Unexpected(Error{code, ErrorSide::kUpstream, retryable, std::move(context)});
 }
@@ -219,6 +225,11 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     const Clock::time_point start = Clock::now();
     Result<http::Response> result = co_await forward(*backend, request, context, attempt);
     const Clock::time_point end = Clock::now();
+    if (http::ExchangeNotes* notes = context.notes) {
+      notes->upstream_address = backend->authority();
+      notes->upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(end - start);
+      notes->upstream_status = result ? result->head.status : 0;
+    }
     if (result) {
       backend->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
       backend->on_result(breaker, true, end);
@@ -228,8 +239,8 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     const bool backend_fault = error.side == ErrorSide::kUpstream;
     if (backend_fault) backend->record_failure(group.config.passive, end);
     backend->on_result(breaker, !backend_fault, end);
-    log::http().warn("upstream '{}' backend {}: {}", group.config.name, backend->url(),
-                     error.describe());
+    log::http().warn("{}upstream '{}' backend {}: {}", request_id_prefix(context),
+                     group.config.name, backend->url(), error.describe());
     const bool retry = error.retryable && retries_left > 0;
     last_error = std::move(error);
     if (!retry) break;

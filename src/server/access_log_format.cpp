@@ -4,6 +4,8 @@
 #include <charconv>
 #include <ctime>
 
+#include "server/target_redaction.hpp"
+
 namespace rws::server {
 namespace {
 
@@ -112,6 +114,41 @@ void append_json_field(std::string& out, std::string_view name, std::string_view
   out += '"';
 }
 
+// Microseconds written as `unit`s with three decimals, without floating point: `per_unit` is 1000
+// for milliseconds, 1000000 for seconds (then rounded down to the millisecond).
+void append_decimal(std::string& out, std::chrono::microseconds d, std::uint64_t per_unit) {
+  const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
+  append_number(out, us / per_unit);
+  out += '.';
+  char frac[3];
+  put_digits(frac, static_cast<int>(us % per_unit / (per_unit / 1000)), 3);
+  out.append(frac, 3);
+}
+
+std::chrono::microseconds as_micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d);
+}
+
+// The gateway's additions to a combined line: present only when the exchange has a request id or
+// went to a backend, so a static server's lines stay plain NCSA combined.
+void append_combined_extras(const http::ExchangeRecord& r, std::string& out) {
+  if (r.request_id.empty() && r.upstream_address.empty()) return;
+  if (!r.request_id.empty()) {
+    out += " request_id=";
+    append_escaped(out, r.request_id, "\\x");
+  }
+  if (!r.upstream_address.empty()) {
+    out += " upstream=";
+    append_escaped(out, r.upstream_address, "\\x");
+  }
+  if (r.upstream_time) {
+    out += " upstream_time=";
+    append_decimal(out, *r.upstream_time, 1000000);
+  }
+  out += " request_time=";
+  append_decimal(out, as_micros(r.duration), 1000000);
+}
+
 }  // namespace
 
 void append_combined(const http::ExchangeRecord& r, std::string& out) {
@@ -125,7 +162,8 @@ void append_combined(const http::ExchangeRecord& r, std::string& out) {
   } else {
     append_escaped(out, r.method, "\\x");
     out += ' ';
-    append_escaped(out, r.target, "\\x");
+    std::string scratch;
+    append_escaped(out, redact_target(r.target, scratch), "\\x");
     out += ' ';
     out += protocol_name(r.version);
   }
@@ -145,7 +183,9 @@ void append_combined(const http::ExchangeRecord& r, std::string& out) {
   } else {
     append_escaped(out, r.user_agent, "\\x");
   }
-  out += "\"\n";
+  out += '"';
+  append_combined_extras(r, out);
+  out += '\n';
 }
 
 void append_json(const http::ExchangeRecord& r, std::string& out) {
@@ -160,24 +200,30 @@ void append_json(const http::ExchangeRecord& r, std::string& out) {
   out += "Z\"";
   append_json_field(out, "remote_addr", r.peer_address);
   append_json_field(out, "method", r.method);
-  append_json_field(out, "target", r.target);
+  std::string scratch;
+  append_json_field(out, "target", redact_target(r.target, scratch));
   append_json_field(out, "protocol", protocol_name(r.version));
   out += ",\"status\":";
   append_number(out, static_cast<std::uint64_t>(r.status));
   out += ",\"bytes_sent\":";
   append_number(out, r.body_bytes);
-  // Microseconds printed as milliseconds with three decimals, without floating point.
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(r.duration).count();
   out += ",\"duration_ms\":";
-  append_number(out, static_cast<std::uint64_t>(us / 1000));
-  out += '.';
-  char frac[3];
-  put_digits(frac, static_cast<int>(us % 1000), 3);
-  out.append(frac, 3);
+  append_decimal(out, as_micros(r.duration), 1000);
   append_json_field(out, "referer", r.referer);
   append_json_field(out, "user_agent", r.user_agent);
   out += ",\"connection_id\":";
   append_number(out, r.connection_id);
+  if (!r.request_id.empty()) append_json_field(out, "request_id", r.request_id);
+  if (!r.route.empty()) append_json_field(out, "route", r.route);
+  if (!r.upstream_address.empty()) append_json_field(out, "upstream_addr", r.upstream_address);
+  if (r.upstream_time) {
+    out += ",\"upstream_time_ms\":";
+    append_decimal(out, *r.upstream_time, 1000);
+  }
+  if (r.upstream_status != 0) {
+    out += ",\"upstream_status\":";
+    append_number(out, static_cast<std::uint64_t>(r.upstream_status));
+  }
   out += "}\n";
 }
 

@@ -7,6 +7,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include <rws/http/exchange_notes.hpp>
 #include <rws/http/request.hpp>
 #include <rws/http/response.hpp>
 
@@ -21,6 +22,8 @@ struct RequestContext {
   std::uint64_t connection_id = 0;
   std::uint64_t request_number = 0;  // 1 for the first request on the connection
   InterimSender* interim = nullptr;  // 1xx responses before the final one; null: unsupported
+  // Where handlers note what the access log should say about this exchange; may be null.
+  ExchangeNotes* notes = nullptr;
   // The client behind trusted proxies (client_address.hpp); empty: the peer itself.
   std::string client_address;
 

@@ -481,7 +481,7 @@ Outcome run(App& app, std::string method, std::string path, std::string accept_e
     request.head.headers.add(f.name, f.value);
   Outcome out;
   run_coroutine([&]() -> asio::awaitable<void> {
-    http::RequestContext connection{"127.0.0.1", 40000, false, 1, 1};
+    http::RequestContext connection{"127.0.0.1", 40000, false, 1, 1, nullptr, nullptr, {}};
     http::Response response = co_await app.handle(std::move(request), connection);
     out.status = response.head.status;
     out.headers = response.head.headers;

@@ -57,7 +57,7 @@ class ChunkSource final : public http::BodySource {
 // Runs `request` through `app` as the server would and returns the response head and body.
 TestResponse handle(App& app, http::Request request) {
   asio::io_context io;
-  http::RequestContext connection{"127.0.0.1", 40000, false, 1, 1, nullptr, {}};
+  http::RequestContext connection{"127.0.0.1", 40000, false, 1, 1, nullptr, nullptr, {}};
   TestResponse out;
   std::exception_ptr failure;
   asio::co_spawn(

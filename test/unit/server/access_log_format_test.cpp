@@ -55,3 +55,52 @@ TEST(AccessLogFormat, Json) {
 
 }  // namespace
 }  // namespace rws::server
+
+namespace rws::server {
+namespace {
+
+http::ExchangeRecord proxied() {
+  http::ExchangeRecord r = sample();
+  r.target = "/api?user=1&access_token=abc";
+  r.request_id = "req-42";
+  r.route = "api";
+  r.upstream_address = "127.0.0.1:9001";
+  r.upstream_time = std::chrono::microseconds(2345);
+  r.upstream_status = 200;
+  r.duration = std::chrono::microseconds(3999);
+  return r;
+}
+
+TEST(AccessLogFormat, CombinedWithGatewayFields) {
+  std::string out;
+  append_combined(proxied(), out);
+  EXPECT_EQ(out,
+            "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /api?user=1&access_token=REDACTED "
+            "HTTP/1.1\" 200 13 \"-\" \"curl/7.88.1\" request_id=req-42 upstream=127.0.0.1:9001 "
+            "upstream_time=0.002 request_time=0.003\n");
+}
+
+TEST(AccessLogFormat, CombinedWithOnlyARequestId) {
+  http::ExchangeRecord r = sample();
+  r.request_id = "a\"b";
+  std::string out;
+  append_combined(r, out);
+  EXPECT_EQ(out,
+            "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /a?b=c HTTP/1.1\" 200 13 \"-\" "
+            "\"curl/7.88.1\" request_id=a\\\"b request_time=0.001\n");
+}
+
+TEST(AccessLogFormat, JsonWithGatewayFields) {
+  std::string out;
+  append_json(proxied(), out);
+  EXPECT_EQ(out,
+            "{\"time\":\"1994-11-06T08:49:37.123Z\",\"remote_addr\":\"127.0.0.1\",\"method\":"
+            "\"GET\",\"target\":\"/api?user=1&access_token=REDACTED\",\"protocol\":\"HTTP/1.1\","
+            "\"status\":200,\"bytes_sent\":13,\"duration_ms\":3.999,\"referer\":\"\","
+            "\"user_agent\":\"curl/7.88.1\",\"connection_id\":7,\"request_id\":\"req-42\","
+            "\"route\":\"api\",\"upstream_addr\":\"127.0.0.1:9001\",\"upstream_time_ms\":2.345,"
+            "\"upstream_status\":200}\n");
+}
+
+}  // namespace
+}  // namespace rws::server

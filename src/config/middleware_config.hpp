@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/rewrite_config.hpp"
+
 namespace rws::config {
 
 struct CorsConfig {
@@ -40,11 +42,13 @@ struct MiddlewareConfig {
   std::optional<std::uint64_t> max_body_size;  // 0: no limit (lifts a default)
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<ResponseHeadersConfig> headers;
+  std::optional<RewriteConfig> rewrite;  // no rules: lifts a default rewrite
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
-    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers;
+    return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
+           !rewrite;
   }
 };
 

@@ -5,6 +5,7 @@
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
 
+#include "config/rewrite_loader.hpp"
 #include "http/syntax.hpp"
 
 namespace rws::config {
@@ -13,8 +14,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"rate_limit", "auth",     "forward_auth",
-                                        "cache",      "compress", "rewrite"};
+constexpr std::string_view kNotYet[] = {"rate_limit", "auth", "forward_auth", "cache", "compress"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -157,6 +157,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.max_body_size) max_body_size = route.max_body_size;
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
+  if (route.rewrite) rewrite = route.rewrite;
 }
 
 MiddlewareConfig read_middleware(const toml::table& table, const std::string& what,
@@ -219,6 +220,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     h.finish();
     m.headers = std::move(edits);
   }
+  if (const toml::node* n = r.node("rewrite")) m.rewrite = read_rewrite(*n, what, d);
   r.finish();
   return m;
 }

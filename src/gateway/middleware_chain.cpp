@@ -7,6 +7,9 @@
 #include <rws/middleware/limits.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
+#include <rws/middleware/rewrite.hpp>
+
+#include "gateway/rewrite_options.hpp"
 
 namespace rws::gateway {
 namespace {
@@ -46,6 +49,9 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config) 
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
+  if (config.rewrite && !(config.rewrite->request.empty() && config.rewrite->response.empty())) {
+    chain.push_back(middleware::rewrite(rewrite_options(*config.rewrite)));  // validated at load
+  }
   return chain;
 }
 

@@ -23,7 +23,7 @@ from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upst
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["rate_limit", "auth", "forward_auth", "cache", "compress", "rewrite"]
+REFUSED = ["rate_limit", "auth", "forward_auth", "cache", "compress"]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -780,7 +780,6 @@ REFUSED_TOML = {
     "forward_auth": "forward_auth = { address = \"http://127.0.0.1:1/auth\" }",
     "cache": "cache = { ttl_secs = 10 }",
     "compress": "compress = { algorithms = [\"gzip\"] }",
-    "rewrite": "rewrite = { request = [{ uri_set = { value = \"/x\" } }] }",
 }
 
 

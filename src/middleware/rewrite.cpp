@@ -53,11 +53,12 @@ CompiledRequestRule compile_request(const RequestRewriteRule& rule, std::size_t 
       [&](const auto& r) -> CompiledRequestRule {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, HeaderSet> || std::is_same_v<T, HeaderAdd>) {
+          const std::string_view type = std::is_same_v<T, HeaderSet> ? "header_set" : "header_add";
           if (std::string e = http::request_field_problem(r.name); !e.empty()) {
-            refuse("request", i, "header", e);
+            refuse("request", i, type, e);
           }
           if (!http::syntax::is_field_value(r.value)) {
-            refuse("request", i, "header", "the value holds control characters");
+            refuse("request", i, type, "the value holds control characters");
           }
           return r;
         } else if constexpr (std::is_same_v<T, HeaderRemove>) {
@@ -76,7 +77,9 @@ CompiledRequestRule compile_request(const RequestRewriteRule& rule, std::size_t 
           return out;
         } else if constexpr (std::is_same_v<T, UriStripPrefix> || std::is_same_v<T, UriAddPrefix>) {
           if (std::string e = http::path_prefix_problem(r.prefix); !e.empty()) {
-            refuse("request", i, "uri prefix", "'" + r.prefix + "': " + e);
+            refuse("request", i,
+                   std::is_same_v<T, UriStripPrefix> ? "uri_strip_prefix" : "uri_add_prefix",
+                   "'" + r.prefix + "': " + e);
           }
           if constexpr (std::is_same_v<T, UriStripPrefix>) {
             return CompiledStrip{canonical_prefix(r.prefix)};
@@ -105,11 +108,12 @@ void check_response(const ResponseRewriteRule& rule, std::size_t i) {
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, HeaderSet> || std::is_same_v<T, HeaderAdd>) {
+          const std::string_view type = std::is_same_v<T, HeaderSet> ? "header_set" : "header_add";
           if (std::string e = http::response_field_problem(r.name); !e.empty()) {
-            refuse("response", i, "header", e);
+            refuse("response", i, type, e);
           }
           if (!http::syntax::is_field_value(r.value)) {
-            refuse("response", i, "header", "the value holds control characters");
+            refuse("response", i, type, "the value holds control characters");
           }
         } else if constexpr (std::is_same_v<T, HeaderRemove>) {
           if (std::string e = http::response_field_problem(r.name); !e.empty()) {

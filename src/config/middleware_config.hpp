@@ -13,6 +13,8 @@
 #include <rws/auth/htpasswd.hpp>
 #include <rws/auth/jwt.hpp>
 
+#include "config/rewrite_config.hpp"
+
 namespace rws::config {
 
 struct CorsConfig {
@@ -100,6 +102,7 @@ struct MiddlewareConfig {
   std::optional<MaintenanceConfig> maintenance;
   std::optional<RateLimitConfig> rate_limit;
   std::optional<CompressConfig> compress;
+  std::optional<RewriteConfig> rewrite;  // no rules: lifts a default rewrite
   std::optional<AuthConfig> auth;
 
   // The fields set in `route` replace those here.
@@ -107,7 +110,7 @@ struct MiddlewareConfig {
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
            !security_headers && !maintenance && !rate_limit && !(compress && compress->enabled) &&
-           !auth;
+           !auth && !rewrite;
   }
 };
 

@@ -8,6 +8,7 @@
 #include <rws/http/headers.hpp>
 
 #include "config/auth_loader.hpp"
+#include "config/rewrite_loader.hpp"
 #include "http/syntax.hpp"
 
 namespace rws::config {
@@ -16,7 +17,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"forward_auth", "cache", "rewrite"};
+constexpr std::string_view kNotYet[] = {"forward_auth", "cache"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -326,6 +327,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.headers) headers = route.headers;
   if (route.auth) auth = route.auth;
   if (route.compress) compress = route.compress;
+  if (route.rewrite) rewrite = route.rewrite;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
   if (route.rate_limit) rate_limit = route.rate_limit;
@@ -396,6 +398,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     m.headers = std::move(edits);
   }
   m.compress = read_compress(r, what, d);
+  if (const toml::node* n = r.node("rewrite")) m.rewrite = read_rewrite(*n, what, d);
   if (const toml::table* t = r.table("security_headers")) {
     m.security_headers = read_security_headers(*t, what + " security_headers", d);
   }

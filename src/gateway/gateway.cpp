@@ -208,7 +208,10 @@ asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Reques
       }
       std::string sub = path;
       std::string_view prefix = route.match.path_prefix();
-      if (route.strip_prefix && !prefix.empty()) {
+      // A rewrite may have moved the path out of the route's prefix: then there is none to strip.
+      const bool under_prefix = path.compare(0, prefix.size(), prefix) == 0 &&
+                                (path.size() == prefix.size() || path[prefix.size()] == '/');
+      if (route.strip_prefix && !prefix.empty() && under_prefix) {
         sub = path.substr(prefix.size());
         if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
           http::Response r = plain(301, "Moved Permanently");

@@ -10,9 +10,11 @@
 #include <rws/middleware/rate_limit.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
+#include <rws/middleware/rewrite.hpp>
 #include <rws/middleware/security.hpp>
 
 #include "gateway/rate_limiters.hpp"
+#include "gateway/rewrite_options.hpp"
 
 namespace rws::gateway {
 namespace {
@@ -103,6 +105,9 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
+  if (config.rewrite && !(config.rewrite->request.empty() && config.rewrite->response.empty())) {
+    chain.push_back(middleware::rewrite(rewrite_options(*config.rewrite)));  // validated at load
+  }
   if (config.compress && config.compress->enabled) {
     chain.push_back(middleware::compress(compress_options(*config.compress)));
   }

@@ -1,8 +1,8 @@
 #pragma once
 // The middleware a configuration asks for, as rws::Middleware in CONFIG.md's order (outermost
 // first): request_id → security_headers → headers → maintenance → ip_filter → cors → rate_limit →
-// max_body_size → timeout → compress. `headers` sits just inside request_id so its edits reach
-// every answer, including those of inner middleware.
+// auth → max_body_size → timeout → rewrite → compress. `headers` sits just inside request_id so
+// its edits reach every answer, including those of inner middleware.
 
 #include <string>
 #include <vector>

@@ -82,19 +82,15 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-# (rate_limit, compress and auth are available: see their tests below)
+# (rate_limit, compress, auth and rewrite are available: see their tests below)
 forward_auth = { address = "http://auth:9000" }
 cache = { ttl_secs = 5 }
-
-[[middleware.rewrite.request]]
-uri_set = { value = "/" }
 )");
   const std::string tail =
       " is not available in this version yet; remove it rather than run the route without it";
   EXPECT_EQ(r.errors, (Strings{
                           "gw.toml:3:16: [middleware]: forward_auth" + tail,
                           "gw.toml:4:9: [middleware]: cache" + tail,
-                          "gw.toml:6:1: [middleware]: rewrite" + tail,
                       }))
       << r.all();
   EXPECT_TRUE(r.defaults.empty());
@@ -981,6 +977,293 @@ middleware = { auth = { type = "basic", htpasswd_file = ")" +
   ASSERT_TRUE(r.errors.empty()) << r.all();
   EXPECT_EQ(r.route(0).auth->type, AuthConfig::Type::kBearer);
   EXPECT_EQ(r.route(1).auth->type, AuthConfig::Type::kBasic);
+}
+
+// ----- rewrite -----------------------------------------------------------------------------------
+
+using RuleType = RewriteRule::Type;
+
+TEST(MiddlewareLoader, RewriteRulesInEveryForm) {
+  Loaded r = load(R"(
+[[route]]
+name = "api"
+action = { type = "respond" }
+
+[[route.middleware.rewrite.request]]
+header_set = { name = "X-A", value = "1" }
+
+[[route.middleware.rewrite.request]]
+[route.middleware.rewrite.request.uri_regex]
+pattern = '^/users/(?P<id>\d+)$'
+replacement = "/u/${id}?full=1"
+
+[[route.middleware.rewrite.request]]
+type = "uri_strip_prefix"
+prefix = "/api"
+
+[[route.middleware.rewrite.request]]
+type = "uri_add_prefix"
+uri_add_prefix = { prefix = "/v2" }
+
+[[route.middleware.rewrite.response]]
+status_set = { code = 203, reason = "Rewritten" }
+
+[[route.middleware.rewrite.response]]
+body_replace = { from = "internal", to = "" }
+
+[[route]]
+name = "inline"
+action = { type = "respond" }
+middleware = { rewrite = { request = [{ uri_set = { value = "/x?y=1" } }, { header_remove = { name = "Cookie" } }], response = [{ type = "header_add", name = "X-B", value = "2" }] } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_TRUE(r.warnings.empty()) << r.all();
+  ASSERT_TRUE(r.route(0).rewrite.has_value());
+  const RewriteConfig& api = *r.route(0).rewrite;
+  ASSERT_EQ(api.request.size(), 4u);
+  EXPECT_EQ(api.request[0].type, RuleType::kHeaderSet);
+  EXPECT_EQ(api.request[0].name, "X-A");
+  EXPECT_EQ(api.request[0].value, "1");
+  EXPECT_EQ(api.request[1].type, RuleType::kUriRegex);
+  EXPECT_EQ(api.request[1].pattern, "^/users/(?P<id>\\d+)$");
+  EXPECT_EQ(api.request[1].replacement, "/u/${id}?full=1");
+  EXPECT_EQ(api.request[2].type, RuleType::kUriStripPrefix);
+  EXPECT_EQ(api.request[2].prefix, "/api");
+  EXPECT_EQ(api.request[3].type, RuleType::kUriAddPrefix);
+  EXPECT_EQ(api.request[3].prefix, "/v2");
+  ASSERT_EQ(api.response.size(), 2u);
+  EXPECT_EQ(api.response[0].type, RuleType::kStatusSet);
+  EXPECT_EQ(api.response[0].code, 203);
+  EXPECT_EQ(api.response[0].reason, "Rewritten");
+  EXPECT_EQ(api.response[1].type, RuleType::kBodyReplace);
+  EXPECT_EQ(api.response[1].from, "internal");
+  EXPECT_EQ(api.response[1].to, "");
+
+  ASSERT_TRUE(r.route(1).rewrite.has_value());
+  const RewriteConfig& in = *r.route(1).rewrite;
+  ASSERT_EQ(in.request.size(), 2u);
+  EXPECT_EQ(in.request[0].type, RuleType::kUriSet);
+  EXPECT_EQ(in.request[0].value, "/x?y=1");
+  EXPECT_EQ(in.request[1].type, RuleType::kHeaderRemove);
+  ASSERT_EQ(in.response.size(), 1u);
+  EXPECT_EQ(in.response[0].type, RuleType::kHeaderAdd);
+  EXPECT_EQ(in.response[0].value, "2");
+}
+
+TEST(MiddlewareLoader, RewriteHistoricalTypeNamesAreWarned) {
+  Loaded r = load(R"(
+[middleware]
+rewrite.request = [
+  { set_header = { name = "X-A", value = "1" } },
+  { remove_header = { name = "X-B" } },
+  { set_uri = { value = "/x" } },
+  { strip_prefix = { prefix = "/a" } },
+  { strip_path_prefix = { prefix = "/b" } },
+  { add_prefix = { prefix = "/c" } },
+  { type = "add_path_prefix", prefix = "/d" },
+]
+rewrite.response = [
+  { status = { code = 404 } },
+  { set_status = { code = 410 } },
+  { replace_body = { from = "a", to = "b" } },
+]
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const std::string what = ": [middleware] rewrite.";
+  EXPECT_EQ(
+      r.warnings,
+      (Strings{
+          "gw.toml:3:5" + what + "request[1]: 'set_header' is deprecated; use 'header_set'",
+          "gw.toml:4:5" + what + "request[2]: 'remove_header' is deprecated; use 'header_remove'",
+          "gw.toml:5:5" + what + "request[3]: 'set_uri' is deprecated; use 'uri_set'",
+          "gw.toml:6:5" + what + "request[4]: 'strip_prefix' is deprecated; use 'uri_strip_prefix'",
+          "gw.toml:7:5" + what +
+              "request[5]: 'strip_path_prefix' is deprecated; use 'uri_strip_prefix'",
+          "gw.toml:8:5" + what + "request[6]: 'add_prefix' is deprecated; use 'uri_add_prefix'",
+          "gw.toml:9:12" + what +
+              "request[7]: 'add_path_prefix' is deprecated; use 'uri_add_prefix'",
+          "gw.toml:12:5" + what + "response[1]: 'status' is deprecated; use 'status_set'",
+          "gw.toml:13:5" + what + "response[2]: 'set_status' is deprecated; use 'status_set'",
+          "gw.toml:14:5" + what + "response[3]: 'replace_body' is deprecated; use 'body_replace'",
+      }))
+      << r.all();
+  ASSERT_TRUE(r.defaults.rewrite.has_value());
+  const RewriteConfig& rw = *r.defaults.rewrite;
+  ASSERT_EQ(rw.request.size(), 7u);
+  EXPECT_EQ(rw.request[0].type, RuleType::kHeaderSet);
+  EXPECT_EQ(rw.request[1].type, RuleType::kHeaderRemove);
+  EXPECT_EQ(rw.request[2].type, RuleType::kUriSet);
+  EXPECT_EQ(rw.request[3].type, RuleType::kUriStripPrefix);
+  EXPECT_EQ(rw.request[4].type, RuleType::kUriStripPrefix);
+  EXPECT_EQ(rw.request[5].type, RuleType::kUriAddPrefix);
+  EXPECT_EQ(rw.request[6].type, RuleType::kUriAddPrefix);
+  EXPECT_EQ(rw.request[6].prefix, "/d");
+  ASSERT_EQ(rw.response.size(), 3u);
+  EXPECT_EQ(rw.response[0].type, RuleType::kStatusSet);
+  EXPECT_EQ(rw.response[0].code, 404);
+  EXPECT_EQ(rw.response[1].code, 410);
+  EXPECT_EQ(rw.response[2].type, RuleType::kBodyReplace);
+}
+
+TEST(MiddlewareLoader, RewriteTypeErrors) {
+  Loaded r = load(R"(
+[middleware]
+rewrite.request = [
+  { hedaer_set = { name = "X-A", value = "1" } },
+  { status_set = { code = 404 } },
+  { type = "uri_rgex", pattern = "a", replacement = "b" },
+  { name = "X-A", value = "1" },
+  { header_set = { name = "X-A", value = "1" }, header_add = { name = "X-B", value = "2" } },
+  {},
+  "header_set",
+  { uri_set = "/x" },
+]
+rewrite.response = [
+  { uri_set = { value = "/" } },
+  { status = "404" },
+]
+rewrite.requests = []
+)");
+  const std::string what = ": [middleware] rewrite.";
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:3:5" + what +
+              "request[1]: unknown request rule type 'hedaer_set' (did you mean 'header_set'?)",
+          "gw.toml:4:5" + what +
+              "request[2]: 'status_set' is a response rule; it belongs in rewrite.response",
+          "gw.toml:5:12" + what +
+              "request[3]: unknown request rule type 'uri_rgex' (did you mean 'uri_regex'?)",
+          "gw.toml:6:3" + what + "request[4]: type is required (type = \"header_set\", …)",
+          "gw.toml:7:3" + what +
+              "request[5]: a rule has one type, but 2 are given; write one rule per array element",
+          "gw.toml:8:3" + what +
+              "request[6]: empty rule; write { <type> = { ... } }, e.g. { header_set = { name = "
+              "\"X-A\", value = \"1\" } }",
+          "gw.toml:9:3" + what + "request[7]: a rule is a table",
+          "gw.toml:10:5" + what +
+              "request[8]: 'uri_set' must be a table of the rule's fields, or write type = "
+              "\"<type>\" with the fields beside it",
+          "gw.toml:13:5" + what +
+              "response[1]: 'uri_set' is a request rule; it belongs in rewrite.request",
+          "gw.toml:14:5" + what +
+              "response[2]: 'status' must be a table of the rule's fields, or write type = "
+              "\"<type>\" with the fields beside it",
+          "gw.toml:16:9: [middleware] rewrite: unknown key 'requests' (did you mean 'request'?)",
+      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RewriteFieldErrors) {
+  Loaded r = load(R"(
+[[route]]
+name = "r"
+action = { type = "respond" }
+[[route.middleware.rewrite.request]]
+header_set = { nmae = "X-A", value = "1" }
+[[route.middleware.rewrite.request]]
+header_add = { name = "Host", value = "x" }
+[[route.middleware.rewrite.request]]
+header_remove = { name = "Content-Length" }
+[[route.middleware.rewrite.request]]
+uri_regex = { pattern = "^/(a", replacement = "/" }
+[[route.middleware.rewrite.request]]
+uri_regex = { pattern = "^/(a)(?P<b>b)$", replacement = "/$3/${c}" }
+[[route.middleware.rewrite.request]]
+uri_regex = { pattern = "^/(a)$", replacement = "/<$1>" }
+[[route.middleware.rewrite.request]]
+uri_set = { value = "relative" }
+[[route.middleware.rewrite.request]]
+uri_strip_prefix = { prefix = "/api/" }
+[[route.middleware.rewrite.request]]
+type = "header_set"
+header_set = { name = "X-A", value = "1" }
+value = "stray"
+[[route.middleware.rewrite.response]]
+header_set = { name = "Transfer-Encoding", value = "chunked" }
+[[route.middleware.rewrite.response]]
+status_set = { code = 700 }
+[[route.middleware.rewrite.response]]
+status_set = { code = 103 }
+[[route.middleware.rewrite.response]]
+status_set = { reason = "No code" }
+[[route.middleware.rewrite.response]]
+body_replace = { from = "", to = "x" }
+[[route.middleware.rewrite.response]]
+body_replace = { from = "a" }
+)");
+  const std::string what = ": [[route]] 'r' middleware rewrite.";
+  EXPECT_EQ(
+      r.errors,
+      (Strings{
+          "gw.toml:5:14" + what + "request[1] (header_set): name is required",
+          "gw.toml:5:16" + what +
+              "request[1] (header_set): unknown key 'nmae' (did you mean 'name'?)",
+          "gw.toml:7:23" + what +
+              "request[2] (header_add): name: 'Host' is written by the proxy (the backend's "
+              "authority, or the client's with preserve_host) and cannot be edited",
+          "gw.toml:9:26" + what +
+              "request[3] (header_remove): name: 'Content-Length' is written by rws itself "
+              "(message framing, hop-by-hop) and cannot be edited",
+          "gw.toml:11:25" + what +
+              "request[4] (uri_regex): pattern '^/(a': invalid pattern: missing ): ^/(a",
+          "gw.toml:13:57" + what +
+              "request[5] (uri_regex): replacement refers to group 3 but the pattern has 2",
+          "gw.toml:15:49" + what +
+              "request[6] (uri_regex): replacement: '<' is not allowed in a request target "
+              "(percent-encode it)",
+          "gw.toml:17:21" + what +
+              "request[7] (uri_set): value 'relative' is not an origin-form target: must start "
+              "with '/'",
+          "gw.toml:19:31" + what +
+              "request[8] (uri_strip_prefix): prefix '/api/': a path prefix does not end with '/'",
+          "gw.toml:23:1" + what +
+              "request[9] (header_set): 'value' belongs in the 'header_set' table with the "
+              "rule's other fields",
+          "gw.toml:25:23" + what +
+              "response[1] (header_set): name: 'Transfer-Encoding' is written by rws itself "
+              "(message framing) and cannot be edited",
+          "gw.toml:27:23" + what +
+              "response[2] (status_set): code must be an integer between 100 and 599",
+          "gw.toml:29:23" + what +
+              "response[3] (status_set): code 103 is an interim (1xx) status; a response can "
+              "only be given a final one (200..599)",
+          "gw.toml:31:14" + what + "response[4] (status_set): code is required",
+          "gw.toml:33:25" + what + "response[5] (body_replace): from must not be empty",
+          "gw.toml:35:16" + what + "response[6] (body_replace): to is required",
+      }))
+      << r.all();
+}
+
+TEST(MiddlewareLoader, RouteRewriteReplacesTheDefaultAndAnEmptyOneLiftsIt) {
+  Loaded r = load(R"(
+[middleware]
+rewrite = { response = [{ header_set = { name = "X-Default", value = "1" } }] }
+
+[[route]]
+name = "inherits"
+action = { type = "respond" }
+
+[[route]]
+name = "own"
+action = { type = "respond" }
+middleware = { rewrite = { request = [{ uri_add_prefix = { prefix = "/v2" } }] } }
+
+[[route]]
+name = "none"
+action = { type = "respond" }
+middleware = { rewrite = {} }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.route(0).rewrite.has_value());
+  ASSERT_EQ(r.route(0).rewrite->response.size(), 1u);
+  EXPECT_EQ(r.route(0).rewrite->response[0].name, "X-Default");
+  ASSERT_TRUE(r.route(1).rewrite.has_value());
+  EXPECT_TRUE(r.route(1).rewrite->response.empty());
+  ASSERT_EQ(r.route(1).rewrite->request.size(), 1u);
+  ASSERT_TRUE(r.route(2).rewrite.has_value());
+  EXPECT_TRUE(r.route(2).rewrite->request.empty());
+  EXPECT_TRUE(r.route(2).rewrite->response.empty());
 }
 
 }  // namespace

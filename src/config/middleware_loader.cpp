@@ -16,7 +16,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"forward_auth", "cache", "rewrite"};
+constexpr std::string_view kNotYet[] = {"forward_auth", "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -317,6 +317,35 @@ std::optional<CompressConfig> read_compress(TableReader& r, const std::string& w
 
 }  // namespace
 
+// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes }.
+CacheConfig read_cache(const toml::table& t, const std::string& what, Diagnostics& d) {
+  TableReader r(t, what, d);
+  CacheConfig c;
+  if (auto v = r.integer("ttl_secs", 1, 365LL * 86400)) c.ttl = std::chrono::seconds(*v);
+  if (auto v = r.strings("vary_by")) {
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!http::syntax::is_token((*v)[i])) {
+        list_item_error(r, d, "vary_by", i, "vary_by: '" + (*v)[i] + "' is not a header name");
+      }
+    }
+    c.vary_by = std::move(*v);
+  }
+  if (auto v = r.integer("max_entries", 1, 100'000'000)) {
+    c.max_entries = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.integer("max_entry_bytes", 1, 1LL << 30)) {
+    c.max_entry_bytes = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.integer("max_bytes", 1, 1LL << 40)) c.max_bytes = static_cast<std::uint64_t>(*v);
+  if (c.max_bytes < c.max_entry_bytes) {
+    r.error(t.contains("max_bytes") ? "max_bytes" : "max_entry_bytes",
+            "max_bytes (" + std::to_string(c.max_bytes) + ") must be at least max_entry_bytes (" +
+                std::to_string(c.max_entry_bytes) + ")");
+  }
+  r.finish();
+  return c;
+}
+
 void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.request_id_header) request_id_header = route.request_id_header;
   if (route.ip_filter) ip_filter = route.ip_filter;
@@ -329,6 +358,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
   if (route.rate_limit) rate_limit = route.rate_limit;
+  if (route.cache) cache = route.cache;
 }
 
 MiddlewareConfig read_middleware(const toml::table& table, const std::string& what,
@@ -396,6 +426,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
     m.headers = std::move(edits);
   }
   m.compress = read_compress(r, what, d);
+  if (const toml::table* t = r.table("cache")) m.cache = read_cache(*t, what + " cache", d);
   if (const toml::table* t = r.table("security_headers")) {
     m.security_headers = read_security_headers(*t, what + " security_headers", d);
   }

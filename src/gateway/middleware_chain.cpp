@@ -2,8 +2,9 @@
 
 #include <stdexcept>
 
-#include <rws/middleware/compress.hpp>
 #include <rws/middleware/auth.hpp>
+#include <rws/middleware/cache.hpp>
+#include <rws/middleware/compress.hpp>
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
@@ -103,6 +104,11 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
+  if (config.cache) {
+    const config::CacheConfig& c = *config.cache;
+    chain.push_back(
+        middleware::cache({c.ttl, c.vary_by, c.max_entries, c.max_entry_bytes, c.max_bytes, {}}));
+  }
   if (config.compress && config.compress->enabled) {
     chain.push_back(middleware::compress(compress_options(*config.compress)));
   }

@@ -281,14 +281,15 @@ std::string primary_key(const http::Request& request, const std::vector<std::str
   return key;
 }
 
-// Makes `response` (to a GET for `request`) fill the cache if it may be stored.
-void maybe_store(const std::shared_ptr<Shared>& shared, const http::Request& request,
+// Makes `response` (to a GET whose request fields were `request`) fill the cache if it may be
+// stored.
+void maybe_store(const std::shared_ptr<Shared>& shared, const http::Headers& request,
                  std::string primary, http::Response& response) {
   if (response.head.status != 200 || response.upgrade) return;
   const http::Headers& fields = response.head.headers;
   Directives d = parse_cache_control(fields.joined("Cache-Control"));
   if (d.no_store || d.is_private) return;
-  if (request.head.headers.contains("Authorization") && !d.is_public && !d.s_maxage) return;
+  if (request.contains("Authorization") && !d.is_public && !d.s_maxage) return;
   std::optional<std::chrono::seconds> lifetime = freshness(d, shared->options.default_ttl);
   if (!lifetime) return;
   Entry entry;
@@ -298,7 +299,7 @@ void maybe_store(const std::shared_ptr<Shared>& shared, const http::Request& req
     std::string name(trim(std::string_view(vary).substr(0, comma)));
     vary = comma == std::string::npos ? std::string() : vary.substr(comma + 1);
     if (name == "*") return;
-    if (!name.empty()) entry.vary.emplace_back(name, request.head.headers.joined(name));
+    if (!name.empty()) entry.vary.emplace_back(name, request.joined(name));
   }
   std::optional<std::uint64_t> size = response.body.size();
   const std::size_t limit = shared->options.max_entry_bytes;
@@ -316,12 +317,12 @@ void maybe_store(const std::shared_ptr<Shared>& shared, const http::Request& req
   if (response.body.is_empty() || response.body.is_bytes()) {
     entry.body = std::make_shared<const std::string>(
         response.body.is_bytes() ? response.body.bytes() : std::string());
-    if (entry.body->size() <= limit) shared->store.put(std::move(entry), request.head.headers);
+    if (entry.body->size() <= limit) shared->store.put(std::move(entry), request);
     return;
   }
   // Teed: the entry is stored when the body has been sent in full.
   auto done = [shared, entry = std::move(entry),
-               request_fields = request.head.headers](std::string body) mutable {
+               request_fields = request](std::string body) mutable {
     entry.body = std::make_shared<const std::string>(std::move(body));
     shared->store.put(std::move(entry), request_fields);
   };
@@ -345,6 +346,9 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
   if (!fields.contains("Authorization")) cached = shared->store.find(primary, fields);
   if (cached && cached->fresh(shared->now())) co_return serve(*cached, "HIT", shared->now());
 
+  // The request's fields as the client sent them: the inner chain may change them (the proxy
+  // does), and Vary refers to the client's values.
+  const http::Headers sent = fields;
   bool revalidating = false;
   if (cached && get) {
     std::string_view etag = cached->head.headers.get("ETag");
@@ -358,7 +362,7 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
   if (revalidating) {
     if (response.head.status == 304) {
       std::optional<Entry> refreshed = shared->store.refresh(
-          primary, fields, response.head.headers, shared->now(), shared->options.default_ttl);
+          primary, sent, response.head.headers, shared->now(), shared->options.default_ttl);
       if (refreshed) co_return serve(*refreshed, "REVALIDATED", shared->now());
     }
     fields.remove("If-None-Match");
@@ -368,7 +372,7 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
       response = co_await again(req, ctx);
     }
   }
-  if (get) maybe_store(shared, req, std::move(primary), response);
+  if (get) maybe_store(shared, sent, std::move(primary), response);
   response.head.headers.set("X-Cache", "MISS");
   co_return response;
 }

@@ -11,6 +11,7 @@
 #include <rws/app/test_client.hpp>
 #include <rws/http/body.hpp>
 #include <rws/middleware/cache.hpp>
+#include <rws/middleware/compress.hpp>
 
 namespace rws::middleware {
 namespace {
@@ -348,6 +349,32 @@ TEST(Cache, OnlyGetAndHeadAndOnly200) {
   f.get("/missing");
   f.get("/missing");
   EXPECT_EQ(f.calls, 4);
+}
+
+TEST(Cache, CompressedVariantsAreStoredApart) {
+  App app;
+  int calls = 0;
+  CompressOptions c;
+  c.min_size = 1;
+  app.use(cache({}));
+  app.use(compress(c));
+  app.get("/", [&](Context&) {
+    ++calls;
+    http::Response r = text("hello hello hello");
+    r.head.headers.set("Cache-Control", "max-age=60");
+    return r;
+  });
+  TestClient client(app);
+  auto gz = [&] { return client.get("/").header("Accept-Encoding", "gzip").send(); };
+  EXPECT_EQ(client.get("/").send().header("X-Cache"), "MISS");
+  EXPECT_EQ(gz().header("X-Cache"), "MISS");
+  TestResponse hit = gz();
+  EXPECT_EQ(hit.header("X-Cache"), "HIT");
+  EXPECT_EQ(hit.header("Content-Encoding"), "gzip");
+  TestResponse plain = client.get("/").send();
+  EXPECT_EQ(plain.header("X-Cache"), "HIT");
+  EXPECT_EQ(plain.body, "hello hello hello");
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(Cache, InvalidOptionsAreRefused) {

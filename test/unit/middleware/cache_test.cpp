@@ -377,6 +377,32 @@ TEST(Cache, CompressedVariantsAreStoredApart) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST(Cache, VaryUsesTheValuesTheClientSentEvenIfTheChainChangesThem) {
+  App app;
+  int calls = 0;
+  app.use(cache({}));
+  app.use([](http::Request& req, Context& ctx, Next next) -> asio::awaitable<http::Response> {
+    req.head.headers.remove("Accept-Language");  // as a proxy or rewrite might
+    co_return co_await next(req, ctx);
+  });
+  app.get("/", [&](Context&) {
+    ++calls;
+    http::Response r = text("n" + std::to_string(calls));
+    r.head.headers.set("Cache-Control", "max-age=60");
+    r.head.headers.set("Vary", "Accept-Language");
+    return r;
+  });
+  TestClient client(app);
+  auto lang = [&](const char* l) {
+    return client.get("/").header("Accept-Language", l).send().body;
+  };
+  EXPECT_EQ(lang("en"), "n1");
+  EXPECT_EQ(lang("fr"), "n2");
+  EXPECT_EQ(lang("en"), "n1");
+  EXPECT_EQ(lang("fr"), "n2");
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(Cache, InvalidOptionsAreRefused) {
   CacheOptions o;
   o.max_entries = 0;

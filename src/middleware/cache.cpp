@@ -346,9 +346,10 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
   if (!fields.contains("Authorization")) cached = shared->store.find(primary, fields);
   if (cached && cached->fresh(shared->now())) co_return serve(*cached, "HIT", shared->now());
 
-  // The request's fields as the client sent them: the inner chain may change them (the proxy
-  // does), and Vary refers to the client's values.
-  const http::Headers sent = fields;
+  // The request head as the client sent it: the inner chain may change it (the proxy does),
+  // Vary refers to the client's values, and a retry must start from it.
+  const http::RequestHead original = req.head;
+  const http::Headers& sent = original.headers;
   bool revalidating = false;
   if (cached && get) {
     std::string_view etag = cached->head.headers.get("ETag");
@@ -365,9 +366,8 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
           primary, sent, response.head.headers, shared->now(), shared->options.default_ttl);
       if (refreshed) co_return serve(*refreshed, "REVALIDATED", shared->now());
     }
-    fields.remove("If-None-Match");
-    fields.remove("If-Modified-Since");
     if (response.head.status == 304) {  // the entry was evicted meanwhile: fetch it in full
+      req.head = original;
       Next again = next;
       response = co_await again(req, ctx);
     }

@@ -90,6 +90,16 @@ struct AuthConfig {
   std::string claims_header;                     // jwt; empty: none
 };
 
+// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes } (max_bytes is an rws
+// addition: the bound on all stored bodies together).
+struct CacheConfig {
+  std::optional<std::chrono::seconds> ttl;  // freshness when the response gives none
+  std::vector<std::string> vary_by;         // header names, validated
+  std::uint64_t max_entries = 10000;
+  std::uint64_t max_entry_bytes = std::uint64_t{1} << 20;
+  std::uint64_t max_bytes = std::uint64_t{64} << 20;  // >= max_entry_bytes, validated
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -103,6 +113,7 @@ struct MiddlewareConfig {
   std::optional<RateLimitConfig> rate_limit;
   std::optional<CompressConfig> compress;
   std::optional<RewriteConfig> rewrite;  // no rules: lifts a default rewrite
+  std::optional<CacheConfig> cache;
   std::optional<AuthConfig> auth;
 
   // The fields set in `route` replace those here.
@@ -110,7 +121,7 @@ struct MiddlewareConfig {
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
            !security_headers && !maintenance && !rate_limit && !(compress && compress->enabled) &&
-           !auth && !rewrite;
+           !auth && !rewrite && !cache;
   }
 };
 

@@ -17,7 +17,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"forward_auth", "cache"};
+constexpr std::string_view kNotYet[] = {"forward_auth"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -316,6 +316,35 @@ std::optional<CompressConfig> read_compress(TableReader& r, const std::string& w
   return c;
 }
 
+// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes }.
+CacheConfig read_cache(const toml::table& t, const std::string& what, Diagnostics& d) {
+  TableReader r(t, what, d);
+  CacheConfig c;
+  if (auto v = r.integer("ttl_secs", 1, 365LL * 86400)) c.ttl = std::chrono::seconds(*v);
+  if (auto v = r.strings("vary_by")) {
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!http::syntax::is_token((*v)[i])) {
+        list_item_error(r, d, "vary_by", i, "vary_by: '" + (*v)[i] + "' is not a header name");
+      }
+    }
+    c.vary_by = std::move(*v);
+  }
+  if (auto v = r.integer("max_entries", 1, 100'000'000)) {
+    c.max_entries = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.integer("max_entry_bytes", 1, 1LL << 30)) {
+    c.max_entry_bytes = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = r.integer("max_bytes", 1, 1LL << 40)) c.max_bytes = static_cast<std::uint64_t>(*v);
+  if (c.max_bytes < c.max_entry_bytes) {
+    r.error(t.contains("max_bytes") ? "max_bytes" : "max_entry_bytes",
+            "max_bytes (" + std::to_string(c.max_bytes) + ") must be at least max_entry_bytes (" +
+                std::to_string(c.max_entry_bytes) + ")");
+  }
+  r.finish();
+  return c;
+}
+
 }  // namespace
 
 void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
@@ -328,6 +357,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.auth) auth = route.auth;
   if (route.compress) compress = route.compress;
   if (route.rewrite) rewrite = route.rewrite;
+  if (route.cache) cache = route.cache;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
   if (route.rate_limit) rate_limit = route.rate_limit;
@@ -399,6 +429,7 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
   }
   m.compress = read_compress(r, what, d);
   if (const toml::node* n = r.node("rewrite")) m.rewrite = read_rewrite(*n, what, d);
+  if (const toml::table* t = r.table("cache")) m.cache = read_cache(*t, what + " cache", d);
   if (const toml::table* t = r.table("security_headers")) {
     m.security_headers = read_security_headers(*t, what + " security_headers", d);
   }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <rws/middleware/cache.hpp>
 #include <rws/middleware/compress.hpp>
 #include <rws/middleware/auth.hpp>
 #include <rws/middleware/cors.hpp>
@@ -107,6 +108,11 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
   if (config.timeout) chain.push_back(middleware::timeout(*config.timeout));
   if (config.rewrite && !(config.rewrite->request.empty() && config.rewrite->response.empty())) {
     chain.push_back(middleware::rewrite(rewrite_options(*config.rewrite)));  // validated at load
+  }
+  if (config.cache) {
+    const config::CacheConfig& c = *config.cache;
+    chain.push_back(
+        middleware::cache({c.ttl, c.vary_by, c.max_entries, c.max_entry_bytes, c.max_bytes, {}}));
   }
   if (config.compress && config.compress->enabled) {
     chain.push_back(middleware::compress(compress_options(*config.compress)));

@@ -40,6 +40,9 @@ Data port endpoints (any other path is /echo):
   /reject413            413 and Connection: close at once, without reading the body
                         (then a lingering close, so the answer is not lost in a reset)
   /interim?code=103     an interim response (with a Link field) and then a 200 echo
+  /cacheable?cc=CC&etag=E&chunked=1&tag=T
+                        "T N" (N: requests with tag T so far) with Cache-Control CC and ETag E
+                        when given, chunked when asked; a 304 when If-None-Match is E
   /hop                  a response carrying hop-by-hop fields that a proxy must remove
   /upgrade              101 Switching Protocols, a greeting line, then raw byte echo
 A request with Expect: 100-continue gets "100 Continue" when its body is first read.
@@ -477,6 +480,26 @@ class Backend:
         req.respond_json({"id": self.ident, "tag": req.tag, "count": count})
         return KEEP
 
+    def cacheable(self, req, count):
+        req.read_body()
+        p = req.params
+        headers = [("Content-Type", "text/plain")]
+        if "cc" in p:
+            headers.append(("Cache-Control", p["cc"]))
+        if "etag" in p:
+            headers.append(("ETag", p["etag"]))
+            if req.header("if-none-match") == p["etag"]:
+                req.respond(304, b"", headers)
+                return KEEP
+        body = f"{req.tag} {count}".encode()
+        if p.get("chunked") == "1":
+            req.head(200, headers, chunked=True)
+            req.chunk(body)
+            req.end_chunks()
+        else:
+            req.respond(200, body, headers)
+        return KEEP
+
     def download(self, req, count):
         req.read_body()
         size = int(req.params.get("size", "0"))
@@ -641,6 +664,7 @@ HANDLERS = {
     "/echo": Backend.echo,
     "/status": Backend.status,
     "/count": Backend.count,
+    "/cacheable": Backend.cacheable,
     "/download": Backend.download,
     "/upload": Backend.upload,
     "/sse": Backend.sse,

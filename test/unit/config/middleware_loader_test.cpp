@@ -82,15 +82,13 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-# (rate_limit, compress, auth and rewrite are available: see their tests below)
+# (rate_limit, compress, auth, rewrite and cache are available: see their tests below)
 forward_auth = { address = "http://auth:9000" }
-cache = { ttl_secs = 5 }
 )");
   const std::string tail =
       " is not available in this version yet; remove it rather than run the route without it";
   EXPECT_EQ(r.errors, (Strings{
                           "gw.toml:3:16: [middleware]: forward_auth" + tail,
-                          "gw.toml:4:9: [middleware]: cache" + tail,
                       }))
       << r.all();
   EXPECT_TRUE(r.defaults.empty());
@@ -1264,6 +1262,68 @@ middleware = { rewrite = {} }
   ASSERT_TRUE(r.route(2).rewrite.has_value());
   EXPECT_TRUE(r.route(2).rewrite->request.empty());
   EXPECT_TRUE(r.route(2).rewrite->response.empty());
+}
+
+// ----- cache ------------------------------------------------------------------------------------
+
+TEST(MiddlewareLoader, CacheDefaultsAndValues) {
+  Loaded r = load(R"(
+[middleware]
+cache = {}
+
+[[route]]
+name = "a"
+action = { type = "respond" }
+[route.middleware.cache]
+ttl_secs = 30
+vary_by = ["Accept-Language", "X-Tenant"]
+max_entries = 5
+max_entry_bytes = 100
+max_bytes = 1000
+
+[[route]]
+name = "b"
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.cache.has_value());
+  EXPECT_FALSE(r.defaults.cache->ttl.has_value());
+  EXPECT_EQ(r.defaults.cache->max_entries, 10000u);
+  EXPECT_EQ(r.defaults.cache->max_entry_bytes, 1u << 20);
+  EXPECT_EQ(r.defaults.cache->max_bytes, 64u << 20);
+  const std::optional<CacheConfig>& a = r.route(0).cache;
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->ttl, seconds(30));
+  EXPECT_EQ(a->vary_by, (Strings{"Accept-Language", "X-Tenant"}));
+  EXPECT_EQ(a->max_entries, 5u);
+  EXPECT_EQ(a->max_entry_bytes, 100u);
+  EXPECT_EQ(a->max_bytes, 1000u);
+  ASSERT_TRUE(r.route(1).cache.has_value());  // the default reaches the other route
+  EXPECT_FALSE(r.route(1).cache->ttl.has_value());
+}
+
+TEST(MiddlewareLoader, CacheBadValues) {
+  Loaded r = load(R"(
+[middleware]
+cache = { ttl_secs = 0, vary_by = ["Accept", "bad name"], max_entries = 0, ttl = 5 }
+
+[[route]]
+name = "r"
+action = { type = "respond" }
+middleware = { cache = { max_entry_bytes = 2000, max_bytes = 1000 } }
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:22: [middleware] cache: ttl_secs must be an integer between 1 and "
+                "31536000",
+                "gw.toml:2:46: [middleware] cache: vary_by: 'bad name' is not a header name",
+                "gw.toml:2:73: [middleware] cache: max_entries must be an integer between 1 and "
+                "100000000",
+                "gw.toml:2:76: [middleware] cache: unknown key 'ttl'",
+                "gw.toml:7:62: [[route]] 'r' middleware cache: max_bytes (1000) must be at least "
+                "max_entry_bytes (2000)",
+            }))
+      << r.all();
 }
 
 }  // namespace

@@ -144,6 +144,11 @@ int main(int argc, char** argv) {
       app.freeze();
       service = app.service();
     }
+    if (loaded.check_only) {
+      std::printf("rws: configuration OK%s%s\n", config.config_file.empty() ? "" : ": ",
+                  config.config_file.c_str());
+      return 0;
+    }
     // [metrics]: counted by the server, served on its path; the gateway adds its backend state.
     std::shared_ptr<rws::metrics::Registry> metrics;
     if (config.metrics.enabled) {
@@ -151,11 +156,6 @@ int main(int argc, char** argv) {
       if (gateway) metrics->add_collector(rws::gateway::backend_state_collector(gateway));
       config.server.metrics = metrics;
       config.server.metrics_path = config.metrics.path;
-    }
-    if (loaded.check_only) {
-      std::printf("rws: configuration OK%s%s\n", config.config_file.empty() ? "" : ": ",
-                  config.config_file.c_str());
-      return 0;
     }
     if (gateway) {
       config.server.on_reload = [args, gateway, running = config.server, metrics] {

@@ -14,7 +14,7 @@ namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {
-    "tcp_proxy", "udp_proxy", "ws_proxy", "virtual_host", "acme", "admin", "metrics",
+    "tcp_proxy", "udp_proxy", "ws_proxy", "virtual_host", "acme", "admin",
 };
 // Read by the gateway and middleware loaders.
 constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware"};
@@ -36,6 +36,10 @@ class FileReader {
         }
         continue;
       }
+      if (top_level && name == "metrics") {
+        read_metrics(key, node);
+        continue;
+      }
       if (top_level && std::find(std::begin(kGatewaySections), std::end(kGatewaySections), name) !=
                            std::end(kGatewaySections)) {
         continue;
@@ -51,6 +55,35 @@ class FileReader {
   }
 
  private:
+  void read_metrics(const toml::key& key, const toml::node& node) {
+    static constexpr std::string_view kKeys[] = {"enabled", "path"};
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      error(key.source(), "'metrics' must be a table");
+      return;
+    }
+    for (auto&& [k, value] : *table) {
+      const std::string_view name = k.str();
+      if (name == "enabled") {
+        if (auto v = value.value_exact<bool>()) {
+          config_.metrics.enabled = *v;
+        } else {
+          error(value.source(), "[metrics] enabled: expected true or false");
+        }
+      } else if (name == "path") {
+        auto v = value.value_exact<std::string>();
+        if (!v || v->empty() || v->front() != '/') {
+          error(value.source(), "[metrics] path: expected a string starting with '/'");
+        } else {
+          config_.metrics.path = *v;
+        }
+      } else {
+        error(k.source(),
+              "[metrics]: unknown key '" + std::string(name) + "'" + did_you_mean(name, kKeys));
+      }
+    }
+  }
+
   void read_key(const toml::key& key, const toml::node& node) {
     std::string_view name = key.str();
     for (const KeyAlias& a : key_aliases()) {

@@ -15,6 +15,12 @@
 
 namespace rws::config {
 
+// [metrics]: GET/HEAD `path` answers the Prometheus text format before any route.
+struct MetricsConfig {
+  bool enabled = true;
+  std::string path = "/metrics";  // starts with '/'
+};
+
 struct ServerConfig {
   server::ServerOptions server;
   app::StaticOptions files;
@@ -25,6 +31,7 @@ struct ServerConfig {
   // [middleware] and [cors]: applied to every route (in gateway mode, already merged into each
   // route's middleware) and to the static file server.
   MiddlewareConfig middleware;
+  MetricsConfig metrics;
 };
 
 struct LoadResult {

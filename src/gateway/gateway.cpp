@@ -361,6 +361,12 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
   return snapshot;
 }
 
+void Gateway::for_each_backend(const std::function<void(const proxy::Backend&)>& visit) const {
+  std::lock_guard lock(registry_mutex_);
+  for (const auto& [key, backend] : registry_)
+    visit(*backend);
+}
+
 void Gateway::start_health_checks(const Snapshot& snapshot) {
   generation_.store(snapshot.generation);
   for (const auto& [name, group] : snapshot.upstreams) {

@@ -10,6 +10,7 @@
 // rate_limit settings. Health checks and DNS refreshes run on the gateway's own maintenance thread.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,12 +43,16 @@ class Gateway final : public http::Service {
   asio::awaitable<http::Response> handle(http::Request request,
                                          http::RequestContext& context) override;
 
+  // Calls `visit` for every backend of the current configuration (read-only, for metrics). Runs
+  // under the backend registry's lock: `visit` must be short and must not call the gateway.
+  void for_each_backend(const std::function<void(const proxy::Backend&)>& visit) const;
+
  private:
   std::shared_ptr<const Snapshot> build(const config::GatewayConfig& config);
   void start_health_checks(const Snapshot& snapshot);
   void schedule_dns_refresh();
 
-  std::mutex registry_mutex_;
+  mutable std::mutex registry_mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> registry_;
   RateLimiterRegistry rate_limiters_;  // route limiters, kept across reloads
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;

@@ -660,6 +660,7 @@ void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint
   record.connection_id = id_;
   record.request_id = notes_.request_id;
   record.route = notes_.route;
+  record.upstream = notes_.upstream;
   record.upstream_address = notes_.upstream_address;
   record.upstream_time = notes_.upstream_time;
   record.upstream_status = notes_.upstream_status;

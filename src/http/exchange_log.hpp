@@ -24,6 +24,7 @@ struct ExchangeRecord {
   // From the handlers' ExchangeNotes; "" / empty when not known.
   std::string_view request_id;
   std::string_view route;
+  std::string_view upstream;
   std::string_view upstream_address;
   std::optional<std::chrono::microseconds> upstream_time;
   int upstream_status = 0;

@@ -226,6 +226,7 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     Result<http::Response> result = co_await forward(*backend, request, context, attempt);
     const Clock::time_point end = Clock::now();
     if (http::ExchangeNotes* notes = context.notes) {
+      notes->upstream = backend->upstream();
       notes->upstream_address = backend->authority();
       notes->upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(end - start);
       notes->upstream_status = result ? result->head.status : 0;

@@ -1,5 +1,7 @@
 #include "server/builtin_endpoints.hpp"
 
+#include "metrics/exposition.hpp"
+
 namespace rws::server {
 namespace {
 
@@ -11,18 +13,30 @@ http::Response probe(int status, std::string body) {
 
 }  // namespace
 
+http::Response BuiltinEndpoints::scrape() const {
+  std::string body = metrics_->scrape();
+  metrics::write_header(body, "rws_connections_active", "gauge", "Open client connections.");
+  metrics::write_sample(body, "rws_connections_active", {{"protocol", "http1"}},
+                        connections_.load(std::memory_order_relaxed));
+  http::Response r = http::Response::text(200, std::move(body), metrics::kContentType);
+  r.head.headers.add("Cache-Control", "no-store");
+  return r;
+}
+
 asio::awaitable<http::Response> BuiltinEndpoints::handle(http::Request request,
                                                          http::RequestContext& context) {
   const http::RequestHead& head = request.head;
   const bool healthz = head.path == "/healthz";
   const bool readyz = head.path == "/readyz";
-  if (healthz || readyz) {
+  const bool scrape_metrics = metrics_ && head.path == metrics_path_;
+  if (healthz || readyz || scrape_metrics) {
     if (head.method != "GET" && head.method != "HEAD") {
       http::Response r = http::Response::text(405, "Method Not Allowed\n");
       r.head.headers.add("Allow", "GET, HEAD");
       co_return r;
     }
     if (healthz) co_return probe(200, "OK");
+    if (scrape_metrics) co_return scrape();
     if (draining_.load(std::memory_order_relaxed)) co_return probe(503, "draining");
     co_return probe(200, "ready");
   }

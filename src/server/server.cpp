@@ -70,7 +70,10 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
     s.options.thread_count = std::max(1u, std::thread::hardware_concurrency());
   }
   s.shared.settings = session_settings(s.options);
-  s.shared.service = std::make_shared<BuiltinEndpoints>(std::move(service), s.shared.draining);
+  s.shared.metrics = s.options.metrics;
+  s.shared.service =
+      std::make_shared<BuiltinEndpoints>(std::move(service), s.shared.draining, s.options.metrics,
+                                         s.options.metrics_path, s.shared.connections);
   s.shared.max_connections = s.options.max_connections;
   s.shared.log_format = s.options.log_format;
   if (s.options.access_log) {

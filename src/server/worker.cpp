@@ -44,9 +44,15 @@ Worker::Worker(WorkerShared& shared, std::size_t read_buffer_size)
     access_log_ =
         std::make_unique<AccessLog>(shared_.access_log, shared_.log_format, io_.get_executor());
   }
-  env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{shared_.settings, *shared_.service,
-                                                         buffers_, registry_, access_log_.get(),
-                                                         shared_.draining});
+  http::ExchangeLog* log = access_log_.get();
+  if (shared_.metrics && access_log_) {
+    both_logs_ = std::make_unique<ExchangeFanOut>(*access_log_, *shared_.metrics);
+    log = both_logs_.get();
+  } else if (shared_.metrics) {
+    log = shared_.metrics.get();
+  }
+  env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{
+      shared_.settings, *shared_.service, buffers_, registry_, log, shared_.draining});
 }
 
 Worker::~Worker() {

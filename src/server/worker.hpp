@@ -18,9 +18,11 @@
 #include <rws/server/options.hpp>
 
 #include "h1/server_session.hpp"
+#include "metrics/registry.hpp"
 #include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
 #include "server/access_log.hpp"
+#include "server/exchange_fanout.hpp"
 
 namespace rws::server {
 
@@ -34,6 +36,7 @@ struct WorkerShared {
   std::atomic<std::uint64_t> next_connection_id{1};
   std::shared_ptr<AccessLogSink> access_log;  // null: no access log
   AccessLogFormat log_format = AccessLogFormat::kCombined;
+  std::shared_ptr<metrics::Registry> metrics;  // null: no metrics
 };
 
 class Worker {
@@ -62,6 +65,7 @@ class Worker {
   net::BufferPool buffers_;
   net::ConnectionRegistry registry_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<ExchangeFanOut> both_logs_;  // access log and metrics, when both are on
   std::unique_ptr<h1::SessionEnv> env_;
   bool draining_ = false;  // this worker's view, on its own thread
   std::thread thread_;

@@ -7,10 +7,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <rws/http/cidr.hpp>
+
+namespace rws::metrics {
+class Registry;
+}
 
 namespace rws::server {
 
@@ -41,6 +46,11 @@ struct ServerOptions {
   AccessLogFormat log_format = AccessLogFormat::kCombined;
   std::uint64_t access_log_max_bytes = 0;  // rotate beyond this size; 0: never
   unsigned access_log_max_files = 5;       // rotated files kept
+
+  // Metrics: every exchange is counted in `metrics`, which GET/HEAD `metrics_path` serves in the
+  // Prometheus text format before any route. Null: no metrics, and the path is an ordinary path.
+  std::shared_ptr<metrics::Registry> metrics;
+  std::string metrics_path = "/metrics";
 
   bool handle_signals = true;  // SIGTERM/SIGINT drain, SIGHUP reload, in Server::run()
   // Called on SIGHUP (after the access log is reopened), on the server's control thread.

@@ -15,8 +15,10 @@
 
 #include "config/server_config.hpp"
 #include "core/log.hpp"
+#include "gateway/backend_metrics.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/middleware_chain.hpp"
+#include "metrics/registry.hpp"
 
 #ifndef RWS_VERSION
 #define RWS_VERSION "unknown"
@@ -37,7 +39,8 @@ void raise_descriptor_limit() {
 // The server settings a reload cannot change (they shape listeners, workers and sessions made at
 // start) that differ between the running and the re-read configuration.
 std::string restart_only_changes(const rws::server::ServerOptions& running,
-                                 const rws::server::ServerOptions& file) {
+                                 const rws::config::ServerConfig& reread) {
+  const rws::server::ServerOptions& file = reread.server;
   std::string changed;
   auto check = [&](bool differs, const char* key) {
     if (differs) changed += changed.empty() ? key : std::string(", ") + key;
@@ -59,12 +62,16 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
             running.access_log_max_bytes != file.access_log_max_bytes ||
             running.access_log_max_files != file.access_log_max_files,
         "access log settings");
+  check(static_cast<bool>(running.metrics) != reread.metrics.enabled ||
+            (running.metrics && running.metrics_path != reread.metrics.path),
+        "[metrics]");
   return changed;
 }
 
 // SIGHUP in gateway mode: re-read and validate everything; publish only a fully valid result.
 // Routes and upstreams change in place; server settings need a restart (a warning says which).
-void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway& gateway,
+// Returns whether the new configuration was published.
+bool reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway& gateway,
                     const rws::server::ServerOptions& running) {
   rws::config::LoadResult loaded =
       rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
@@ -74,14 +81,14 @@ void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway&
     for (const std::string& e : loaded.errors)
       rws::log::server().error("reload: {}", e);
     rws::log::server().error("reload failed: the current configuration stays");
-    return;
+    return false;
   }
   if (!loaded.config.gateway) {
     rws::log::server().error(
         "reload failed: the file no longer configures routes; the current configuration stays");
-    return;
+    return false;
   }
-  if (std::string changed = restart_only_changes(running, loaded.config.server); !changed.empty()) {
+  if (std::string changed = restart_only_changes(running, loaded.config); !changed.empty()) {
     rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
                             changed);
   }
@@ -90,8 +97,10 @@ void reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway&
     rws::log::server().info("configuration reloaded: {} route(s), {} upstream(s)",
                             loaded.config.gateway->routes.size(),
                             loaded.config.gateway->upstreams.size());
+    return true;
   } catch (const std::exception& e) {
     rws::log::server().error("reload failed: {}; the current configuration stays", e.what());
+    return false;
   }
 }
 
@@ -140,9 +149,18 @@ int main(int argc, char** argv) {
                   config.config_file.c_str());
       return 0;
     }
+    // [metrics]: counted by the server, served on its path; the gateway adds its backend state.
+    std::shared_ptr<rws::metrics::Registry> metrics;
+    if (config.metrics.enabled) {
+      metrics = std::make_shared<rws::metrics::Registry>();
+      if (gateway) metrics->add_collector(rws::gateway::backend_state_collector(gateway));
+      config.server.metrics = metrics;
+      config.server.metrics_path = config.metrics.path;
+    }
     if (gateway) {
-      config.server.on_reload = [args, gateway, running = config.server] {
-        reload_gateway(args, *gateway, running);
+      config.server.on_reload = [args, gateway, running = config.server, metrics] {
+        const bool success = reload_gateway(args, *gateway, running);
+        if (metrics) metrics->count_reload(success);
       };
     }
     rws::server::Server server(config.server, std::move(service));

@@ -224,6 +224,39 @@ TEST_F(ConfigTest, UnsupportedSectionsAndTlsFailClosed) {
       << errors;
 }
 
+TEST_F(ConfigTest, MetricsDefaultsOn) {
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_TRUE(r.config.metrics.enabled);
+  EXPECT_EQ(r.config.metrics.path, "/metrics");
+}
+
+TEST_F(ConfigTest, MetricsKeys) {
+  write_file("rws.config.toml", "[metrics]\nenabled = false\npath = \"/internal/metrics\"\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_FALSE(r.config.metrics.enabled);
+  EXPECT_EQ(r.config.metrics.path, "/internal/metrics");
+}
+
+TEST_F(ConfigTest, MetricsErrorsNamePositions) {
+  write_file("rws.config.toml",
+             "[metrics]\nenabeld = true\nenabled = \"yes\"\npath = \"metrics\"\n");
+  LoadResult r = load({});
+  EXPECT_EQ(r.errors,
+            (std::vector<std::string>{
+                "rws.config.toml:2:1: [metrics]: unknown key 'enabeld' (did you mean 'enabled'?)",
+                "rws.config.toml:3:11: [metrics] enabled: expected true or false",
+                "rws.config.toml:4:8: [metrics] path: expected a string starting with '/'",
+            }));
+}
+
+TEST_F(ConfigTest, MetricsMustBeATable) {
+  write_file("rws.config.toml", "metrics = 1\n");
+  LoadResult r = load({});
+  EXPECT_EQ(r.errors, std::vector<std::string>{"rws.config.toml:1:1: 'metrics' must be a table"});
+}
+
 TEST_F(ConfigTest, DeprecatedAliasWarns) {
   write_file("rws.config.toml", "request-allocation-size-in-bytes = 8192\n");
   LoadResult r = load({});

@@ -1,0 +1,42 @@
+#include "gateway/backend_metrics.hpp"
+
+#include "metrics/exposition.hpp"
+
+namespace rws::gateway {
+namespace {
+
+std::uint64_t circuit_value(proxy::Backend::Circuit circuit) {
+  switch (circuit) {
+    case proxy::Backend::Circuit::kClosed:
+      return 0;
+    case proxy::Backend::Circuit::kHalfOpen:
+      return 1;
+    case proxy::Backend::Circuit::kOpen:
+      return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gateway> gateway) {
+  return [gateway = std::move(gateway)](std::string& out) {
+    std::string healthy;
+    std::string circuit;
+    gateway->for_each_backend([&](const proxy::Backend& b) {
+      const metrics::Labels labels = {{"upstream", b.upstream()}, {"backend", b.authority()}};
+      metrics::write_sample(healthy, "rws_upstream_backend_healthy", labels,
+                            b.healthy.load(std::memory_order_relaxed) ? 1 : 0);
+      metrics::write_sample(circuit, "rws_upstream_circuit_state", labels,
+                            circuit_value(b.circuit()));
+    });
+    metrics::write_header(out, "rws_upstream_backend_healthy", "gauge",
+                          "1 while active health checks find the backend healthy, else 0.");
+    out += healthy;
+    metrics::write_header(out, "rws_upstream_circuit_state", "gauge",
+                          "Circuit breaker state: 0 closed, 1 half-open, 2 open.");
+    out += circuit;
+  };
+}
+
+}  // namespace rws::gateway

@@ -1,0 +1,16 @@
+#pragma once
+// The gateway's backend state as metrics, read at scrape time:
+// rws_upstream_backend_healthy{upstream,backend} (1/0, from active health checks) and
+// rws_upstream_circuit_state{upstream,backend} (0 closed, 1 half-open, 2 open).
+
+#include <memory>
+
+#include "gateway/gateway.hpp"
+#include "metrics/registry.hpp"
+
+namespace rws::gateway {
+
+// A collector for metrics::Registry::add_collector; it keeps `gateway` alive.
+metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gateway> gateway);
+
+}  // namespace rws::gateway

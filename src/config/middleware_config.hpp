@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <asio/ip/tcp.hpp>
+
 #include <rws/auth/htpasswd.hpp>
 #include <rws/auth/jwt.hpp>
 
@@ -88,6 +90,17 @@ struct AuthConfig {
   std::string claims_header;                     // jwt; empty: none
 };
 
+// forward_auth = { address, copy_headers, timeout_ms }: the address's host is resolved once, when
+// the configuration is loaded.
+struct ForwardAuthConfig {
+  std::string address;                             // as configured, for messages
+  std::vector<asio::ip::tcp::endpoint> endpoints;  // the auth service
+  std::string host;                                // Host field sent
+  std::string target;                              // path (and query) of the auth request
+  std::vector<std::string> copy_headers;
+  std::chrono::milliseconds timeout{5000};
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -101,13 +114,14 @@ struct MiddlewareConfig {
   std::optional<RateLimitConfig> rate_limit;
   std::optional<CompressConfig> compress;
   std::optional<AuthConfig> auth;
+  std::optional<ForwardAuthConfig> forward_auth;
 
   // The fields set in `route` replace those here.
   void overlay(const MiddlewareConfig& route);
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
            !security_headers && !maintenance && !rate_limit && !(compress && compress->enabled) &&
-           !auth;
+           !auth && !forward_auth;
   }
 };
 

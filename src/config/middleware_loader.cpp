@@ -4,10 +4,13 @@
 #include <cctype>
 #include <iterator>
 
+#include <asio/io_context.hpp>
+
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
 
 #include "config/auth_loader.hpp"
+#include "config/gateway_loader.hpp"
 #include "http/syntax.hpp"
 
 namespace rws::config {
@@ -16,7 +19,7 @@ namespace {
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
 // Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"forward_auth", "cache", "rewrite"};
+constexpr std::string_view kNotYet[] = {"cache", "rewrite"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -148,6 +151,67 @@ void read_field_table(TableReader& r, std::string_view key,
       out.emplace_back(std::string(name.str()), *v);
     }
   }
+}
+
+// forward_auth = { address = "http://host[:port][/path]", copy_headers, timeout_ms }. The host
+// is resolved here, once: a name that does not resolve is a configuration error.
+ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& what, Diagnostics& d) {
+  TableReader r(t, what, d);
+  ForwardAuthConfig c;
+  if (auto v = r.string("address")) {
+    c.address = *v;
+    std::string_view text = *v;
+    const std::size_t sep = text.find("://");
+    const std::string scheme =
+        sep == std::string_view::npos ? std::string() : http::to_lower(text.substr(0, sep));
+    std::string error;
+    if (scheme == "https") {
+      error = "address: https needs TLS upstreams, not available yet";
+    } else if (scheme != "http") {
+      error = "address: '" + *v + "' must be an http:// URL";
+    } else {
+      std::string_view rest = text.substr(sep + 3);
+      const std::size_t slash = rest.find_first_of("/?");
+      std::string_view authority = rest.substr(0, slash);
+      c.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+      if (c.target.front() == '?') c.target.insert(0, "/");
+      Backend b = parse_backend("http://" + std::string(authority), error);
+      if (authority.empty()) error = "a host is missing";
+      if (error.empty() && (c.target.find_first_of("# \t") != std::string::npos ||
+                            !http::syntax::is_field_value(c.target))) {
+        error = "invalid path '" + c.target + "'";
+      }
+      if (!error.empty()) {
+        error = "address: '" + *v + "': " + error;
+      } else {
+        c.host = std::string(authority);
+        asio::io_context io;
+        asio::ip::tcp::resolver resolver(io);
+        std::error_code ec;
+        auto results = resolver.resolve(b.host, std::to_string(b.port), ec);
+        if (ec || results.empty()) {
+          error = "address: cannot resolve '" + b.host + "': " + ec.message();
+        } else {
+          for (const auto& e : results)
+            c.endpoints.push_back(e.endpoint());
+        }
+      }
+    }
+    if (!error.empty()) r.error("address", error);
+  } else if (!t.contains("address")) {
+    r.error_here("address is required");
+  }
+  if (auto v = tokens(r, "copy_headers")) {
+    for (const std::string& name : *v) {
+      if (name == "*" || framing_field(name)) {
+        r.error("copy_headers", "copy_headers: '" + name + "' cannot be copied");
+      }
+    }
+    c.copy_headers = std::move(*v);
+  }
+  if (auto v = r.integer("timeout_ms", 1, kMaxMs)) c.timeout = std::chrono::milliseconds(*v);
+  r.finish();
+  return c;
 }
 
 // rate_limit = { max_requests, window_secs, key, burst, algorithm, max_keys, store }.
@@ -325,6 +389,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.timeout) timeout = route.timeout;
   if (route.headers) headers = route.headers;
   if (route.auth) auth = route.auth;
+  if (route.forward_auth) forward_auth = route.forward_auth;
   if (route.compress) compress = route.compress;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
@@ -367,6 +432,9 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
   }
   if (const toml::table* t = r.table("cors")) m.cors = read_cors(*t, what + " cors", d);
   if (const toml::table* t = r.table("auth")) m.auth = read_auth(*t, what + " auth", d);
+  if (const toml::table* t = r.table("forward_auth")) {
+    m.forward_auth = read_forward_auth(*t, what + " forward_auth", d);
+  }
   if (auto v = r.integer("max_body_size", 0, INT64_MAX)) {
     m.max_body_size = static_cast<std::uint64_t>(*v);
   }

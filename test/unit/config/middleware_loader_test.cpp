@@ -82,8 +82,7 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
 TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
   Loaded r = load(R"(
 [middleware]
-# (rate_limit, compress and auth are available: see their tests below)
-forward_auth = { address = "http://auth:9000" }
+# (rate_limit, compress, auth and forward_auth are available: see their tests below)
 cache = { ttl_secs = 5 }
 
 [[middleware.rewrite.request]]
@@ -92,9 +91,8 @@ uri_set = { value = "/" }
   const std::string tail =
       " is not available in this version yet; remove it rather than run the route without it";
   EXPECT_EQ(r.errors, (Strings{
-                          "gw.toml:3:16: [middleware]: forward_auth" + tail,
-                          "gw.toml:4:9: [middleware]: cache" + tail,
-                          "gw.toml:6:1: [middleware]: rewrite" + tail,
+                          "gw.toml:3:9: [middleware]: cache" + tail,
+                          "gw.toml:5:1: [middleware]: rewrite" + tail,
                       }))
       << r.all();
   EXPECT_TRUE(r.defaults.empty());
@@ -104,12 +102,10 @@ uri_set = { value = "/" }
 [[route]]
 name = "api"
 action = { type = "respond" }
-[route.middleware.forward_auth]
-address = "http://auth:9000"
-copy_headers = ["X-User"]
+[route.middleware.cache]
+ttl_secs = 5
 )");
-  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: forward_auth" + tail})
-      << r.all();
+  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: cache" + tail}) << r.all();
 }
 
 TEST(MiddlewareLoader, BadCidrs) {
@@ -981,6 +977,81 @@ middleware = { auth = { type = "basic", htpasswd_file = ")" +
   ASSERT_TRUE(r.errors.empty()) << r.all();
   EXPECT_EQ(r.route(0).auth->type, AuthConfig::Type::kBearer);
   EXPECT_EQ(r.route(1).auth->type, AuthConfig::Type::kBasic);
+}
+
+TEST(MiddlewareLoader, ForwardAuth) {
+  Loaded r = load(R"(
+[middleware]
+forward_auth = { address = "http://127.0.0.1:9000/check?x=1", copy_headers = ["X-User", "X-Role"], timeout_ms = 250 }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.forward_auth);
+  const ForwardAuthConfig& f = *r.defaults.forward_auth;
+  EXPECT_EQ(f.host, "127.0.0.1:9000");
+  EXPECT_EQ(f.target, "/check?x=1");
+  EXPECT_EQ(f.copy_headers, (Strings{"X-User", "X-Role"}));
+  EXPECT_EQ(f.timeout, milliseconds(250));
+  ASSERT_EQ(f.endpoints.size(), 1u);
+  EXPECT_EQ(f.endpoints[0].port(), 9000);
+  EXPECT_EQ(f.endpoints[0].address().to_string(), "127.0.0.1");
+
+  // Defaults: path "/", port 80, 5 s; a route inherits it.
+  r = load(R"(
+[middleware]
+forward_auth = { address = "http://localhost" }
+[[route]]
+name = "api"
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.forward_auth);
+  EXPECT_EQ(r.defaults.forward_auth->target, "/");
+  EXPECT_EQ(r.defaults.forward_auth->timeout, milliseconds(5000));
+  ASSERT_FALSE(r.defaults.forward_auth->endpoints.empty());
+  EXPECT_EQ(r.defaults.forward_auth->endpoints[0].port(), 80);
+  ASSERT_EQ(r.config.routes.size(), 1u);
+  EXPECT_TRUE(r.config.routes[0].middleware.forward_auth);
+}
+
+TEST(MiddlewareLoader, ForwardAuthErrors) {
+  Loaded r = load(R"(
+[middleware]
+forward_auth = { address = "https://auth:9000/check" }
+[[route]]
+name = "a"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+address = "auth:9000"
+[[route]]
+name = "b"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+address = "http://auth:0/x"
+copy_headers = ["X-User", "bad name"]
+timeout_ms = 0
+[[route]]
+name = "c"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+copy_headers = ["Content-Length"]
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:28: [middleware] forward_auth: address: https needs TLS upstreams, "
+                "not available yet",
+                "gw.toml:7:11: [[route]] 'a' middleware forward_auth: address: 'auth:9000' must "
+                "be an http:// URL",
+                "gw.toml:12:11: [[route]] 'b' middleware forward_auth: address: "
+                "'http://auth:0/x': invalid port '0'",
+                "gw.toml:13:16: [[route]] 'b' middleware forward_auth: copy_headers: 'bad name' "
+                "is not a valid name",
+                "gw.toml:14:14: [[route]] 'b' middleware forward_auth: timeout_ms must be an "
+                "integer between 1 and 86400000",
+                "gw.toml:18:1: [[route]] 'c' middleware forward_auth: address is required",
+                "gw.toml:19:16: [[route]] 'c' middleware forward_auth: copy_headers: "
+                "'Content-Length' cannot be copied",
+            }))
+      << r.all();
 }
 
 }  // namespace

@@ -100,6 +100,18 @@ struct CacheConfig {
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  // >= max_entry_bytes, validated
 };
 
+// forward_auth = { address, copy_headers, timeout_ms }: the address's host is resolved once, when
+// the configuration is loaded.
+struct ForwardAuthConfig {
+  std::string address;                 // as configured, for messages
+  std::vector<std::string> addresses;  // the auth service's IP addresses, numeric
+  std::uint16_t port = 80;
+  std::string host;    // Host field sent
+  std::string target;  // path (and query) of the auth request
+  std::vector<std::string> copy_headers;
+  std::chrono::milliseconds timeout{5000};
+};
+
 // Every field is optional: absent means "not configured here" (a route inherits the default).
 struct MiddlewareConfig {
   std::optional<std::string> request_id_header;  // request_id = { header = "…" }
@@ -114,6 +126,7 @@ struct MiddlewareConfig {
   std::optional<CompressConfig> compress;
   std::optional<RewriteConfig> rewrite;  // no rules: lifts a default rewrite
   std::optional<CacheConfig> cache;
+  std::optional<ForwardAuthConfig> forward_auth;
   std::optional<AuthConfig> auth;
 
   // The fields set in `route` replace those here.
@@ -121,7 +134,7 @@ struct MiddlewareConfig {
   bool empty() const {
     return !request_id_header && !ip_filter && !cors && !max_body_size && !timeout && !headers &&
            !security_headers && !maintenance && !rate_limit && !(compress && compress->enabled) &&
-           !auth && !rewrite && !cache;
+           !auth && !rewrite && !cache && !forward_auth;
   }
 };
 

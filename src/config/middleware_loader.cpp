@@ -1,5 +1,10 @@
 #include "config/middleware_loader.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <iterator>
@@ -8,6 +13,7 @@
 #include <rws/http/headers.hpp>
 
 #include "config/auth_loader.hpp"
+#include "config/gateway_loader.hpp"
 #include "config/rewrite_loader.hpp"
 #include "http/syntax.hpp"
 
@@ -15,9 +21,6 @@ namespace rws::config {
 namespace {
 
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
-
-// Middleware of CONFIG.md that this version does not have: refused, never ignored.
-constexpr std::string_view kNotYet[] = {"forward_auth"};
 
 std::optional<std::vector<std::string>> tokens(TableReader& r, std::string_view key) {
   std::optional<std::vector<std::string>> list = r.strings(key);
@@ -345,6 +348,87 @@ CacheConfig read_cache(const toml::table& t, const std::string& what, Diagnostic
   return c;
 }
 
+// The IPv4/IPv6 addresses `host` resolves to, as numeric text; empty with `failure` set when it
+// does not resolve. Blocking: only called while a configuration loads.
+std::vector<std::string> resolve_numeric(const std::string& host, std::string& failure) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    failure = ::gai_strerror(rc);
+    return {};
+  }
+  std::vector<std::string> out;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw =
+        a->ai_family == AF_INET6
+            ? static_cast<const void*>(
+                  &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr);
+    if (::inet_ntop(a->ai_family, raw, text, sizeof text) != nullptr) out.emplace_back(text);
+  }
+  ::freeaddrinfo(found);
+  if (out.empty()) failure = "no address";
+  return out;
+}
+
+// forward_auth = { address = "http://host[:port][/path]", copy_headers, timeout_ms }. The host
+// is resolved here, once: a name that does not resolve is a configuration error.
+ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& what, Diagnostics& d) {
+  TableReader r(t, what, d);
+  ForwardAuthConfig c;
+  if (auto v = r.string("address")) {
+    c.address = *v;
+    std::string_view text = *v;
+    const std::size_t sep = text.find("://");
+    const std::string scheme =
+        sep == std::string_view::npos ? std::string() : http::to_lower(text.substr(0, sep));
+    std::string error;
+    if (scheme == "https") {
+      error = "address: https needs TLS upstreams, not available yet";
+    } else if (scheme != "http") {
+      error = "address: '" + *v + "' must be an http:// URL";
+    } else {
+      std::string_view rest = text.substr(sep + 3);
+      const std::size_t slash = rest.find_first_of("/?");
+      std::string_view authority = rest.substr(0, slash);
+      c.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+      if (c.target.front() == '?') c.target.insert(0, "/");
+      Backend b = parse_backend("http://" + std::string(authority), error);
+      if (authority.empty()) error = "a host is missing";
+      if (error.empty() && (c.target.find_first_of("# \t") != std::string::npos ||
+                            !http::syntax::is_field_value(c.target))) {
+        error = "invalid path '" + c.target + "'";
+      }
+      if (!error.empty()) {
+        error = "address: '" + *v + "': " + error;
+      } else {
+        c.host = std::string(authority);
+        c.port = b.port;
+        std::string failure;
+        c.addresses = resolve_numeric(b.host, failure);
+        if (c.addresses.empty()) error = "address: cannot resolve '" + b.host + "': " + failure;
+      }
+    }
+    if (!error.empty()) r.error("address", error);
+  } else if (!t.contains("address")) {
+    r.error_here("address is required");
+  }
+  if (auto v = tokens(r, "copy_headers")) {
+    for (const std::string& name : *v) {
+      if (name == "*" || framing_field(name)) {
+        r.error("copy_headers", "copy_headers: '" + name + "' cannot be copied");
+      }
+    }
+    c.copy_headers = std::move(*v);
+  }
+  if (auto v = r.integer("timeout_ms", 1, kMaxMs)) c.timeout = std::chrono::milliseconds(*v);
+  r.finish();
+  return c;
+}
+
 }  // namespace
 
 void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
@@ -358,6 +442,7 @@ void MiddlewareConfig::overlay(const MiddlewareConfig& route) {
   if (route.compress) compress = route.compress;
   if (route.rewrite) rewrite = route.rewrite;
   if (route.cache) cache = route.cache;
+  if (route.forward_auth) forward_auth = route.forward_auth;
   if (route.security_headers) security_headers = route.security_headers;
   if (route.maintenance) maintenance = route.maintenance;
   if (route.rate_limit) rate_limit = route.rate_limit;
@@ -367,13 +452,6 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
                                  Diagnostics& d) {
   TableReader r(table, what, d);
   MiddlewareConfig m;
-  for (std::string_view key : kNotYet) {
-    if (r.node(key) != nullptr) {
-      r.error(key, std::string(key) +
-                       " is not available in this version yet; remove it rather than run the "
-                       "route without it");
-    }
-  }
   if (const toml::table* t = r.table("request_id")) {
     TableReader id(*t, what + " request_id", d);
     m.request_id_header = "X-Request-Id";
@@ -399,6 +477,9 @@ MiddlewareConfig read_middleware(const toml::table& table, const std::string& wh
   }
   if (const toml::table* t = r.table("cors")) m.cors = read_cors(*t, what + " cors", d);
   if (const toml::table* t = r.table("auth")) m.auth = read_auth(*t, what + " auth", d);
+  if (const toml::table* t = r.table("forward_auth")) {
+    m.forward_auth = read_forward_auth(*t, what + " forward_auth", d);
+  }
   if (auto v = r.integer("max_body_size", 0, INT64_MAX)) {
     m.max_body_size = static_cast<std::uint64_t>(*v);
   }

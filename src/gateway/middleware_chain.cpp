@@ -2,10 +2,11 @@
 
 #include <stdexcept>
 
+#include <rws/middleware/auth.hpp>
 #include <rws/middleware/cache.hpp>
 #include <rws/middleware/compress.hpp>
-#include <rws/middleware/auth.hpp>
 #include <rws/middleware/cors.hpp>
+#include <rws/middleware/forward_auth.hpp>
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
 #include <rws/middleware/rate_limit.hpp>
@@ -102,6 +103,15 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
         std::move(*key)));
   }
   if (config.auth) chain.push_back(auth_middleware(*config.auth));
+  if (config.forward_auth) {
+    const config::ForwardAuthConfig& f = *config.forward_auth;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+    for (const std::string& address : f.addresses) {
+      endpoints.emplace_back(asio::ip::make_address(address), f.port);  // numeric: validated
+    }
+    chain.push_back(middleware::forward_auth(
+        {std::move(endpoints), f.host, f.target, f.copy_headers, f.timeout}));
+  }
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));
   }

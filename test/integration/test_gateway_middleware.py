@@ -23,7 +23,7 @@ from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upst
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["forward_auth"]
+REFUSED = ["rate_limit"]  # (its store = "redis")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -840,7 +840,7 @@ def test_static_mode_applies_cors_and_middleware(rws, tmp_path):
 # --- refused middleware -------------------------------------------------------------------------
 
 REFUSED_TOML = {
-    "forward_auth": "forward_auth = { address = \"http://127.0.0.1:1/auth\" }",
+    "rate_limit": "rate_limit = { max_requests = 5, window_secs = 1, store = \"redis\" }",
 }
 
 

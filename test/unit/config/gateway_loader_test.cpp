@@ -790,7 +790,7 @@ action = { type = "grpc", upstream = "api" }
 
 [[route]]
 action = { type = "proxy", upstream = "api" }
-middleware = { forward_auth = { address = "http://a:1" } }
+middleware = { rate_limit = { max_requests = 1, window_secs = 1, store = "redis" } }
 )");
   EXPECT_EQ(
       r.errors,
@@ -799,8 +799,8 @@ middleware = { forward_auth = { address = "http://a:1" } }
           "version does not have yet",
           "gw.toml:7:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
           "not available in this version yet",
-          "gw.toml:11:31: [[route]] 'route-2' middleware: forward_auth is not available in "
-          "this version yet; remove it rather than run the route without it",
+          "gw.toml:11:74: [[route]] 'route-2' middleware rate_limit: store = \"redis\" is not "
+          "available yet; use \"memory\"",
       }))
       << r.all();
 }

@@ -79,33 +79,6 @@ middleware = { timout_ms = 5, cors = { allow_origin = ["https://a.example"] } }
   EXPECT_TRUE(r.warnings.empty()) << r.all();
 }
 
-TEST(MiddlewareLoader, MiddlewareNotInThisVersionIsRefused) {
-  Loaded r = load(R"(
-[middleware]
-# (rate_limit, compress, auth, rewrite and cache are available: see their tests below)
-forward_auth = { address = "http://auth:9000" }
-)");
-  const std::string tail =
-      " is not available in this version yet; remove it rather than run the route without it";
-  EXPECT_EQ(r.errors, (Strings{
-                          "gw.toml:3:16: [middleware]: forward_auth" + tail,
-                      }))
-      << r.all();
-  EXPECT_TRUE(r.defaults.empty());
-
-  // The same in a route, in sub-table form.
-  r = load(R"(
-[[route]]
-name = "api"
-action = { type = "respond" }
-[route.middleware.forward_auth]
-address = "http://auth:9000"
-copy_headers = ["X-User"]
-)");
-  EXPECT_EQ(r.errors, Strings{"gw.toml:4:1: [[route]] 'api' middleware: forward_auth" + tail})
-      << r.all();
-}
-
 TEST(MiddlewareLoader, BadCidrs) {
   Loaded r = load(R"(
 [middleware]
@@ -1322,6 +1295,82 @@ middleware = { cache = { max_entry_bytes = 2000, max_bytes = 1000 } }
                 "gw.toml:2:76: [middleware] cache: unknown key 'ttl'",
                 "gw.toml:7:62: [[route]] 'r' middleware cache: max_bytes (1000) must be at least "
                 "max_entry_bytes (2000)",
+            }))
+      << r.all();
+}
+
+// ----- forward_auth -----------------------------------------------------------------------------
+
+TEST(MiddlewareLoader, ForwardAuth) {
+  Loaded r = load(R"(
+[middleware]
+forward_auth = { address = "http://127.0.0.1:9000/check?x=1", copy_headers = ["X-User", "X-Role"], timeout_ms = 250 }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.forward_auth);
+  const ForwardAuthConfig& f = *r.defaults.forward_auth;
+  EXPECT_EQ(f.host, "127.0.0.1:9000");
+  EXPECT_EQ(f.target, "/check?x=1");
+  EXPECT_EQ(f.copy_headers, (Strings{"X-User", "X-Role"}));
+  EXPECT_EQ(f.timeout, milliseconds(250));
+  EXPECT_EQ(f.addresses, Strings{"127.0.0.1"});
+  EXPECT_EQ(f.port, 9000);
+
+  // Defaults: path "/", port 80, 5 s; a route inherits it.
+  r = load(R"(
+[middleware]
+forward_auth = { address = "http://localhost" }
+[[route]]
+name = "api"
+action = { type = "respond" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.forward_auth);
+  EXPECT_EQ(r.defaults.forward_auth->target, "/");
+  EXPECT_EQ(r.defaults.forward_auth->timeout, milliseconds(5000));
+  EXPECT_FALSE(r.defaults.forward_auth->addresses.empty());
+  EXPECT_EQ(r.defaults.forward_auth->port, 80);
+  ASSERT_EQ(r.config.routes.size(), 1u);
+  EXPECT_TRUE(r.config.routes[0].middleware.forward_auth);
+}
+
+TEST(MiddlewareLoader, ForwardAuthErrors) {
+  Loaded r = load(R"(
+[middleware]
+forward_auth = { address = "https://auth:9000/check" }
+[[route]]
+name = "a"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+address = "auth:9000"
+[[route]]
+name = "b"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+address = "http://auth:0/x"
+copy_headers = ["X-User", "bad name"]
+timeout_ms = 0
+[[route]]
+name = "c"
+action = { type = "respond" }
+[route.middleware.forward_auth]
+copy_headers = ["Content-Length"]
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:28: [middleware] forward_auth: address: https needs TLS upstreams, "
+                "not available yet",
+                "gw.toml:7:11: [[route]] 'a' middleware forward_auth: address: 'auth:9000' must "
+                "be an http:// URL",
+                "gw.toml:12:11: [[route]] 'b' middleware forward_auth: address: "
+                "'http://auth:0/x': invalid port '0'",
+                "gw.toml:13:16: [[route]] 'b' middleware forward_auth: copy_headers: 'bad name' "
+                "is not a valid name",
+                "gw.toml:14:14: [[route]] 'b' middleware forward_auth: timeout_ms must be an "
+                "integer between 1 and 86400000",
+                "gw.toml:18:1: [[route]] 'c' middleware forward_auth: address is required",
+                "gw.toml:19:16: [[route]] 'c' middleware forward_auth: copy_headers: "
+                "'Content-Length' cannot be copied",
             }))
       << r.all();
 }

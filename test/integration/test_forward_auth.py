@@ -1,0 +1,128 @@
+"""forward_auth through the real binary: rws asks a small auth service (stdlib http.server on
+127.0.0.1, port 0, started by the test) before proxying to a test/support/backend.py backend.
+The service decides by the X-Token field: "good" → 200 with X-User, "later" → 302, else 401."""
+
+import http.server
+import threading
+
+import pytest
+
+from test_gateway import (  # noqa: F401 (fixtures)
+    backends, call, dead_port, echo_of, fields, gateway, proxy_route, q, upstream)
+
+
+class AuthService:
+    """Answers auth requests and records the fields of each one it received."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seen = []  # [(path, [(name, value)])]
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                with service.lock:
+                    service.seen.append((self.path, list(self.headers.items())))
+                token = self.headers.get("X-Token")
+                if token == "good":
+                    self._answer(200, b"", [("X-User", "alice"), ("X-Extra", "not copied")])
+                elif token == "later":
+                    self._answer(302, b"", [("Location", "http://login.test/?next=1")])
+                else:
+                    self._answer(401, b"token required\n",
+                                 [("WWW-Authenticate", "Bearer"), ("Content-Type", "text/plain")])
+
+            def _answer(self, status, body, headers):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def auth_service():
+    s = AuthService()
+    yield s
+    s.close()
+
+
+def config(backend, auth_port, timeout_ms=5000):
+    route = proxy_route("app", "/*", "app")
+    return (upstream("app", [backend.addr]) + route
+            + "[route.middleware]\nforward_auth = { address = "
+            + q(f"http://127.0.0.1:{auth_port}/verify?realm=x")
+            + f', copy_headers = ["X-User"], timeout_ms = {timeout_ms} }}\n')
+
+
+def test_allowed_requests_reach_the_backend_with_copied_fields(gateway, backends, auth_service):
+    b = backends("A")
+    server = gateway(config(b, auth_service.port))
+    r = call(server, "GET", "/echo/x?y=1", host="front.test",
+             headers=[("X-Token", "good"), ("X-User", "mallory")])
+    echo = echo_of(r)
+    assert fields(echo, "x-user") == ["alice"], "the service's value, not the client's"
+    assert fields(echo, "x-extra") == []
+    assert fields(echo, "x-token") == ["good"]
+
+    [(path, seen)] = auth_service.seen
+    assert path == "/verify?realm=x"
+    got = {k.lower(): v for k, v in seen}
+    assert got["x-forwarded-method"] == "GET"
+    assert got["x-forwarded-proto"] == "http"
+    assert got["x-forwarded-host"] == "front.test"
+    assert got["x-forwarded-uri"] == "/echo/x?y=1"
+    assert got["x-forwarded-for"] == "127.0.0.1"
+    assert got["host"] == f"127.0.0.1:{auth_service.port}"
+
+
+def test_refused_requests_never_reach_the_backend(gateway, backends, auth_service):
+    b = backends("A")
+    server = gateway(config(b, auth_service.port))
+    before = b.state()["requests"]
+
+    r = call(server, "POST", "/echo/x", headers=[("X-Token", "bad")], body=b"payload")
+    assert r.status == 401
+    assert r.body == b"token required\n"
+    assert r.header("www-authenticate") == "Bearer"
+
+    r = call(server, "GET", "/echo/x", headers=[("X-Token", "later")])
+    assert r.status == 302
+    assert r.header("location") == "http://login.test/?next=1"
+
+    r = call(server, "GET", "/echo/x")
+    assert r.status == 401
+
+    assert len(auth_service.seen) == 3
+    assert b.state()["requests"] == before, "a refused request was forwarded"
+    # The request's body is not sent to the auth service (it gets a bodiless GET).
+    post_fields = {k.lower() for k, _ in auth_service.seen[0][1]}
+    assert "content-length" not in post_fields
+    assert dict((k.lower(), v) for k, v in auth_service.seen[0][1])["x-forwarded-method"] == "POST"
+
+    # An allowed request after the refusals still goes through.
+    assert fields(echo_of(call(server, "GET", "/echo/y", headers=[("X-Token", "good")])),
+                  "x-user") == ["alice"]
+
+
+def test_unreachable_auth_service_is_502(gateway, backends, dead_port):
+    b = backends("A")
+    server = gateway(config(b, dead_port))
+    before = b.state()["requests"]
+    r = call(server, "GET", "/echo/x", headers=[("X-Token", "good")])
+    assert r.status == 502
+    assert b.state()["requests"] == before

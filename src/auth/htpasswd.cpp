@@ -135,6 +135,9 @@ Htpasswd Htpasswd::parse(std::string_view text, const std::string& source) {
       fail(problem + " for user '" + user + "'");
     }
     if (out.entries_.count(user) != 0) fail("user '" + user + "' appears twice");
+    if (out.decoy_.empty() && (scheme == Scheme::kBcrypt || scheme == Scheme::kCrypt)) {
+      out.decoy_ = std::string(hash);
+    }
     out.entries_.emplace(std::move(user), Entry{scheme, std::string(hash)});
   }
   return out;
@@ -146,13 +149,16 @@ Htpasswd Htpasswd::load(const std::string& path) {
 
 bool Htpasswd::slow(std::string_view user) const {
   auto it = entries_.find(std::string(user));
-  return it != entries_.end() &&
-         (it->second.scheme == Scheme::kBcrypt || it->second.scheme == Scheme::kCrypt);
+  if (it == entries_.end()) return !decoy_.empty();
+  return it->second.scheme == Scheme::kBcrypt || it->second.scheme == Scheme::kCrypt;
 }
 
 bool Htpasswd::verify(std::string_view user, std::string_view password) const {
   auto it = entries_.find(std::string(user));
-  if (it == entries_.end()) return false;
+  if (it == entries_.end()) {
+    if (!decoy_.empty()) crypt_hash(password, decoy_);  // the same work as for a known user
+    return false;
+  }
   const Entry& e = it->second;
   switch (e.scheme) {
     case Scheme::kBcrypt:

@@ -28,11 +28,12 @@ class Htpasswd {
   // Reads and parses the file at `path`; an unreadable file throws std::runtime_error too.
   static Htpasswd load(const std::string& path);
 
-  // Whether `password` is `user`'s. The hash comparison takes constant time; an unknown user
-  // answers at once (so response time tells whether a user exists when hashes are slow).
+  // Whether `password` is `user`'s. The hash comparison takes constant time. When the file has
+  // slow hashes (bcrypt, crypt), an unknown user's password is hashed against one of them too,
+  // so response time does not tell which users exist.
   bool verify(std::string_view user, std::string_view password) const;
-  // Whether checking `user`'s password costs real CPU time (bcrypt, crypt): callers on an event
-  // loop run those on a blocking pool.
+  // Whether checking `user`'s password costs real CPU time (bcrypt, crypt; and an unknown user
+  // when the file has such hashes): callers on an event loop run those on a blocking pool.
   bool slow(std::string_view user) const;
 
   std::size_t size() const noexcept { return entries_.size(); }
@@ -43,6 +44,7 @@ class Htpasswd {
     std::string hash;  // as in the file, prefix included
   };
   std::unordered_map<std::string, Entry> entries_;
+  std::string decoy_;  // a slow hash of the file, checked for unknown users; empty: none
 };
 
 }  // namespace rws::auth

@@ -41,7 +41,14 @@ TEST(Htpasswd, EveryHashKindAcceptsItsPasswordAndNothingElse) {
   EXPECT_FALSE(users.verify("bob", "plain-pw"));
   EXPECT_FALSE(users.verify("nobody", "plain-pw"));
   EXPECT_FALSE(users.verify("Frank", "plain-pw"));
-  EXPECT_FALSE(users.slow("nobody"));
+  // The file has bcrypt hashes: an unknown user costs the same hashing (and is as slow).
+  EXPECT_TRUE(users.slow("nobody"));
+}
+
+TEST(Htpasswd, UnknownUsersAreFastOnlyWhenEveryHashIsFast) {
+  const Htpasswd fast = Htpasswd::parse("carol:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", "fast");
+  EXPECT_FALSE(fast.slow("nobody"));
+  EXPECT_FALSE(fast.verify("nobody", "password"));
 }
 
 TEST(Htpasswd, KnownApr1AndShaVectors) {

@@ -226,8 +226,7 @@ TEST(Rewrite, AppLevelRewriteRoutesByTheNewPath) {
   RewriteOptions o;
   o.request = {rule::UriRegex{"^/old/(.*)$", "/new/$1"}};
   app.use(rewrite(std::move(o)));
-  app.get("/new/:name",
-                  [](Context& c) { return text("new " + std::string(c.param("name"))); });
+  app.get("/new/:name", [](Context& c) { return text("new " + std::string(c.param("name"))); });
   TestClient client(app);
   TestResponse r = client.get("/old/thing").send();
   EXPECT_EQ(r.status, 200);

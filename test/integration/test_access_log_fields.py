@@ -8,7 +8,8 @@ import re
 
 from conftest import wait_until
 from test_gateway import call, dead_port, upstream  # noqa: F401 (dead_port: fixture)
-from test_gateway_middleware import backends, gateway, proxy  # noqa: F401 (fixtures)
+from test_gateway import backends, gateway  # noqa: F401 (fixtures)
+from test_gateway_middleware import proxy
 
 
 def log_lines(server, marker):

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import RWS_BIN, require_tool, wait_until
 from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upstream
+from test_gateway import gateway  # noqa: F401  (fixture)
 
 SECRET = "integration-hmac-secret-7f3a9c"
 ISSUER = "https://issuer.test"
@@ -36,29 +37,6 @@ def backend():
     b = BackendProcess("auth-backend")
     yield b
     b.proc.stop()
-
-
-@pytest.fixture
-def gateway(servers, tmp_path):
-    """Factory: gateway(config_text, env={...}) → rws on 127.0.0.1:0 with that config file and
-    extra environment; `server.config_path` is the file, for reload tests."""
-    if not RWS_BIN:
-        pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
-    started = []
-
-    def start(config, env=None):
-        path = tmp_path / "rws.config.toml"
-        path.write_text(config)
-        server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
-                          "--config", str(path)], env=env)
-        server.config_path = path
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        assert server.alive(), f"rws exited with {server.proc.returncode}:\n{server.stderr}"
-        assert "Sanitizer" not in server.stderr, server.stderr
 
 
 def route(name, path, auth, upstream_name="app"):

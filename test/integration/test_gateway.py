@@ -95,18 +95,19 @@ def backends():
 
 @pytest.fixture
 def gateway(servers, tmp_path):
-    """Factory: gateway(config_text, *flags, threads=1) → rws running with that config file on
-    127.0.0.1, port 0; `server.config_path` is the file, for reload tests."""
+    """Factory: gateway(config_text, *flags, name=, threads=1, ip="127.0.0.1", env=None) → rws
+    running with that config file on `ip`, port 0 (with extra environment `env`);
+    `server.config_path` is the file, for reload tests."""
     if not RWS_BIN:
         pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
 
     started = []
 
-    def start(config, *flags, name="rws.config.toml", threads=1):
+    def start(config, *flags, name="rws.config.toml", threads=1, ip="127.0.0.1", env=None):
         path = tmp_path / name
         path.write_text(config)
-        server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count",
-                          str(threads), "--config", str(path), *flags])
+        server = servers([RWS_BIN, "--ip", ip, "--port", "0", "--thread-count", str(threads),
+                          "--config", str(path), *flags], env=env)
         server.config_path = path
         started.append(server)
         return server

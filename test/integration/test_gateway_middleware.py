@@ -18,7 +18,8 @@ import time
 import pytest
 
 from conftest import RWS_BIN, Process, request, wait_until
-from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upstream
+from test_gateway import call, echo_of, fields, q, reloads, upstream
+from test_gateway import backends, gateway  # noqa: F401  (fixtures)
 
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
@@ -31,44 +32,6 @@ REFUSED = ["rate_limit"]  # (its store = "redis")
 def check_alive(server):
     assert server.alive(), f"rws exited with {server.proc.returncode}:\n{server.stderr}"
     assert "Sanitizer" not in server.stderr, server.stderr
-
-
-@pytest.fixture
-def backends():
-    """Factory: backends("a") → a running test/support/backend.py; all are killed at the end."""
-    started = []
-
-    def start(ident="backend"):
-        b = BackendProcess(ident)
-        started.append(b)
-        return b
-
-    yield start
-    for b in started:
-        b.proc.stop()
-
-
-@pytest.fixture
-def gateway(servers, tmp_path):
-    """Factory: gateway(config_text, ip="127.0.0.1") → rws running with that config file on
-    `ip`, port 0; `server.config_path` is the file, for reload tests. Like test_gateway.py's
-    fixture, plus the listen address (for the IPv6 tests)."""
-    if not RWS_BIN:
-        pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
-    started = []
-
-    def start(config, ip="127.0.0.1", name="rws.config.toml"):
-        path = tmp_path / name
-        path.write_text(config)
-        server = servers([RWS_BIN, "--ip", ip, "--port", "0", "--thread-count", "1",
-                          "--config", str(path)])
-        server.config_path = path
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        check_alive(server)
 
 
 class SinkBackend:

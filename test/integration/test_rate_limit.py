@@ -16,45 +16,10 @@ import threading
 import pytest
 
 from conftest import RWS_BIN, Process, wait_until
-from test_gateway import BackendProcess, call, q, reloads, upstream
+from test_gateway import call, q, reloads, upstream
+from test_gateway import backends, gateway  # noqa: F401  (fixtures)
 
 LIMITED_BODY = re.compile(rb"Too Many Requests: the rate limit is exceeded; retry in (\d+) s\n")
-
-
-@pytest.fixture
-def backends():
-    started = []
-
-    def start(ident="backend"):
-        b = BackendProcess(ident)
-        started.append(b)
-        return b
-
-    yield start
-    for b in started:
-        b.proc.stop()
-
-
-@pytest.fixture
-def gateway(servers, tmp_path):
-    """gateway(config_text, threads=1) → rws on 127.0.0.1, port 0, with that config file."""
-    if not RWS_BIN:
-        pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
-    started = []
-
-    def start(config, threads=1):
-        path = tmp_path / "rws.config.toml"
-        path.write_text(config)
-        server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count",
-                          str(threads), "--config", str(path)])
-        server.config_path = path
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        assert server.alive(), f"rws exited with {server.proc.returncode}:\n{server.stderr}"
-        assert "Sanitizer" not in server.stderr, server.stderr
 
 
 def proxy(name, path, rate_limit, upstream_name="app"):

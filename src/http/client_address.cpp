@@ -3,16 +3,10 @@
 
 #include <rws/http/client_address.hpp>
 
+#include "http/syntax.hpp"
+
 namespace rws::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // The node of a Forwarded `for=` value as a bare address: quotes, brackets and a port removed.
 // nullopt for "unknown", obfuscated identifiers and anything else that is not an IP literal.
@@ -34,11 +28,12 @@ std::optional<std::string_view> forwarded_node(std::string_view value) {
 std::optional<std::string_view> forwarded_for(std::string_view element) {
   while (!element.empty()) {
     const std::size_t semi = element.find(';');
-    std::string_view pair = trim(element.substr(0, semi));
+    std::string_view pair = syntax::trim_ows(element.substr(0, semi));
     element = semi == std::string_view::npos ? std::string_view{} : element.substr(semi + 1);
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
-    if (iequals(trim(pair.substr(0, eq)), "for")) return forwarded_node(trim(pair.substr(eq + 1)));
+    if (iequals(syntax::trim_ows(pair.substr(0, eq)), "for"))
+      return forwarded_node(syntax::trim_ows(pair.substr(eq + 1)));
   }
   return std::nullopt;
 }
@@ -59,7 +54,7 @@ std::vector<std::optional<std::string_view>> listed_hops(const Headers& headers)
     std::string_view list = field.value;
     while (true) {
       const std::size_t comma = list.find(',');
-      const std::string_view element = trim(list.substr(0, comma));
+      const std::string_view element = syntax::trim_ows(list.substr(0, comma));
       if (!element.empty()) {
         if (use_xff) {
           hops.push_back(parse_ip(element) ? std::optional(element) : std::nullopt);

@@ -11,6 +11,8 @@
 #include <rws/http/headers.hpp>
 #include <rws/middleware/cache.hpp>
 
+#include "http/syntax.hpp"
+
 namespace rws::middleware {
 namespace {
 
@@ -18,14 +20,6 @@ using Clock = std::chrono::steady_clock;
 using Bytes = std::shared_ptr<const std::string>;
 
 constexpr std::int64_t kMaxSeconds = std::int64_t{1} << 31;  // RFC 9111 §1.2.2
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Delta-seconds (RFC 9111 §1.2.2): digits, capped at 2^31; nullopt when not a number.
 std::optional<std::int64_t> delta_seconds(std::string_view s) {
@@ -53,11 +47,12 @@ Directives parse_cache_control(std::string_view value) {
   Directives d;
   while (!value.empty()) {
     std::size_t comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = http::syntax::trim_ows(value.substr(0, comma));
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     std::size_t eq = item.find('=');
-    std::string_view name = trim(item.substr(0, eq));
-    std::string_view arg = eq == std::string_view::npos ? "" : trim(item.substr(eq + 1));
+    std::string_view name = http::syntax::trim_ows(item.substr(0, eq));
+    std::string_view arg =
+        eq == std::string_view::npos ? "" : http::syntax::trim_ows(item.substr(eq + 1));
     if (http::iequals(name, "no-store")) d.no_store = true;
     if (http::iequals(name, "private")) d.is_private = true;
     if (http::iequals(name, "no-cache")) d.no_cache = true;
@@ -78,7 +73,8 @@ std::optional<std::chrono::seconds> freshness(const Directives& d,
 
 std::chrono::seconds age_field(const http::Headers& h) {
   const std::string* age = h.find("Age");
-  std::optional<std::int64_t> v = age != nullptr ? delta_seconds(trim(*age)) : std::nullopt;
+  std::optional<std::int64_t> v =
+      age != nullptr ? delta_seconds(http::syntax::trim_ows(*age)) : std::nullopt;
   return std::chrono::seconds(v.value_or(0));
 }
 
@@ -298,7 +294,7 @@ void maybe_store(const std::shared_ptr<Shared>& shared, const http::Headers& req
   std::string vary = fields.joined("Vary");
   while (!vary.empty()) {
     std::size_t comma = vary.find(',');
-    std::string name(trim(std::string_view(vary).substr(0, comma)));
+    std::string name(http::syntax::trim_ows(std::string_view(vary).substr(0, comma)));
     vary = comma == std::string::npos ? std::string() : vary.substr(comma + 1);
     if (name == "*") return;
     if (!name.empty()) entry.vary.emplace_back(name, request.joined(name));

@@ -8,16 +8,18 @@
 #include "config/middleware_loader.hpp"
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
+#include "config/virtual_host_loader.hpp"
 
 namespace rws::config {
 namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {
-    "tcp_proxy", "udp_proxy", "ws_proxy", "virtual_host", "acme", "admin",
+    "tcp_proxy", "udp_proxy", "ws_proxy", "acme", "admin",
 };
-// Read by the gateway and middleware loaders.
-constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware"};
+// Read by the gateway, middleware and virtual host loaders.
+constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware",
+                                                 "virtual_host"};
 
 class FileReader {
  public:
@@ -173,6 +175,9 @@ void apply_config_file(const std::string& path, ServerConfig& config,
   FileReader(path, config, errors, warnings).read_table(table, true);
   Diagnostics diagnostics(path, errors, warnings);
   config.middleware = load_middleware_defaults(table, diagnostics);
+  if (const toml::node* hosts = table.get("virtual_host")) {
+    config.server.tls.virtual_hosts = load_virtual_hosts(*hosts, diagnostics);
+  }
   if (is_gateway_document(table)) {
     config.gateway = load_gateway(table, config.middleware, diagnostics);
   }

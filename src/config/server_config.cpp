@@ -71,6 +71,33 @@ void report_extras(const std::vector<std::string>& extras, std::vector<std::stri
   }
 }
 
+// The TLS keys that only make sense together (file contents are checked by server::check_tls).
+void check_tls_keys(const server::ServerOptions& o, std::vector<std::string>& errors) {
+  const server::TlsOptions& tls = o.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    errors.push_back(tls.cert_file.empty() ? "tls_key_file is set without tls_cert_file"
+                                           : "tls_cert_file is set without tls_key_file");
+    return;
+  }
+  if (tls.enabled()) {
+    if (tls.http_redirect_port != 0 && tls.http_redirect_port == o.port) {
+      errors.push_back("http_redirect_port " + std::to_string(tls.http_redirect_port) +
+                       " is the TLS port; choose another port");
+    }
+    return;
+  }
+  if (!tls.client_ca_file.empty()) {
+    errors.push_back("tls_client_ca_file needs TLS: set tls_cert_file and tls_key_file");
+  }
+  if (!tls.virtual_hosts.empty()) {
+    errors.push_back(
+        "[[virtual_host]] needs a default certificate: set tls_cert_file and tls_key_file");
+  }
+  if (tls.http_redirect_port != 0) {
+    errors.push_back("http_redirect_port needs TLS: set tls_cert_file and tls_key_file");
+  }
+}
+
 }  // namespace
 
 LoadResult load_server_config(const std::vector<std::string>& args,
@@ -159,6 +186,8 @@ LoadResult load_server_config(const std::vector<std::string>& args,
     if (cli_options[i]->count() == 0) continue;
     apply_text(config, keys[i], cli_values[i], flag_name(keys[i].name), result.errors);
   }
+
+  check_tls_keys(config.server, result.errors);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (config.server.thread_count > cores) {

@@ -1,9 +1,12 @@
 #include "config/server_keys.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include <rws/http/cidr.hpp>
 #include <rws/http/headers.hpp>
@@ -23,9 +26,14 @@ const std::string& as_string(const Value& v) {
   return std::get<std::string>(v);
 }
 
-std::optional<std::string> not_yet(std::string_view what) {
-  return std::string(what) +
-         " is not available in this version of rws yet; remove it to serve plain HTTP";
+// Stores `path` in `out` when the file can be read (its content is checked when TLS is set up).
+std::optional<std::string> readable_file(const std::string& path, std::string& out) {
+  if (path.empty()) return "expected a file path";
+  if (::access(path.c_str(), R_OK) != 0) {
+    return "'" + path + "' cannot be read: " + std::strerror(errno);
+  }
+  out = path;
+  return std::nullopt;
 }
 
 bool valid_ip(const std::string& text) {
@@ -131,27 +139,35 @@ const std::array
                   return std::nullopt;
                 }},
             KeySpec{"http_redirect_port", KeyType::kInteger,
-                    "plain listener redirecting to https (needs TLS: not yet available)", "", 1,
-                    65535,
-                    [](ServerConfig&,
-                       const Value&) { return not_yet("http_redirect_port (needs TLS)"); }},
+                    "plain HTTP port answering 301 to https:// (needs TLS)", "", 1, 65535,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.tls.http_redirect_port = static_cast<std::uint16_t>(as_int(v));
+                      return std::nullopt;
+                    }},
             KeySpec{"tls_cert_file", KeyType::kString,
-                    "certificate chain (PEM) for TLS (not yet available)", "-s", 0, 0,
-                    [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
-            KeySpec{"tls_key_file", KeyType::kString,
-                    "private key (PEM) for TLS (not yet available)", "-k", 0, 0,
-                    [](ServerConfig&, const Value&) { return not_yet("TLS"); }},
+                    "certificate chain (PEM) for TLS; enables https", "-s", 0, 0,
+                    [](ServerConfig& c, const Value& v) {
+                      return readable_file(as_string(v), c.server.tls.cert_file);
+                    }},
+            KeySpec{
+                "tls_key_file", KeyType::kString, "private key (PEM) of tls_cert_file", "-k", 0, 0,
+                [](ServerConfig& c, const Value& v) {
+                  return readable_file(as_string(v), c.server.tls.key_file);
+                }},
             KeySpec{"tls_client_ca_file", KeyType::kString,
-                    "CA for client certificates (mutual TLS, not yet available)", "", 0, 0,
-                    [](ServerConfig&, const Value&) { return not_yet("mutual TLS"); }},
-            KeySpec{"hsts", KeyType::kString, "Strict-Transport-Security value on TLS responses",
-                    "", 0, 0,
-                    [](ServerConfig&,
-                       const Value&) -> std::
-                                         optional<std::string> {
-                                           return std::nullopt;  // only meaningful with TLS, which
-                                                                 // refuses to start for now
-                                         }},
+                    "CA (PEM) that client certificates must chain to (mutual TLS)", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) {
+                      return readable_file(as_string(v), c.server.tls.client_ca_file);
+                    }},
+            KeySpec{"hsts", KeyType::kString,
+                    "Strict-Transport-Security value on TLS responses (\"\": none)", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      if (!http::syntax::is_field_value(as_string(v))) {
+                        return "not a valid header field value";
+                      }
+                      c.server.tls.hsts = as_string(v);
+                      return std::nullopt;
+                    }},
             KeySpec{
                 "spa_fallback", KeyType::kString,
                 "file served for unmatched GET/HEAD paths without a '.' in the last segment", "", 0,

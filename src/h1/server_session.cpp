@@ -232,8 +232,8 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
 
   const net::PeerAddress& peer = transport_->peer();
-  http::RequestContext context{peer.address, peer.port, transport_->secure(), id_, requests_, this,
-                               &notes_,      {}};
+  http::RequestContext context{peer.address, peer.port, transport_->secure(),  id_, requests_, this,
+                               &notes_,      {},        transport_->tls_info()};
   if (!env_.settings.trusted_proxies.empty()) {
     context.client_address =
         http::client_address(peer.address, request.head.headers, env_.settings.trusted_proxies);
@@ -465,6 +465,10 @@ asio::awaitable<bool> ServerSession::send_response(http::Response& response,
   ResponseFraming framing;
   framing.date = http::http_date_now();
   framing.server = env_.settings.server_name;
+  if (!env_.settings.hsts.empty() && transport_->secure() &&
+      !response.head.headers.contains("strict-transport-security")) {
+    response.head.headers.add("Strict-Transport-Security", env_.settings.hsts);
+  }
   if (!no_content) {
     if (size) {
       framing.content_length = size;

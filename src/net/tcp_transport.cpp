@@ -17,18 +17,25 @@ constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+PeerAddress remote_peer(const asio::ip::tcp::socket& socket) {
+  PeerAddress peer;
   std::error_code ec;
-  socket_.non_blocking(true, ec);
-  auto endpoint = socket_.remote_endpoint(ec);
+  auto endpoint = socket.remote_endpoint(ec);
   if (!ec) {
     asio::ip::address address = endpoint.address();
     if (address.is_v6() && address.to_v6().is_v4_mapped()) {
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
-    peer_.address = address.to_string();
-    peer_.port = endpoint.port();
+    peer.address = address.to_string();
+    peer.port = endpoint.port();
   }
+  return peer;
+}
+
+TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
+    : socket_(std::move(socket)), peer_(remote_peer(socket_)) {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
 }
 
 asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some(

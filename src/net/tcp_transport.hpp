@@ -6,6 +6,9 @@
 
 namespace rws::net {
 
+// The socket's remote address; an IPv4-mapped IPv6 address is given as IPv4.
+PeerAddress remote_peer(const asio::ip::tcp::socket& socket);
+
 // A plain TCP connection. The socket is put in non-blocking mode so that send_file can call the
 // kernel directly.
 class TcpTransport final : public Transport {

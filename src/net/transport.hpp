@@ -1,5 +1,5 @@
 #pragma once
-// Transport: the byte stream a session owns (plain TCP now; TLS and in-memory pipes later).
+// Transport: the byte stream a session owns (plain TCP, TLS).
 //
 // Contract: one coroutine owns the transport and runs all of its operations on the
 // connection's executor, at most one read and one write outstanding at a time. cancel() makes
@@ -15,6 +15,8 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
+
+#include <rws/http/tls_info.hpp>
 
 namespace rws::net {
 
@@ -45,7 +47,9 @@ class Transport {
   virtual void close() noexcept = 0;
 
   virtual const PeerAddress& peer() const noexcept = 0;
-  virtual bool secure() const noexcept { return false; }
+  // What TLS negotiated; null: not TLS.
+  virtual const http::TlsInfo* tls_info() const noexcept { return nullptr; }
+  bool secure() const noexcept { return tls_info() != nullptr; }
 };
 
 }  // namespace rws::net

@@ -90,6 +90,17 @@ void remove_hop_by_hop(http::Headers& headers, bool keep_upgrade) {
       [&](const http::Field& f) { return is_fixed_hop_by_hop(f.name, keep_upgrade); });
 }
 
+void append_client_cert_element(std::string& out, const http::ClientCertificate& cert) {
+  out += "Hash=";
+  out += cert.sha256_fingerprint;
+  out += ";Subject=\"";
+  for (char c : cert.subject) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
 void append_forwarded_element(std::string& out, const ForwardedFor& client) {
   out += "for=";
   if (client.client_ip.find(':') != std::string_view::npos) {

@@ -7,6 +7,7 @@
 
 #include <rws/http/headers.hpp>
 #include <rws/http/message_head.hpp>
+#include <rws/http/tls_info.hpp>
 
 namespace rws::proxy {
 
@@ -20,6 +21,9 @@ struct ForwardedFor {
   std::string_view proto;      // "http" / "https"
   std::string_view host;       // the Host the client asked for
   int version = 11;            // HTTP version of the request received (10, 11, 20, 30)
+  // The verified client certificate of a mutual TLS connection, sent to the backend as
+  // X-Forwarded-Client-Cert; null: none (a client's own X-Forwarded-Client-Cert is always dropped).
+  const http::ClientCertificate* client_cert = nullptr;
 };
 
 // The upstream request target, appended to `out`: `path` (as received, percent-encoded) with
@@ -39,6 +43,9 @@ bool named_in_connection(const http::Headers& headers, std::string_view name,
                          bool keep_upgrade) noexcept;
 // Appends the Forwarded element describing `client` ("for=...;proto=...[;host=...]").
 void append_forwarded_element(std::string& out, const ForwardedFor& client);
+// Appends the X-Forwarded-Client-Cert value for `cert` (Envoy's format):
+// Hash=<sha256 hex>;Subject="<RFC 2253 DN>" with '"' and '\\' escaped.
+void append_client_cert_element(std::string& out, const http::ClientCertificate& cert);
 // Appends the Via entry of this proxy for a message received in `version` ("1.1 rws").
 void append_via_entry(std::string& out, int version);
 

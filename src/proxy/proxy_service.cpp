@@ -294,8 +294,10 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
                                    .chunked = chunked,
                                    .upgrade = upgrade,
                                    .expect_continue = relay_expect};
-  const ForwardedFor forwarded_for{context.peer_address, context.secure ? "https" : "http",
-                                   in.authority, in.version};
+  const ForwardedFor forwarded_for{
+      context.peer_address, context.secure ? "https" : "http", in.authority, in.version,
+      context.tls && context.tls->has_client_certificate ? &context.tls->client_certificate
+                                                         : nullptr};
 
   auto endpoints = backend.endpoints();
   if (!endpoints || endpoints->empty()) {

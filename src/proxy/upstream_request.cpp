@@ -49,6 +49,9 @@ Classified classify(std::string_view name, bool keep_upgrade, bool rewrite_host)
     case 17:
       if (http::iequals(name, "x-forwarded-proto")) return {Fate::kRewrite, kXfProto};
       break;
+    case 23:
+      if (http::iequals(name, "x-forwarded-client-cert")) return {Fate::kDrop};
+      break;
     default:
       break;
   }
@@ -122,6 +125,16 @@ class Writer {
       case kRewrittenCount:
         break;
     }
+    finish(start, value_start);
+  }
+
+  // X-Forwarded-Client-Cert for the connection's verified client certificate, if any.
+  void client_cert() {
+    if (client_.client_cert == nullptr) return;
+    const std::size_t start = out_.size();
+    out_ += "X-Forwarded-Client-Cert: ";
+    const std::size_t value_start = out_.size();
+    append_client_cert_element(out_, *client_.client_cert);
     finish(start, value_start);
   }
 
@@ -206,6 +219,7 @@ std::size_t append_upstream_request_head(std::string& out, const http::RequestHe
   for (std::size_t w = 0; w < kRewrittenCount; ++w) {
     if (!written[w]) writer.rewritten(static_cast<Rewritten>(w), kNames[w]);
   }
+  writer.client_cert();
 
   if (head.expect_continue) out += "Expect: 100-continue\r\n";
   if (head.content_length) {

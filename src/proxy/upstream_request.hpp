@@ -28,7 +28,8 @@ struct UpstreamHead {
 // client's fields except hop-by-hop ones (remove_hop_by_hop), Expect, Host and framing ones,
 // with X-Forwarded-For/-Proto/-Host, Forwarded and Via set by the request policy of forwarding.hpp
 // (in place of the client's first such field, else after the client's fields, in that order),
-// then Expect, the framing fields and Connection. Fields that are not safe to send (name not a
+// X-Forwarded-Client-Cert for a verified client certificate (a client's own is dropped), then
+// Expect, the framing fields and Connection. Fields that are not safe to send (name not a
 // token, a control character in the value) are dropped; returns how many were.
 std::size_t append_upstream_request_head(std::string& out, const http::RequestHead& in,
                                          const UpstreamHead& head, const ForwardedFor& client);

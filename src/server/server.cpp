@@ -11,7 +11,9 @@
 #include <rws/server/server.hpp>
 
 #include "core/log.hpp"
+#include "net/tls_context.hpp"
 #include "server/builtin_endpoints.hpp"
+#include "server/https_redirect.hpp"
 #include "server/worker.hpp"
 
 namespace rws::server {
@@ -33,6 +35,17 @@ h1::SessionSettings session_settings(const ServerOptions& o) {
   s.body_timeout = o.body_timeout;
   s.write_timeout = o.idle_timeout;
   s.trusted_proxies = o.trusted_proxies;
+  if (o.tls.enabled()) s.hsts = o.tls.hsts;
+  return s;
+}
+
+net::TlsSettings tls_settings(const TlsOptions& o) {
+  net::TlsSettings s;
+  s.default_certificate = {"", o.cert_file, o.key_file};
+  for (const VirtualHostCertificate& host : o.virtual_hosts) {
+    s.virtual_hosts.push_back({host.domain, host.cert_file, host.key_file});
+  }
+  s.client_ca_file = o.client_ca_file;
   return s;
 }
 
@@ -75,6 +88,15 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
       std::make_shared<BuiltinEndpoints>(std::move(service), s.shared.draining, s.options.metrics,
                                          s.options.metrics_path, s.shared.connections);
   s.shared.max_connections = s.options.max_connections;
+  if (s.options.tls.enabled()) {
+    auto tls = net::TlsContext::load(tls_settings(s.options.tls));
+    if (!tls) throw std::runtime_error(tls.error());
+    s.shared.tls.store(std::move(*tls));
+    if (s.options.tls.http_redirect_port != 0) {
+      // The TLS port is known once bound; listen() sets it.
+      s.shared.redirect_service = std::make_shared<HttpsRedirect>(s.options.port);
+    }
+  }
   s.shared.log_format = s.options.log_format;
   if (s.options.access_log) {
     s.shared.access_log = std::make_shared<AccessLogSink>(
@@ -104,6 +126,30 @@ void Server::listen() {
     endpoint.port(worker->listen(endpoint));
   }
   s.port = endpoint.port();
+  if (s.shared.redirect_service) {
+    s.shared.redirect_service->set_tls_port(s.port);
+    asio::ip::tcp::endpoint plain(address, s.options.tls.http_redirect_port);
+    for (auto& worker : s.workers) {
+      worker->listen(plain, Worker::Listener::kHttpsRedirect);
+    }
+  }
+}
+
+std::optional<std::string> Server::reload_tls(const TlsOptions& tls) {
+  Impl& s = *impl_;
+  if (!s.shared.tls.load()) return "TLS is not enabled on this server; restart to enable it";
+  if (!tls.enabled()) return "TLS cannot be turned off by a reload; restart to serve plain HTTP";
+  auto context = net::TlsContext::load(tls_settings(tls));
+  if (!context) return context.error();
+  s.shared.tls.store(std::move(*context));
+  return std::nullopt;
+}
+
+std::optional<std::string> check_tls(const TlsOptions& tls) {
+  if (!tls.enabled()) return std::nullopt;
+  auto context = net::TlsContext::load(tls_settings(tls));
+  if (!context) return context.error();
+  return std::nullopt;
 }
 
 std::uint16_t Server::port() const {
@@ -118,7 +164,11 @@ void Server::run() {
   }
   std::string host =
       s.options.ip.find(':') != std::string::npos ? "[" + s.options.ip + "]" : s.options.ip;
-  log::server().info("listening on http://{}:{} with {} worker(s)", host, s.port, s.workers.size());
+  log::server().info("listening on {}://{}:{} with {} worker(s)",
+                     s.options.tls.enabled() ? "https" : "http", host, s.port, s.workers.size());
+  if (s.shared.redirect_service) {
+    log::server().info("redirecting http://{}:{} to https", host, s.options.tls.http_redirect_port);
+  }
   s.control.run();
   for (auto& worker : s.workers)
     worker->join();

@@ -11,6 +11,7 @@
 
 #include "core/log.hpp"
 #include "net/tcp_transport.hpp"
+#include "server/handshake_guard.hpp"
 #include "server/listener.hpp"
 
 namespace rws::server {
@@ -53,6 +54,10 @@ Worker::Worker(WorkerShared& shared, std::size_t read_buffer_size)
   }
   env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{
       shared_.settings, *shared_.service, buffers_, registry_, log, shared_.draining});
+  if (shared_.redirect_service) {
+    redirect_env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{
+        shared_.settings, *shared_.redirect_service, buffers_, registry_, log, shared_.draining});
+  }
 }
 
 Worker::~Worker() {
@@ -60,14 +65,15 @@ Worker::~Worker() {
   join();
 }
 
-std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint) {
-  acceptors_.push_back(std::make_unique<asio::ip::tcp::acceptor>(make_listener(io_, endpoint)));
-  return acceptors_.back()->local_endpoint().port();
+std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener kind) {
+  acceptors_.emplace_back(std::make_unique<asio::ip::tcp::acceptor>(make_listener(io_, endpoint)),
+                          kind);
+  return acceptors_.back().first->local_endpoint().port();
 }
 
 void Worker::start(std::function<void()> on_exit) {
-  for (auto& acceptor : acceptors_) {
-    asio::co_spawn(io_, accept_loop(*acceptor), asio::detached);
+  for (auto& [acceptor, kind] : acceptors_) {
+    asio::co_spawn(io_, accept_loop(*acceptor, kind), asio::detached);
   }
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
@@ -91,7 +97,7 @@ void Worker::drain() {
     draining_ = true;
     for (auto& acceptor : acceptors_) {
       std::error_code ec;
-      acceptor->close(ec);
+      acceptor.first->close(ec);
     }
     registry_.drain_all();
   });
@@ -105,7 +111,7 @@ void Worker::stop() {
   io_.stop();
 }
 
-asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor, Listener kind) {
   asio::steady_timer backoff(io_);
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
@@ -119,11 +125,11 @@ asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
       }
       continue;
     }
-    spawn_session(std::move(socket));
+    spawn_session(std::move(socket), kind);
   }
 }
 
-void Worker::spawn_session(asio::ip::tcp::socket socket) {
+void Worker::spawn_session(asio::ip::tcp::socket socket, Listener kind) {
   std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   ConnectionSlot slot(shared_.connections);
   if (shared_.max_connections > 0 && open >= shared_.max_connections) {
@@ -133,10 +139,43 @@ void Worker::spawn_session(asio::ip::tcp::socket socket) {
   std::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   std::uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  auto on_end = [slot = std::move(slot)](const std::exception_ptr&) {};
+  if (kind == Listener::kHttpsRedirect) {
+    auto session = std::make_unique<h1::ServerSession>(
+        std::make_unique<net::TcpTransport>(std::move(socket)), *redirect_env_, id);
+    asio::co_spawn(io_, h1::ServerSession::run(std::move(session)), std::move(on_end));
+    return;
+  }
+  if (std::shared_ptr<const net::TlsContext> tls = shared_.tls.load()) {
+    SSL* ssl = tls->new_connection();
+    if (ssl == nullptr) {
+      log::server().warn("connection refused: cannot allocate a TLS session");
+      return;
+    }
+    auto transport = std::make_unique<net::TlsTransport>(std::move(socket), ssl, std::move(tls));
+    asio::co_spawn(io_, serve_tls(std::move(transport), id), std::move(on_end));
+    return;
+  }
   auto session = std::make_unique<h1::ServerSession>(
       std::make_unique<net::TcpTransport>(std::move(socket)), *env_, id);
-  asio::co_spawn(io_, h1::ServerSession::run(std::move(session)),
-                 [slot = std::move(slot)](const std::exception_ptr&) {});
+  asio::co_spawn(io_, h1::ServerSession::run(std::move(session)), std::move(on_end));
+}
+
+asio::awaitable<void> Worker::serve_tls(std::unique_ptr<net::TlsTransport> transport,
+                                        std::uint64_t id) {
+  {
+    HandshakeGuard guard(registry_, *transport,
+                         net::Clock::now() + shared_.settings.header_timeout);
+    std::error_code ec = co_await transport->handshake();
+    if (ec) {
+      log::server().debug("conn {}: TLS handshake with {} failed: {}{}{}", id,
+                          transport->peer().address, guard.timed_out() ? "timeout" : ec.message(),
+                          transport->failure().empty() ? "" : ": ", transport->failure());
+      co_return;
+    }
+  }
+  auto session = std::make_unique<h1::ServerSession>(std::move(transport), *env_, id);
+  co_await h1::ServerSession::run(std::move(session));
 }
 
 asio::awaitable<void> Worker::sweep_loop() {

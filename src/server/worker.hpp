@@ -21,8 +21,10 @@
 #include "metrics/registry.hpp"
 #include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
+#include "net/tls_transport.hpp"
 #include "server/access_log.hpp"
 #include "server/exchange_fanout.hpp"
+#include "server/https_redirect.hpp"
 
 namespace rws::server {
 
@@ -30,6 +32,11 @@ namespace rws::server {
 struct WorkerShared {
   h1::SessionSettings settings;
   std::shared_ptr<http::Service> service;
+  // The main listener speaks TLS with this context when set; replaced on certificate reload
+  // (connections keep the one they started with).
+  std::atomic<std::shared_ptr<const net::TlsContext>> tls;
+  // The service of the plain http_redirect_port listener (null: no such listener).
+  std::shared_ptr<HttpsRedirect> redirect_service;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
   std::size_t max_connections = 0;
@@ -44,8 +51,9 @@ class Worker {
   Worker(WorkerShared& shared, std::size_t read_buffer_size);
   ~Worker();
 
+  enum class Listener { kMain, kHttpsRedirect };
   // Adds a listening socket on `endpoint` (throws std::system_error); returns its local port.
-  std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint);
+  std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint, Listener kind = Listener::kMain);
   // Starts the thread; `on_exit` runs on it once the io_context has no more work.
   void start(std::function<void()> on_exit);
   void join();
@@ -55,19 +63,22 @@ class Worker {
   void stop();
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Listener kind);
   asio::awaitable<void> sweep_loop();
-  void spawn_session(asio::ip::tcp::socket socket);
+  void spawn_session(asio::ip::tcp::socket socket, Listener kind);
+  // The TLS handshake (bounded by header_timeout), then the HTTP session.
+  asio::awaitable<void> serve_tls(std::unique_ptr<net::TlsTransport> transport, std::uint64_t id);
 
   WorkerShared& shared_;
   asio::io_context io_{1};
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::pair<std::unique_ptr<asio::ip::tcp::acceptor>, Listener>> acceptors_;
   net::BufferPool buffers_;
   net::ConnectionRegistry registry_;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<ExchangeFanOut> both_logs_;  // access log and metrics, when both are on
   std::unique_ptr<h1::SessionEnv> env_;
-  bool draining_ = false;  // this worker's view, on its own thread
+  std::unique_ptr<h1::SessionEnv> redirect_env_;  // for http_redirect_port connections
+  bool draining_ = false;                         // this worker's view, on its own thread
   std::thread thread_;
 };
 

@@ -16,7 +16,7 @@ import pytest
 
 RWS_BIN = os.environ.get("RWS_BIN", "")
 RWS_TEST_SERVER = os.environ.get("RWS_TEST_SERVER", "")
-LISTENING = re.compile(r"listening on http://(\[[^\]]+\]|[^:\s]+):(\d+)")
+LISTENING = re.compile(r"listening on (https?)://(\[[^\]]+\]|[^:\s]+):(\d+)")
 DEFAULT_DEADLINE = 20.0
 
 
@@ -62,6 +62,7 @@ class Process:
                                           daemon=True)]
         for t in self._readers:
             t.start()
+        self.scheme = None
         self.host = None
         self.port = None
 
@@ -92,13 +93,14 @@ class Process:
                     f"{self.stderr}")
             return None
         m = wait_until(found, timeout, what="the server to listen")
-        self.host = m.group(1).strip("[]")
-        self.port = int(m.group(2))
+        self.scheme = m.group(1)
+        self.host = m.group(2).strip("[]")
+        self.port = int(m.group(3))
         return self
 
     def url(self, path="/"):
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def connect(self, timeout=10.0):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

@@ -317,25 +317,6 @@ def test_max_body_size_in_bytes_environment_alias(rws, root):
     assert small.read_response().status != 413
 
 
-def test_tls_is_refused_clearly(tmp_path):
-    cases = [
-        (["--tls-cert-file", "x"], {}),
-        (["-s", "cert.pem", "-k", "key.pem"], {}),
-        ([], {"RWS_CONFIG_TLS_CERT_FILE": "x"}),
-    ]
-    for args, env in cases:
-        code, _, err = run_rws("--ip", "127.0.0.1", "--port", "0", *args, cwd=tmp_path, env=env)
-        assert code != 0, (args, env)
-        assert "not available" in err, err
-        assert "listening on" not in err
-    cfg = tmp_path / "tls.toml"
-    cfg.write_text('tls_cert_file = "cert.pem"\ntls_key_file = "key.pem"\n')
-    code, _, err = run_rws("--ip", "127.0.0.1", "--port", "0", "--config", str(cfg),
-                           cwd=tmp_path)
-    assert code != 0
-    assert "not available" in err and f"{cfg}:1:" in err, err
-
-
 # --- rws.config.toml ----------------------------------------------------------------------------
 
 def test_config_file_in_the_working_directory_top_level_keys(servers, root, tmp_path, curl):

@@ -49,6 +49,8 @@ class Context {
   // The client: the peer, or the address trusted proxies forwarded for (trusted_proxies).
   std::string_view client_address() const noexcept { return connection_.client(); }
   bool secure() const noexcept { return connection_.secure; }
+  // What TLS negotiated (SNI, ALPN, version, verified client certificate); null over plain TCP.
+  const http::TlsInfo* tls() const noexcept { return connection_.tls; }
 
   // Route parameter `name` (":id", "{id}" or the "*name" wildcard), percent-decoded. Asking
   // for a name the route does not have is a programming error (std::out_of_range → 500).

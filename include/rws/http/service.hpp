@@ -10,6 +10,7 @@
 #include <rws/http/exchange_notes.hpp>
 #include <rws/http/request.hpp>
 #include <rws/http/response.hpp>
+#include <rws/http/tls_info.hpp>
 
 namespace rws::http {
 
@@ -26,6 +27,8 @@ struct RequestContext {
   ExchangeNotes* notes = nullptr;
   // The client behind trusted proxies (client_address.hpp); empty: the peer itself.
   std::string client_address;
+  // What the TLS handshake negotiated (null: plain TCP). Owned by the connection.
+  const TlsInfo* tls = nullptr;
 
   // The client's address: what filters, rate limits and logs use.
   std::string_view client() const noexcept {

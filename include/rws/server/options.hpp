@@ -21,6 +21,28 @@ namespace rws::server {
 
 enum class AccessLogFormat { kCombined, kJson };
 
+// A certificate chosen by SNI ([[virtual_host]]).
+struct VirtualHostCertificate {
+  std::string domain;  // "example.com" or "*.example.com" (one label), matched case-insensitively
+  std::string cert_file;
+  std::string key_file;
+};
+
+// TLS on the main listener. Enabled when cert_file is set; files are read when the server is
+// constructed and again by Server::reload_tls().
+struct TlsOptions {
+  std::string cert_file;       // PEM chain, leaf first; serves unknown or missing SNI
+  std::string key_file;        // PEM private key of cert_file
+  std::string client_ca_file;  // set: clients must present a certificate signed by this CA
+  std::vector<VirtualHostCertificate> virtual_hosts;
+  // Strict-Transport-Security on every TLS response that has none; empty: not added.
+  std::string hsts = "max-age=31536000";
+  // A plain listener on this port answering 301 to https:// on the TLS port; 0: none.
+  std::uint16_t http_redirect_port = 0;
+
+  bool enabled() const noexcept { return !cert_file.empty(); }
+};
+
 struct ServerOptions {
   std::string ip = "0.0.0.0";  // IPv4 or IPv6 literal; "::" listens on both families
   std::uint16_t port = 7878;   // 0: the kernel picks one (see Server::port())
@@ -39,6 +61,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
+
+  TlsOptions tls;
 
   // Access log: "" or "-" is standard output.
   bool access_log = true;

@@ -5,16 +5,23 @@
 // SIGTERM/SIGINT when handle_signals is set, starts a graceful drain: listeners close, /readyz
 // answers 503, in-flight requests finish (idle keep-alive connections close at once), and after
 // shutdown_timeout the remaining connections are closed; run() then returns. A second signal
-// skips the wait. SIGHUP reopens the access log and never stops the server. Constructing a
-// Server sets SIGPIPE to be ignored for the whole process.
+// skips the wait. SIGHUP reopens the access log and never stops the server. With tls.cert_file set
+// the main listener speaks TLS; the constructor throws std::runtime_error naming a certificate or
+// key that cannot be used. Constructing a Server sets SIGPIPE to be ignored for the whole process.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <rws/http/service.hpp>
 #include <rws/server/options.hpp>
 
 namespace rws::server {
+
+// Loads the certificates and keys of `tls` as a server would; the error names the file and the
+// problem. Nothing (std::nullopt) when TLS is off or everything loads.
+std::optional<std::string> check_tls(const TlsOptions& tls);
 
 class Server {
  public:
@@ -31,6 +38,9 @@ class Server {
   void run();
   // Starts the graceful drain; thread-safe and async-signal-unsafe (call from a thread).
   void shutdown();
+  // Replaces the certificates (and client CA) for new connections; open connections keep the
+  // old ones. On error (named file, what is wrong) nothing changes. Thread-safe.
+  std::optional<std::string> reload_tls(const TlsOptions& tls);
 
  private:
   struct Impl;

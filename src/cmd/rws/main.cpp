@@ -62,46 +62,60 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
             running.access_log_max_bytes != file.access_log_max_bytes ||
             running.access_log_max_files != file.access_log_max_files,
         "access log settings");
+  check(running.tls.enabled() != file.tls.enabled(), "TLS on/off");
+  check(running.tls.http_redirect_port != file.tls.http_redirect_port, "http_redirect_port");
+  check(running.tls.hsts != file.tls.hsts, "hsts");
   check(static_cast<bool>(running.metrics) != reread.metrics.enabled ||
             (running.metrics && running.metrics_path != reread.metrics.path),
         "[metrics]");
   return changed;
 }
 
-// SIGHUP in gateway mode: re-read and validate everything; publish only a fully valid result.
-// Routes and upstreams change in place; server settings need a restart (a warning says which).
-// Returns whether the new configuration was published.
-bool reload_gateway(const std::vector<std::string>& args, rws::gateway::Gateway& gateway,
-                    const rws::server::ServerOptions& running) {
+// SIGHUP: re-read and validate everything; publish only a fully valid result. Routes, upstreams
+// and certificates change in place; other server settings need a restart (a warning says which).
+// `gateway` is null in the static file server mode. Returns whether anything was published.
+bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway,
+            const rws::server::ServerOptions& running, rws::server::Server& server) {
   rws::config::LoadResult loaded =
       rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
   for (const std::string& w : loaded.warnings)
     rws::log::server().warn("reload: {}", w);
+  auto fail = [](const std::string& why) {
+    rws::log::server().error("reload failed: {}; the current configuration stays", why);
+    return false;
+  };
   if (!loaded.errors.empty()) {
     for (const std::string& e : loaded.errors)
       rws::log::server().error("reload: {}", e);
-    rws::log::server().error("reload failed: the current configuration stays");
-    return false;
+    return fail("the configuration has errors");
   }
-  if (!loaded.config.gateway) {
-    rws::log::server().error(
-        "reload failed: the file no longer configures routes; the current configuration stays");
-    return false;
+  if (gateway && !loaded.config.gateway) return fail("the file no longer configures routes");
+  if (!gateway && loaded.config.gateway) {
+    return fail("the file now configures routes; restart to switch to the gateway mode");
   }
   if (std::string changed = restart_only_changes(running, loaded.config); !changed.empty()) {
     rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
                             changed);
   }
-  try {
-    gateway.reload(*loaded.config.gateway);
+  const bool tls = running.tls.enabled() && loaded.config.server.tls.enabled();
+  if (tls) {
+    if (auto problem = rws::server::check_tls(loaded.config.server.tls)) return fail(*problem);
+  }
+  if (gateway) {
+    try {
+      gateway->reload(*loaded.config.gateway);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
     rws::log::server().info("configuration reloaded: {} route(s), {} upstream(s)",
                             loaded.config.gateway->routes.size(),
                             loaded.config.gateway->upstreams.size());
-    return true;
-  } catch (const std::exception& e) {
-    rws::log::server().error("reload failed: {}; the current configuration stays", e.what());
-    return false;
   }
+  if (tls) {
+    if (auto problem = server.reload_tls(loaded.config.server.tls)) return fail(*problem);
+    rws::log::server().info("certificates reloaded");
+  }
+  return true;
 }
 
 }  // namespace
@@ -144,6 +158,10 @@ int main(int argc, char** argv) {
       app.freeze();
       service = app.service();
     }
+    if (auto problem = rws::server::check_tls(config.server.tls)) {
+      std::fprintf(stderr, "rws: error: %s\n", problem->c_str());
+      return loaded.check_only ? 1 : 2;
+    }
     if (loaded.check_only) {
       std::printf("rws: configuration OK%s%s\n", config.config_file.empty() ? "" : ": ",
                   config.config_file.c_str());
@@ -157,13 +175,16 @@ int main(int argc, char** argv) {
       config.server.metrics = metrics;
       config.server.metrics_path = config.metrics.path;
     }
-    if (gateway) {
-      config.server.on_reload = [args, gateway, running = config.server, metrics] {
-        const bool success = reload_gateway(args, *gateway, running);
+    // The reload callback runs on the server's control thread, while `server` exists.
+    rws::server::Server* running_server = nullptr;
+    if (gateway || config.server.tls.enabled()) {
+      config.server.on_reload = [args, gateway, running = config.server, metrics, &running_server] {
+        const bool success = reload(args, gateway.get(), running, *running_server);
         if (metrics) metrics->count_reload(success);
       };
     }
     rws::server::Server server(config.server, std::move(service));
+    running_server = &server;
     server.listen();
     if (gateway) {
       rws::log::server().info("gateway: {} route(s), {} upstream(s) from {}",

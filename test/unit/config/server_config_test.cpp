@@ -210,18 +210,115 @@ TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
       << r.errors[0];
 }
 
-TEST_F(ConfigTest, UnsupportedSectionsAndTlsFailClosed) {
+TEST_F(ConfigTest, UnsupportedSectionsFailClosed) {
   write_file("rws.config.toml", "[[tcp_proxy]]\nname = \"a\"\n[[udp_proxy]]\nname = \"b\"\n");
-  LoadResult r = load({"--tls-cert-file", "cert.pem"});
+  LoadResult r = load({});
   std::string errors = all_errors(r);
   EXPECT_NE(errors.find("rws.config.toml:1:3: [tcp_proxy] is not supported by this version of "
                         "rws yet"),
             std::string::npos)
       << errors;
   EXPECT_NE(errors.find("[udp_proxy] is not supported"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("--tls-cert-file: invalid value 'cert.pem': TLS is not available"),
+}
+
+TEST_F(ConfigTest, TlsKeysFromEveryPlace) {
+  write_file("c.pem", "x");
+  write_file("k.pem", "x");
+  write_file("ca.pem", "x");
+  env_["RWS_CONFIG_TLS_CLIENT_CA_FILE"] = "ca.pem";
+  write_file("rws.config.toml", "tls_key_file = \"k.pem\"\nhsts = \"max-age=60\"\n");
+  LoadResult r = load({"-s", "c.pem", "--http-redirect-port", "8080"});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  const server::TlsOptions& tls = r.config.server.tls;
+  EXPECT_TRUE(tls.enabled());
+  EXPECT_EQ(tls.cert_file, "c.pem");
+  EXPECT_EQ(tls.key_file, "k.pem");
+  EXPECT_EQ(tls.client_ca_file, "ca.pem");
+  EXPECT_EQ(tls.hsts, "max-age=60");
+  EXPECT_EQ(tls.http_redirect_port, 8080);
+}
+
+TEST_F(ConfigTest, TlsKeysThatNeedEachOther) {
+  write_file("c.pem", "x");
+  write_file("ca.pem", "x");
+  LoadResult r = load({"--tls-cert-file", "c.pem"});
+  EXPECT_EQ(all_errors(r), "tls_cert_file is set without tls_key_file\n");
+  r = load({"--tls-client-ca-file", "ca.pem", "--http-redirect-port", "80"});
+  EXPECT_EQ(all_errors(r),
+            "tls_client_ca_file needs TLS: set tls_cert_file and tls_key_file\n"
+            "http_redirect_port needs TLS: set tls_cert_file and tls_key_file\n");
+  r = load({"-s", "c.pem", "-k", "c.pem", "--port", "8443", "--http-redirect-port", "8443"});
+  EXPECT_EQ(all_errors(r), "http_redirect_port 8443 is the TLS port; choose another port\n");
+}
+
+TEST_F(ConfigTest, TlsFilesMustBeReadableAndHstsAFieldValue) {
+  LoadResult r = load({"--tls-cert-file", "missing.pem", "--hsts", "a\nb"});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("--tls-cert-file: invalid value 'missing.pem': 'missing.pem' cannot be "
+                        "read: No such file or directory"),
             std::string::npos)
       << errors;
+  EXPECT_NE(errors.find("--hsts: invalid value 'a\nb': not a valid header field value"),
+            std::string::npos)
+      << errors;
+}
+
+TEST_F(ConfigTest, VirtualHosts) {
+  write_file("c.pem", "x");
+  write_file("rws.config.toml",
+             "tls_cert_file = \"c.pem\"\ntls_key_file = \"c.pem\"\n"
+             "[[virtual_host]]\ndomain = \"*.Example.com\"\ncert_file = \"c.pem\"\n"
+             "key_file = \"c.pem\"\n"
+             "[[virtual_host]]\ndomain = \"api.example.com\"\ncert_file = \"c.pem\"\n"
+             "key_file = \"c.pem\"\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  const auto& hosts = r.config.server.tls.virtual_hosts;
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[0].domain, "*.example.com");
+  EXPECT_EQ(hosts[1].domain, "api.example.com");
+  EXPECT_EQ(hosts[1].cert_file, "c.pem");
+}
+
+TEST_F(ConfigTest, VirtualHostErrorsCarryPositions) {
+  write_file("c.pem", "x");
+  write_file("rws.config.toml",
+             "tls_cert_file = \"c.pem\"\ntls_key_file = \"c.pem\"\n"
+             "[[virtual_host]]\ndomain = \"a.*.com\"\ncert_file = \"nope.pem\"\n"
+             "key_file = \"c.pem\"\nport = 1\n"
+             "[[virtual_host]]\ncert_file = \"c.pem\"\n"
+             "[[virtual_host]]\ndomain = \"x.test\"\ncert_file = \"c.pem\"\nkey_file = "
+             "\"c.pem\"\n"
+             "[[virtual_host]]\ndomain = \"X.test\"\ncert_file = \"c.pem\"\nkey_file = "
+             "\"c.pem\"\n");
+  LoadResult r = load({});
+  std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("rws.config.toml:4:10: [[virtual_host]]: 'a.*.com' is not a host name or "
+                        "a '*.example.com' wildcard"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("rws.config.toml:5:13: [[virtual_host]]: 'nope.pem' cannot be read"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("rws.config.toml:7:1: [[virtual_host]]: unknown key 'port'"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("[[virtual_host]]: 'domain' is required"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("[[virtual_host]]: 'key_file' is required"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("rws.config.toml:15:10: [[virtual_host]]: 'X.test' has another "
+                        "[[virtual_host]] already"),
+            std::string::npos)
+      << errors;
+}
+
+TEST_F(ConfigTest, VirtualHostsNeedTheDefaultCertificate) {
+  write_file("c.pem", "x");
+  write_file("rws.config.toml",
+             "[[virtual_host]]\ndomain = \"a.test\"\ncert_file = \"c.pem\"\nkey_file = "
+             "\"c.pem\"\n");
+  LoadResult r = load({});
+  EXPECT_EQ(all_errors(r),
+            "[[virtual_host]] needs a default certificate: set tls_cert_file and tls_key_file\n");
 }
 
 TEST_F(ConfigTest, MetricsDefaultsOn) {

@@ -162,6 +162,23 @@ TEST(ForwardingFields, NoHostMeansNoForwardedHost) {
   EXPECT_EQ(h.get("forwarded"), "for=192.0.2.7;proto=http");
 }
 
+TEST(ForwardingFields, AClientCertificateFieldFromTheClientIsNeverForwarded) {
+  http::Headers h = headers({{"X-Forwarded-Client-Cert", "Hash=00;Subject=\"CN=admin\""}});
+  h = forwarded(h, {"192.0.2.7", "https", "example.com"});
+  EXPECT_FALSE(h.contains("x-forwarded-client-cert"));
+}
+
+TEST(ForwardingFields, TheVerifiedClientCertificateReplacesTheClientsField) {
+  http::ClientCertificate cert;
+  cert.subject = "CN=al\"ice\\,O=Example";
+  cert.sha256_fingerprint = "ab12";
+  http::Headers h = headers({{"x-forwarded-client-cert", "Hash=00"}});
+  h = forwarded(h, {"192.0.2.7", "https", "example.com", 11, &cert});
+  EXPECT_EQ(h.count("x-forwarded-client-cert"), 1u);
+  EXPECT_EQ(h.get("x-forwarded-client-cert"),
+            "Hash=ab12;Subject=\"CN=al\\\"ice\\\\,O=Example\"");
+}
+
 TEST(ForwardingFields, ForwardedQuotesIpv6) {
   http::Headers h;
   h = forwarded(h, {"::1", "http", "example.com"});

@@ -10,11 +10,14 @@
 #include <cctype>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <rws/auth/jwt.hpp>
 
@@ -93,7 +96,7 @@ std::optional<double> numeric_date(const Json& claims, const char* name, bool& b
 }
 
 JwtResult invalid(std::string why) {
-  return JwtResult{false, std::move(why), {}};
+  return JwtResult{false, std::move(why), {}, false};
 }
 
 }  // namespace
@@ -104,6 +107,13 @@ struct JwtVerifier::Shared {
   std::condition_variable wake;         // the refresh thread's sleep; notified on stop
   bool stop = false;
   std::atomic<std::size_t> refreshes{0};
+  // Early fetches (refetch_unknown_kid); only with a refresh thread.
+  bool has_url = false;
+  std::chrono::milliseconds unknown_kid_interval{0};
+  bool early = false;     // asked for, not started yet
+  bool fetching = false;  // a fetch (periodic or early) is under way
+  std::optional<std::chrono::steady_clock::time_point> last_early;  // when one was last asked
+  std::vector<std::function<void()>> waiting;  // called when the next fetch is over
 
   std::shared_ptr<const JwtKeys> current() const {
     std::lock_guard lock(mutex);
@@ -111,13 +121,17 @@ struct JwtVerifier::Shared {
   }
 };
 
-// Sleeps `interval`, fetches, swaps; until the verifier is destroyed. Runs on its own
-// detached thread and touches nothing but `shared`.
+// Sleeps `interval` (or until an early fetch is asked for), fetches, swaps, tells those
+// waiting; until the verifier is destroyed. Runs on its own detached thread and touches nothing
+// but `shared`.
 void JwtVerifier::refresh_loop(std::shared_ptr<Shared> shared, std::string url,
                                JwksRefresh refresh) {
   std::unique_lock lock(shared->mutex);
   for (;;) {
-    if (shared->wake.wait_for(lock, refresh.interval, [&] { return shared->stop; })) return;
+    shared->wake.wait_for(lock, refresh.interval, [&] { return shared->stop || shared->early; });
+    if (shared->stop) break;
+    shared->early = false;
+    shared->fetching = true;
     lock.unlock();
     std::shared_ptr<const JwtKeys> fresh;
     try {
@@ -126,11 +140,40 @@ void JwtVerifier::refresh_loop(std::shared_ptr<Shared> shared, std::string url,
       log::server().warn("JWKS refresh failed, keeping the previous keys: {}", e.what());
     }
     lock.lock();
+    shared->fetching = false;
     if (fresh) {
       shared->keys = std::move(fresh);
       shared->refreshes.fetch_add(1, std::memory_order_relaxed);
     }
+    std::vector<std::function<void()>> done = std::move(shared->waiting);
+    shared->waiting.clear();
+    lock.unlock();
+    for (auto& f : done)
+      f();
+    lock.lock();
   }
+  // Stopped: nobody is left waiting for a fetch that will not come.
+  std::vector<std::function<void()>> done = std::move(shared->waiting);
+  shared->waiting.clear();
+  lock.unlock();
+  for (auto& f : done)
+    f();
+}
+
+bool JwtVerifier::refetch_unknown_kid(std::function<void()> done) const {
+  std::lock_guard lock(shared_->mutex);
+  if (!shared_->has_url || shared_->stop) return false;
+  if (!shared_->early && !shared_->fetching) {
+    const auto now = std::chrono::steady_clock::now();
+    if (shared_->last_early && now - *shared_->last_early < shared_->unknown_kid_interval) {
+      return false;
+    }
+    shared_->last_early = now;
+    shared_->early = true;
+    shared_->wake.notify_all();
+  }
+  shared_->waiting.push_back(std::move(done));
+  return true;
 }
 
 JwtVerifier::JwtVerifier(JwtKeys keys, JwtRules rules)
@@ -154,6 +197,8 @@ JwtVerifier::JwtVerifier(const std::string& jwks_url, JwtRules rules, JwksRefres
 JwtVerifier::JwtVerifier(JwtKeys fetched, JwtRules rules, const std::string& jwks_url,
                          JwksRefresh refresh)
     : JwtVerifier(std::move(fetched), std::move(rules)) {
+  shared_->has_url = true;
+  shared_->unknown_kid_interval = refresh.unknown_kid_interval;
   std::thread(&JwtVerifier::refresh_loop, shared_, jwks_url, refresh).detach();
 }
 
@@ -167,6 +212,13 @@ JwtVerifier::~JwtVerifier() {
 
 std::size_t JwtVerifier::refreshes() const noexcept {
   return shared_->refreshes.load(std::memory_order_relaxed);
+}
+
+bool JwtKeys::has_kid(std::string_view kid) const {
+  for (const PublicKey& key : keys_) {
+    if (key.kid == kid) return true;
+  }
+  return false;
 }
 
 bool JwtKeys::check_signature(JwtAlg alg, std::string_view kid, std::string_view input,
@@ -246,7 +298,9 @@ JwtResult JwtVerifier::verify(std::string_view token,
   std::string error;
   const std::shared_ptr<const JwtKeys> keys = shared_->current();
   if (!keys->check_signature(*alg, kid, token.substr(0, dot2), *signature, error)) {
-    return invalid(std::move(error));
+    JwtResult r = invalid(std::move(error));
+    r.unknown_kid = !kid.empty() && !keys->has_kid(kid);
+    return r;
   }
 
   std::optional<Json> claims = json_object(payload_part);
@@ -282,7 +336,7 @@ JwtResult JwtVerifier::verify(std::string_view token,
     }
     if (!match) return invalid("wrong audience");
   }
-  return JwtResult{true, {}, claims->dump(-1, ' ', true, Json::error_handler_t::replace)};
+  return JwtResult{true, {}, claims->dump(-1, ' ', true, Json::error_handler_t::replace), false};
 }
 
 }  // namespace rws::auth

@@ -100,11 +100,12 @@ struct CacheConfig {
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  // >= max_entry_bytes, validated
 };
 
-// forward_auth = { address, copy_headers, timeout_ms }: the address's host is resolved once, when
-// the configuration is loaded.
+// forward_auth = { address, copy_headers, timeout_ms }: the address's host must resolve when the
+// configuration is loaded; a DNS name is resolved again while it runs.
 struct ForwardAuthConfig {
   std::string address;                 // as configured, for messages
   std::vector<std::string> addresses;  // the auth service's IP addresses, numeric
+  std::string name;                    // the DNS name to re-resolve; empty for an IP literal
   std::uint16_t port = 80;
   std::string host;    // Host field sent
   std::string target;  // path (and query) of the auth request

@@ -375,7 +375,7 @@ std::vector<std::string> resolve_numeric(const std::string& host, std::string& f
 }
 
 // forward_auth = { address = "http://host[:port][/path]", copy_headers, timeout_ms }. The host
-// is resolved here, once: a name that does not resolve is a configuration error.
+// is resolved here too: a name that does not resolve is a configuration error.
 ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& what, Diagnostics& d) {
   TableReader r(t, what, d);
   ForwardAuthConfig c;
@@ -410,6 +410,10 @@ ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& wha
         std::string failure;
         c.addresses = resolve_numeric(b.host, failure);
         if (c.addresses.empty()) error = "address: cannot resolve '" + b.host + "': " + failure;
+        unsigned char raw[sizeof(in6_addr)];
+        const bool literal = ::inet_pton(AF_INET, b.host.c_str(), raw) == 1 ||
+                             ::inet_pton(AF_INET6, b.host.c_str(), raw) == 1;
+        if (!literal) c.name = b.host;
       }
     }
     if (!error.empty()) r.error("address", error);

@@ -21,18 +21,26 @@ std::uint64_t circuit_value(proxy::Backend::Circuit circuit) {
 
 metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gateway> gateway) {
   return [gateway = std::move(gateway)](std::string& out) {
+    const proxy::Clock::time_point now = proxy::Clock::now();
     std::string healthy;
+    std::string ejected;
     std::string circuit;
     gateway->for_each_backend([&](const proxy::Backend& b) {
       const metrics::Labels labels = {{"upstream", b.upstream()}, {"backend", b.authority()}};
+      const bool out_now = b.ejected(now);
       metrics::write_sample(healthy, "rws_upstream_backend_healthy", labels,
-                            b.healthy.load(std::memory_order_relaxed) ? 1 : 0);
+                            b.healthy.load(std::memory_order_relaxed) && !out_now ? 1 : 0);
+      metrics::write_sample(ejected, "rws_upstream_backend_ejected", labels, out_now ? 1 : 0);
       metrics::write_sample(circuit, "rws_upstream_circuit_state", labels,
                             circuit_value(b.circuit()));
     });
     metrics::write_header(out, "rws_upstream_backend_healthy", "gauge",
-                          "1 while active health checks find the backend healthy, else 0.");
+                          "1 while the backend is healthy for both active health checks and "
+                          "passive outlier ejection, else 0.");
     out += healthy;
+    metrics::write_header(out, "rws_upstream_backend_ejected", "gauge",
+                          "1 while passive outlier ejection keeps the backend out, else 0.");
+    out += ejected;
     metrics::write_header(out, "rws_upstream_circuit_state", "gauge",
                           "Circuit breaker state: 0 closed, 1 half-open, 2 open.");
     out += circuit;

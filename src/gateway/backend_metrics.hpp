@@ -1,7 +1,9 @@
 #pragma once
 // The gateway's backend state as metrics, read at scrape time:
-// rws_upstream_backend_healthy{upstream,backend} (1/0, from active health checks) and
-// rws_upstream_circuit_state{upstream,backend} (0 closed, 1 half-open, 2 open).
+// rws_upstream_backend_healthy{upstream,backend} (1/0: 0 when active health checks fail it OR
+// passive outlier ejection keeps it out, like Envoy's membership_healthy),
+// rws_upstream_backend_ejected{upstream,backend} (1 while passively ejected, to tell the two
+// apart) and rws_upstream_circuit_state{upstream,backend} (0 closed, 1 half-open, 2 open).
 
 #include <memory>
 

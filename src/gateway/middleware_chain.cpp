@@ -105,12 +105,17 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
   if (config.auth) chain.push_back(auth_middleware(*config.auth));
   if (config.forward_auth) {
     const config::ForwardAuthConfig& f = *config.forward_auth;
-    std::vector<asio::ip::tcp::endpoint> endpoints;
+    middleware::ForwardAuthOptions o;
     for (const std::string& address : f.addresses) {
-      endpoints.emplace_back(asio::ip::make_address(address), f.port);  // numeric: validated
+      o.endpoints.emplace_back(asio::ip::make_address(address), f.port);  // numeric: validated
     }
-    chain.push_back(middleware::forward_auth(
-        {std::move(endpoints), f.host, f.target, f.copy_headers, f.timeout}));
+    o.host = f.host;
+    o.target = f.target;
+    o.copy_headers = f.copy_headers;
+    o.timeout = f.timeout;
+    o.resolve_host = f.name;  // empty for an IP literal
+    o.port = f.port;
+    chain.push_back(middleware::forward_auth(std::move(o)));
   }
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));

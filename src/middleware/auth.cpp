@@ -1,6 +1,13 @@
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <rws/auth/secret.hpp>
 #include <rws/http/headers.hpp>
@@ -11,6 +18,8 @@
 
 namespace rws::middleware {
 namespace {
+
+constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // The credentials after `scheme` in the single Authorization field; nullopt when there is no
 // such field, "" when the field is there but not for this scheme (or there are several).
@@ -47,6 +56,27 @@ std::string quoted(std::string_view text) {
   }
   out.push_back('"');
   return out;
+}
+
+// Asks `verifier` for an early JWKS fetch and waits for it without blocking the worker: the
+// refresh thread's callback posts the wake-up to this coroutine's executor. False when no fetch
+// is coming.
+asio::awaitable<bool> refetched(const auth::JwtVerifier& verifier) {
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto timer =
+      std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+  // A weak reference: a request abandoned meanwhile (its frame and timer gone) is not woken.
+  std::weak_ptr<asio::steady_timer> weak = timer;
+  const bool fetching = verifier.refetch_unknown_kid([executor, weak] {
+    asio::post(executor, [weak] {
+      if (std::shared_ptr<asio::steady_timer> t = weak.lock()) t->cancel();
+    });
+  });
+  if (!fetching) co_return false;
+  // The wake-up is posted to this executor, so it runs after this wait has begun.
+  auto [ec] = co_await timer->async_wait(kTuple);
+  (void)ec;  // cancelled: the fetch is over
+  co_return true;
 }
 
 }  // namespace
@@ -108,8 +138,14 @@ Middleware jwt_auth(JwtAuthOptions options) {
     std::optional<std::string_view> given = credentials(request, "Bearer");
     if (!given) co_return challenge("Bearer");
     auth::JwtResult result =
-        given->empty() ? auth::JwtResult{false, "malformed Authorization field", {}}
+        given->empty() ? auth::JwtResult{false, "malformed Authorization field", {}, false}
                        : state->verifier->verify(*given, std::chrono::system_clock::now());
+    if (result.unknown_kid) {
+      // Perhaps a key the identity provider has just rotated in: once the early JWKS fetch is
+      // over (or refused by its rate limit), verify again.
+      const bool fetching = co_await refetched(*state->verifier);
+      if (fetching) result = state->verifier->verify(*given, std::chrono::system_clock::now());
+    }
     if (!result.valid) {
       co_return challenge("Bearer error=\"invalid_token\", error_description=" +
                           quoted(result.error));

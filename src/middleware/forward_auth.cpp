@@ -17,6 +17,7 @@
 #include "h1/body_decoder.hpp"
 #include "h1/response_parser.hpp"
 #include "http/syntax.hpp"
+#include "middleware/service_address.hpp"
 #include "proxy/forwarding.hpp"
 #include "proxy/upstream_connection.hpp"
 
@@ -67,7 +68,7 @@ std::string auth_request_head(const ForwardAuthOptions& o, const http::RequestHe
   if (!in.query.empty()) uri.append("?").append(in.query);
   if (http::syntax::is_field_value(uri)) append_field(out, "X-Forwarded-Uri", uri);
   append_field(out, "X-Forwarded-For", client);
-  out.append("Connection: close\r\n\r\n");
+  out.append("\r\n");
   return out;
 }
 
@@ -77,6 +78,8 @@ struct AuthReply {
   std::string reason;
   http::ResponseHead head;
   std::string body;
+  bool stale = false;     // a reused connection failed before any response byte
+  bool reusable = false;  // the connection may carry another check
 };
 
 AuthReply fail(std::string reason) {
@@ -86,27 +89,50 @@ AuthReply fail(std::string reason) {
   return r;
 }
 
-asio::awaitable<AuthReply> ask(const ForwardAuthOptions& o, std::string head) {
-  Result<std::unique_ptr<proxy::UpstreamConnection>> connected =
-      co_await proxy::UpstreamConnection::connect(o.endpoints, o.timeout, std::string());
-  if (!connected) co_return fail("the auth service is unreachable");
-  std::unique_ptr<proxy::UpstreamConnection> conn = std::move(*connected);
+// What a middleware instance shares between its checks.
+struct State {
+  ForwardAuthOptions options;
+  std::shared_ptr<ServiceAddress> address;
+  std::string pool_key;  // the service's connections in the worker's ConnectionPool
+};
+
+// The pool key: the service's name and port, or its fixed addresses.
+std::string pool_key(const ForwardAuthOptions& o) {
+  std::string key = "forward_auth ";
+  if (!o.resolve_host.empty()) return key + o.resolve_host + ":" + std::to_string(o.port);
+  for (const asio::ip::tcp::endpoint& e : o.endpoints) {
+    key.append(e.address().to_string()).append(":").append(std::to_string(e.port())).append(",");
+  }
+  return key;
+}
+
+// One auth exchange on `conn`: sends `head`, reads the response.
+asio::awaitable<AuthReply> exchange(proxy::UpstreamConnection& conn, const std::string& head,
+                                    std::chrono::milliseconds timeout) {
+  const bool reused = conn.reused;
   std::array<asio::const_buffer, 1> piece{asio::buffer(head)};
-  if (std::error_code ec = co_await conn->write(piece, o.timeout)) {
-    co_return fail("sending the auth request failed");
+  if (std::error_code ec = co_await conn.write(piece, timeout)) {
+    AuthReply r = fail("sending the auth request failed");
+    r.stale = reused;
+    co_return r;
   }
   h1::ResponseParser parser;
   for (;;) {
-    h1::ResponseParser::Status s = parser.parse(conn->input(), "GET");
+    h1::ResponseParser::Status s = parser.parse(conn.input(), "GET");
     if (s == h1::ResponseParser::Status::kError) co_return fail("malformed auth response");
     if (s == h1::ResponseParser::Status::kComplete) break;
-    std::error_code ec = co_await conn->read_more(o.timeout);
-    if (ec) co_return fail("the auth service closed before a response head");
+    const bool nothing_yet = conn.input().empty();
+    std::error_code ec = co_await conn.read_more(timeout);
+    if (ec) {
+      AuthReply r = fail("the auth service closed before a response head");
+      r.stale = reused && nothing_yet && ec != make_error_code(Errc::kTimeout);
+      co_return r;
+    }
   }
   AuthReply reply;
   reply.head = std::move(parser.head());
   if (reply.head.status < 200) co_return fail("interim auth response");
-  conn->consume(parser.head_size());
+  conn.consume(parser.head_size());
   const h1::ResponseInfo& info = parser.info();
   std::optional<h1::BodyDecoder> decoder;
   if (info.until_close) {
@@ -119,14 +145,14 @@ asio::awaitable<AuthReply> ask(const ForwardAuthOptions& o, std::string head) {
   }
   while (decoder && !decoder->done()) {
     h1::BodyDecoder::Step step;
-    if (decoder->decode(conn->input(), step) != h1::BodyDecoder::Status::kOk) {
+    if (decoder->decode(conn.input(), step) != h1::BodyDecoder::Status::kOk) {
       co_return fail("malformed auth response body");
     }
     reply.body.append(step.data);
-    conn->consume(step.consumed);
+    conn.consume(step.consumed);
     if (reply.body.size() > kMaxAuthBody) co_return fail("auth response body too large");
     if (decoder->done() || step.consumed > 0) continue;
-    std::error_code ec = co_await conn->read_more(o.timeout);
+    std::error_code ec = co_await conn.read_more(timeout);
     if (ec == asio::error::eof) {
       decoder->end_of_input();
       if (!decoder->done()) co_return fail("auth response body cut short");
@@ -134,51 +160,82 @@ asio::awaitable<AuthReply> ask(const ForwardAuthOptions& o, std::string head) {
       co_return fail("reading the auth response body failed");
     }
   }
+  // Stray bytes after the response: the connection is out of step, not reused.
+  reply.reusable = info.keep_alive && !info.until_close && conn.input().empty();
   co_return reply;
+}
+
+// A check: on a pooled connection if there is one, once more on a new connection when the
+// pooled one turns out to be closed.
+asio::awaitable<AuthReply> ask(const State& s, std::string head) {
+  const ForwardAuthOptions& o = s.options;
+  proxy::ConnectionPool& pool = proxy::ConnectionPool::local();
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  for (int round = 0;; ++round) {
+    std::unique_ptr<proxy::UpstreamConnection> conn;
+    if (round == 0) conn = pool.take(s.pool_key, o.idle_timeout, false);
+    if (!conn) {
+      s.address->refresh_if_due(executor);
+      std::shared_ptr<const ServiceAddress::Endpoints> endpoints = s.address->endpoints();
+      Result<std::unique_ptr<proxy::UpstreamConnection>> connected =
+          co_await proxy::UpstreamConnection::connect(*endpoints, o.timeout, s.pool_key);
+      if (!connected) co_return fail("the auth service is unreachable");
+      conn = std::move(*connected);
+    }
+    AuthReply reply = co_await exchange(*conn, head, o.timeout);
+    if (reply.stale) continue;
+    if (reply.reusable) pool.give(std::move(conn), o.max_idle, o.idle_timeout);
+    co_return reply;
+  }
 }
 
 }  // namespace
 
 Middleware forward_auth(ForwardAuthOptions options) {
-  auto o = std::make_shared<const ForwardAuthOptions>(std::move(options));
-  return
-      [o](http::Request& request, Context& context, Next next) -> asio::awaitable<http::Response> {
-        using namespace asio::experimental::awaitable_operators;
-        // Never trust the client's copies of fields the auth service vouches for.
-        for (const std::string& name : o->copy_headers)
-          request.head.headers.remove(name);
-        std::string head = auth_request_head(*o, request.head, context.client_address());
-        asio::steady_timer timer(co_await asio::this_coro::executor, o->timeout);
-        std::variant<AuthReply, std::tuple<std::error_code>> raced =
-            co_await (ask(*o, std::move(head)) ||
-                      timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
-        if (raced.index() == 1) {
-          co_return http::Response::text(504,
-                                         "Gateway Timeout: the auth service did not answer "
-                                         "within " +
-                                             std::to_string(o->timeout.count()) + " ms\n");
+  auto state = std::make_shared<State>();
+  state->pool_key = pool_key(options);
+  state->address = std::make_shared<ServiceAddress>(options.endpoints, options.resolve_host,
+                                                    options.port, options.resolve_every);
+  state->options = std::move(options);
+  return [state](http::Request& request, Context& context,
+                 Next next) -> asio::awaitable<http::Response> {
+    using namespace asio::experimental::awaitable_operators;
+    const ForwardAuthOptions& o = state->options;
+    // Never trust the client's copies of fields the auth service vouches for.
+    for (const std::string& name : o.copy_headers)
+      request.head.headers.remove(name);
+    std::string head = auth_request_head(o, request.head, context.client_address());
+    asio::steady_timer timer(co_await asio::this_coro::executor, o.timeout);
+    std::variant<AuthReply, std::tuple<std::error_code>> raced =
+        co_await (ask(*state, std::move(head)) ||
+                  timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable)));
+    if (raced.index() == 1) {
+      co_return http::Response::text(504,
+                                     "Gateway Timeout: the auth service did not answer "
+                                     "within " +
+                                         std::to_string(o.timeout.count()) + " ms\n");
+    }
+    AuthReply& reply = std::get<0>(raced);
+    if (reply.failure != 0) {
+      co_return http::Response::text(reply.failure, "Bad Gateway: " + reply.reason + "\n");
+    }
+    if (reply.head.status >= 200 && reply.head.status < 300) {
+      for (const std::string& name : o.copy_headers) {
+        for (const http::Field& f : reply.head.headers) {
+          if (http::iequals(f.name, name)) request.head.headers.add(name, f.value);
         }
-        AuthReply& reply = std::get<0>(raced);
-        if (reply.failure != 0) {
-          co_return http::Response::text(reply.failure, "Bad Gateway: " + reply.reason + "\n");
-        }
-        if (reply.head.status >= 200 && reply.head.status < 300) {
-          for (const std::string& name : o->copy_headers) {
-            for (const http::Field& f : reply.head.headers) {
-              if (http::iequals(f.name, name)) request.head.headers.add(name, f.value);
-            }
-          }
-          Next n = next;
-          co_return co_await n(request, context);
-        }
-        http::Response response;
-        response.head.status = reply.head.status;
-        response.head.reason = std::move(reply.head.reason);
-        response.head.headers = std::move(reply.head.headers);
-        proxy::remove_hop_by_hop(response.head.headers);
-        response.body = http::Body::from_string(std::move(reply.body));
-        co_return response;
-      };
+      }
+      Next n = next;
+      co_return co_await n(request, context);
+    }
+    http::Response response;
+    response.head.status = reply.head.status;
+    response.head.reason = std::move(reply.head.reason);
+    response.head.headers = std::move(reply.head.headers);
+    proxy::remove_hop_by_hop(response.head.headers);
+    response.body = http::Body::from_string(std::move(reply.body));
+    co_return response;
+  };
 }
 
 }  // namespace rws::middleware

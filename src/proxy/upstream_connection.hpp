@@ -97,6 +97,8 @@ class ConnectionPool {
             std::chrono::seconds idle_timeout);
   // Drops connections that were closed while idle.
   void purge();
+  // Closes and drops every idle connection (before their io_context goes away, in tests).
+  void clear() { idle_.clear(); }
   std::size_t idle_count() const;
 
  private:

@@ -5,6 +5,7 @@ tokens and keys, made at test time. A JWKS is served by a python http.server sta
 Synchronisation is by observable events with deadlines (the reload log line), never by sleeping."""
 
 import base64
+import concurrent.futures
 import hashlib
 import hmac
 import http.server
@@ -280,16 +281,20 @@ def test_jwt_rs256_public_key(jwt_gateway):
 
 
 class JwksServer:
-    """A python http.server on 127.0.0.1 serving `document` at /jwks.json."""
+    """A python http.server on 127.0.0.1 serving `document` at /jwks.json (replaced by
+    `publish`); `hits` counts requests."""
 
     def __init__(self, document):
-        body = json.dumps(document).encode()
+        self.lock = threading.Lock()
         self.hits = 0
+        self.publish(document)
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                outer.hits += 1
+                with outer.lock:
+                    outer.hits += 1
+                    body = outer.body
                 if self.path != "/jwks.json":
                     self.send_error(404)
                     return
@@ -307,9 +312,22 @@ class JwksServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
+    def publish(self, document):
+        with self.lock:
+            self.body = json.dumps(document).encode()
+
+    def count(self):
+        with self.lock:
+            return self.hits
+
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def rsa_jwk(private, kid):
+    n = private.public_key().public_numbers()
+    return {"kty": "RSA", "kid": kid, "use": "sig", "n": b64url_int(n.n), "e": b64url_int(n.e)}
 
 
 def test_jwt_jwks_url(gateway, backend, tmp_path):
@@ -333,16 +351,57 @@ def test_jwt_jwks_url(gateway, backend, tmp_path):
         unknown = jwt.encode(claims(), rsa_private, algorithm="RS256", headers={"kid": "zz"})
         r = get(server, "/x", bearer(unknown))
         assert r.status == 401 and 'error_description="unknown key id"' in challenge(r)
-        # The RSA key under the EC key's id: no key of that kind has that id.
+        assert jwks.count() == 2, "an unknown kid fetches the set once more, early"
+        # The RSA key under the EC key's id: no key of that kind has that id (but the id is
+        # known: no early fetch).
         r = get(server, "/x", bearer(jwt.encode(claims(), rsa_private, algorithm="RS256",
                                                 headers={"kid": "e1"})))
         assert r.status == 401
+        assert jwks.count() == 2
 
         # A reload fetches the keys again.
         server.signal(signal.SIGHUP)
         wait_until(lambda: reloads(server) == 1, what="the reload to be logged")
-        assert jwks.hits == 2
+        assert jwks.count() == 3
         assert get(server, "/x", bearer(rs)).status == 200
+    finally:
+        jwks.close()
+
+
+def test_jwt_jwks_key_rotation_and_unknown_kids(gateway, backend):
+    old_key, new_key = rsa_key(), rsa_key()
+    jwks = JwksServer({"keys": [rsa_jwk(old_key, "k1")]})
+    config = (upstream("app", [backend.addr])
+              + route("jwks", "/*", f'{{ type = "jwt", jwks_url = {q(jwks.url)} }}'))
+    old = jwt.encode(claims(), old_key, algorithm="RS256", headers={"kid": "k1"})
+    new = jwt.encode(claims(), new_key, algorithm="RS256", headers={"kid": "k2"})
+    garbage = jwt.encode(claims(), new_key, algorithm="RS256", headers={"kid": "garbage"})
+    try:
+        server = gateway(config, threads=2)
+        assert jwks.count() == 1
+        assert get(server, "/x", bearer(old)).status == 200
+        # The identity provider rotates to a new key: its first token is accepted at once (an
+        # early fetch), not after the 5-minute refresh.
+        jwks.publish({"keys": [rsa_jwk(new_key, "k2")]})
+        assert get(server, "/x", bearer(new)).status == 200
+        assert jwks.count() == 2
+        # Within 30 s of that fetch, unknown kids cause no further fetch.
+        assert get(server, "/x", bearer(old)).status == 401
+        for _ in range(50):
+            r = get(server, "/x", bearer(garbage))
+            assert r.status == 401 and 'error_description="unknown key id"' in challenge(r)
+        assert jwks.count() == 2
+
+        # A fresh instance hit by 50 garbage-kid tokens at once fetches the set once more, not
+        # 50 times; concurrent requests share that fetch.
+        second = gateway(config, name="second.toml", threads=2)
+        assert jwks.count() == 3
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = list(pool.map(lambda _: get(second, "/x", bearer(garbage)).status,
+                                     range(50)))
+        assert statuses == [401] * 50
+        assert jwks.count() == 4
+        assert get(second, "/x", bearer(new)).status == 200
     finally:
         jwks.close()
 

@@ -1,8 +1,10 @@
 """forward_auth through the real binary: rws asks a small auth service (stdlib http.server on
 127.0.0.1, port 0, started by the test) before proxying to a test/support/backend.py backend.
-The service decides by the X-Token field: "good" → 200 with X-User, "later" → 302, else 401."""
+The service decides by the X-Token field: "good" → 200 with X-User, "later" → 302, "close" → 200
+with Connection: close, else 401. It keeps connections alive and counts them."""
 
 import http.server
+import socket
 import threading
 
 import pytest
@@ -17,10 +19,16 @@ class AuthService:
     def __init__(self):
         self.lock = threading.Lock()
         self.seen = []  # [(path, [(name, value)])]
+        self.sockets = []  # every accepted connection
         service = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with service.lock:
+                    service.sockets.append(self.connection)
 
             def do_GET(self):
                 with service.lock:
@@ -28,6 +36,8 @@ class AuthService:
                 token = self.headers.get("X-Token")
                 if token == "good":
                     self._answer(200, b"", [("X-User", "alice"), ("X-Extra", "not copied")])
+                elif token == "close":
+                    self._answer(200, b"", [("X-User", "bob"), ("Connection", "close")])
                 elif token == "later":
                     self._answer(302, b"", [("Location", "http://login.test/?next=1")])
                 else:
@@ -48,6 +58,19 @@ class AuthService:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def connections(self):
+        with self.lock:
+            return len(self.sockets)
+
+    def drop_connections(self):
+        """Closes every connection from the service's side (as an idle timeout would)."""
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def close(self):
         self.server.shutdown()
@@ -126,3 +149,52 @@ def test_unreachable_auth_service_is_502(gateway, backends, dead_port):
     r = call(server, "GET", "/echo/x", headers=[("X-Token", "good")])
     assert r.status == 502
     assert b.state()["requests"] == before
+
+
+def test_sequential_checks_share_one_connection(gateway, backends, auth_service):
+    b = backends("A")
+    server = gateway(config(b, auth_service.port))  # one worker thread
+    for i in range(10):
+        assert fields(echo_of(call(server, "GET", f"/echo/{i}", headers=[("X-Token", "good")])),
+                      "x-user") == ["alice"]
+    assert len(auth_service.seen) == 10
+    assert auth_service.connections() == 1, "a connection per check instead of keep-alive"
+    # A refusal keeps the connection too.
+    assert call(server, "GET", "/echo/x", headers=[("X-Token", "bad")]).status == 401
+    assert auth_service.connections() == 1
+
+
+def test_connection_closed_by_the_service_is_retried_on_a_new_one(gateway, backends,
+                                                                  auth_service):
+    b = backends("A")
+    server = gateway(config(b, auth_service.port))
+    for round_ in range(1, 4):
+        assert call(server, "GET", "/echo/x", headers=[("X-Token", "good")]).status == 200
+        assert auth_service.connections() == round_
+        auth_service.drop_connections()  # the pooled connection is now closed
+    assert call(server, "GET", "/echo/x", headers=[("X-Token", "good")]).status == 200
+    assert auth_service.connections() == 4
+    assert len(auth_service.seen) == 4
+
+
+def test_connection_close_from_the_service_means_a_new_connection(gateway, backends,
+                                                                  auth_service):
+    b = backends("A")
+    server = gateway(config(b, auth_service.port))
+    for i in range(3):
+        assert fields(echo_of(call(server, "GET", "/echo/x", headers=[("X-Token", "close")])),
+                      "x-user") == ["bob"]
+        assert auth_service.connections() == i + 1
+    assert len(auth_service.seen) == 3
+
+
+def test_auth_service_by_name(gateway, backends, auth_service):
+    b = backends("A")
+    route = proxy_route("app", "/*", "app")
+    server = gateway(upstream("app", [b.addr]) + route
+                     + "[route.middleware]\nforward_auth = { address = "
+                     + q(f"http://localhost:{auth_service.port}/verify") + " }\n")
+    for _ in range(3):
+        assert call(server, "GET", "/echo/x", headers=[("X-Token", "good")]).status == 200
+    assert call(server, "GET", "/echo/x", headers=[("X-Token", "bad")]).status == 401
+    assert auth_service.connections() == 1

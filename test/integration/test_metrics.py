@@ -13,7 +13,7 @@ import signal
 import pytest
 
 from conftest import wait_until
-from test_gateway import BackendProcess, call, reloads, upstream
+from test_gateway import BackendProcess, call, proxy_route, reloads, upstream
 from test_gateway import dead_port, gateway  # noqa: F401  (fixtures used by these tests)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -164,6 +164,30 @@ def test_gateway_counts_requests_bytes_upstreams_and_backend_state(gateway, live
     # HEAD answers the head only.
     r = call(server, "HEAD", "/metrics")
     assert (r.status, r.body, r.header("content-type")) == (200, b"", CONTENT_TYPE)
+
+
+def test_passively_ejected_backend_is_not_healthy(gateway, live, dead_addr):
+    # One failure ejects the dead backend for an hour; no active health checks.
+    server = gateway(upstream("api", [live.addr])
+                     + upstream("down", [dead_addr],
+                                "retries = 0\n[upstream.passive]\nmax_fails = 1\n"
+                                "eject_secs = 3600\n")
+                     + proxy_route("api", "/echo", "live") + proxy_route("down", "/dead", "dead"))
+    samples, types = scrape(server)
+    assert types["rws_upstream_backend_ejected"] == "gauge"
+    assert value(samples, "rws_upstream_backend_healthy", upstream="down", backend=dead_addr) == 1
+    assert value(samples, "rws_upstream_backend_ejected", upstream="down", backend=dead_addr) == 0
+
+    assert call(server, "GET", "/dead").status == 502  # the failure that ejects it
+    assert call(server, "GET", "/dead").status == 502  # no backend left
+    samples, _ = scrape(server)
+    assert value(samples, "rws_upstream_backend_healthy", upstream="down", backend=dead_addr) == 0
+    assert value(samples, "rws_upstream_backend_ejected", upstream="down", backend=dead_addr) == 1
+    assert value(samples, "rws_upstream_backend_healthy", upstream="api", backend=live.addr) == 1
+    assert value(samples, "rws_upstream_backend_ejected", upstream="api", backend=live.addr) == 0
+    upstream_requests = {(dict(k[1])["upstream"], dict(k[1])["backend"], dict(k[1])["code"]): v
+                         for k, v in samples.items() if k[0] == "rws_upstream_requests_total"}
+    assert upstream_requests == {("down", dead_addr, "error"): 1}, "the second never reached it"
 
 
 def test_reloads_are_counted_by_result(gateway, live, dead_addr):

@@ -12,6 +12,7 @@
 #include <openssl/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ class JwtKeys {
   std::vector<JwtAlg> algorithms() const;
   bool can_verify(JwtAlg alg) const;
   std::size_t size() const noexcept { return secret_.empty() ? keys_.size() : 1; }
+  // Whether one of the public keys has the key id `kid`.
+  bool has_kid(std::string_view kid) const;
 
  private:
   friend class JwtVerifier;
@@ -78,18 +81,23 @@ struct JwtResult {
   std::string error;
   // When valid: the claims as compact ASCII JSON (safe as a header field value).
   std::string claims;
+  // The token names a key id that none of the keys has (it may be a newly rotated key).
+  bool unknown_kid = false;
 };
 
 // How a JWK Set fetched from a URL is kept current.
 struct JwksRefresh {
   std::chrono::milliseconds interval{std::chrono::minutes(5)};
   std::chrono::milliseconds timeout{5000};  // per fetch
+  // Early fetches for tokens with an unknown key id start at most once per this.
+  std::chrono::milliseconds unknown_kid_interval{std::chrono::seconds(30)};
 };
 
 // Lifecycle: built at setup (config load); verify() is called from any worker thread; with a
 // JWKS URL a detached background thread refetches the set every `interval` and swaps it in
-// (a failed fetch keeps the previous keys and is logged). The destructor tells that thread to
-// stop; it exits at its next wake-up without being waited for.
+// (a failed fetch keeps the previous keys and is logged), and fetches early when asked by
+// refetch_unknown_kid(). The destructor tells that thread to stop; it exits at its next wake-up
+// without being waited for.
 class JwtVerifier {
  public:
   // Throws std::invalid_argument when one of `rules.algorithms` does not fit the keys.
@@ -107,6 +115,15 @@ class JwtVerifier {
   const std::vector<JwtAlg>& algorithms() const noexcept { return rules_.algorithms; }
   // Key sets swapped in by the refresh thread so far.
   std::size_t refreshes() const noexcept;
+
+  // For a token whose key id none of the keys has (JwtResult::unknown_kid), as when the
+  // identity provider has rotated its keys: asks the refresh thread to fetch the JWK Set now.
+  // Returns false when no fetch is coming: no JWKS URL, or an early fetch started less than
+  // `unknown_kid_interval` ago (so bad tokens cannot make rws hammer the JWKS server). Else
+  // `done` is called once, from the refresh thread, when the fetch is over (whether it
+  // succeeded or not; verify() again then); concurrent callers share one fetch, and a fetch
+  // already under way is joined. Never blocks on the fetch.
+  bool refetch_unknown_kid(std::function<void()> done) const;
 
  private:
   struct Shared;

@@ -11,11 +11,20 @@
 //   unreachable          → 502;  malformed or oversized response → 502;
 //   nothing within `timeout` (connect to the end of the body) → 504.
 //
-// Every auth request uses a new connection (Connection: close); there is no keep-alive pool.
-// The exchange is asynchronous on the worker's executor.
+// Connections to the auth service are kept alive: each worker keeps up to `max_idle` idle ones
+// (closed after `idle_timeout` unused) and a check takes one of them before opening a new one. A
+// pooled connection the service has closed meanwhile fails before any response byte; the check
+// then goes out once more on a new connection (a bodiless GET is safe to resend). A response
+// with `Connection: close` (or delimited by the close) is not reused. The exchange is
+// asynchronous on the worker's executor.
+//
+// With `resolve_host` set, the service's addresses are resolved again in the background when a
+// new connection is needed and `resolve_every` has passed since the last resolution
+// (`endpoints` are the first ones); without, `endpoints` are fixed.
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +40,11 @@ struct ForwardAuthOptions {
   std::string target;                              // request-target sent ("/auth", "/a?x=1")
   std::vector<std::string> copy_headers;           // field names copied on 2xx
   std::chrono::milliseconds timeout{5000};
+  std::string resolve_host;  // a DNS name to re-resolve (with `port`); empty for an IP literal
+  std::uint16_t port = 80;
+  std::chrono::milliseconds resolve_every{30000};
+  unsigned max_idle = 16;  // idle connections kept per worker; 0: one connection per check
+  std::chrono::seconds idle_timeout{30};
 };
 
 // Largest auth response body passed to the client; a longer one is a 502.

@@ -1315,6 +1315,7 @@ forward_auth = { address = "http://127.0.0.1:9000/check?x=1", copy_headers = ["X
   EXPECT_EQ(f.timeout, milliseconds(250));
   EXPECT_EQ(f.addresses, Strings{"127.0.0.1"});
   EXPECT_EQ(f.port, 9000);
+  EXPECT_EQ(f.name, "") << "an IP literal is never re-resolved";
 
   // Defaults: path "/", port 80, 5 s; a route inherits it.
   r = load(R"(
@@ -1330,8 +1331,17 @@ action = { type = "respond" }
   EXPECT_EQ(r.defaults.forward_auth->timeout, milliseconds(5000));
   EXPECT_FALSE(r.defaults.forward_auth->addresses.empty());
   EXPECT_EQ(r.defaults.forward_auth->port, 80);
+  EXPECT_EQ(r.defaults.forward_auth->name, "localhost") << "a DNS name is re-resolved";
   ASSERT_EQ(r.config.routes.size(), 1u);
   EXPECT_TRUE(r.config.routes[0].middleware.forward_auth);
+
+  r = load(R"(
+[middleware]
+forward_auth = { address = "http://[::1]:9000" }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  EXPECT_EQ(r.defaults.forward_auth->addresses, Strings{"::1"});
+  EXPECT_EQ(r.defaults.forward_auth->name, "");
 }
 
 TEST(MiddlewareLoader, ForwardAuthErrors) {

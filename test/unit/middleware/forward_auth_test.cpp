@@ -22,6 +22,8 @@
 #include <rws/http/headers.hpp>
 #include <rws/middleware/forward_auth.hpp>
 
+#include "proxy/upstream_connection.hpp"
+
 namespace rws::middleware {
 namespace {
 
@@ -29,9 +31,10 @@ using asio::ip::tcp;
 using std::chrono::milliseconds;
 constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-// A one-shot-per-connection HTTP auth service on 127.0.0.1, in the test's io_context: it records
-// each request head and answers `reply` (raw bytes), then closes; with an empty `reply` it keeps
-// the connection open without answering.
+// An HTTP auth service on 127.0.0.1, in the test's io_context: it records each request head and
+// answers `reply` (raw bytes); then, with `close_after_reply`, it closes the connection, else it
+// waits for the next request on it. With an empty `reply` it keeps the connection open without
+// answering. `accepted` counts connections.
 class AuthService {
  public:
   explicit AuthService(asio::io_context& io)
@@ -41,44 +44,57 @@ class AuthService {
   tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
   void stop() {
     acceptor_.close();
-    for (auto& s : held_)
+    for (auto& s : sockets_)
       s->close();
   }
 
   std::string reply;
+  bool close_after_reply = true;
   std::vector<std::string> heads;
+  int accepted = 0;
 
  private:
   asio::awaitable<void> serve() {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
       if (ec) co_return;
-      std::string head;
-      char buf[4096];
-      while (head.find("\r\n\r\n") == std::string::npos) {
-        auto [e, n] = co_await socket.async_read_some(asio::buffer(buf), kTuple);
-        if (e) break;
-        head.append(buf, n);
+      ++accepted;
+      sockets_.push_back(std::make_shared<tcp::socket>(std::move(socket)));
+      asio::co_spawn(acceptor_.get_executor(), answer(sockets_.back()), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> answer(std::shared_ptr<tcp::socket> socket) {
+    std::string input;
+    char buf[4096];
+    for (;;) {
+      std::size_t end = input.find("\r\n\r\n");
+      while (end == std::string::npos) {
+        auto [e, n] = co_await socket->async_read_some(asio::buffer(buf), kTuple);
+        if (e) co_return;
+        input.append(buf, n);
+        end = input.find("\r\n\r\n");
       }
-      heads.push_back(head);
-      if (reply.empty()) {
-        held_.push_back(std::make_shared<tcp::socket>(std::move(socket)));
-        continue;
+      heads.push_back(input.substr(0, end + 4));
+      input.erase(0, end + 4);
+      if (reply.empty()) continue;  // never answers
+      auto [we, written] = co_await asio::async_write(*socket, asio::buffer(reply), kTuple);
+      if (we || close_after_reply) {
+        socket->close();
+        co_return;
       }
-      auto [we, written] = co_await asio::async_write(socket, asio::buffer(reply), kTuple);
-      (void)we;
-      (void)written;
-      socket.close();
     }
   }
 
   tcp::acceptor acceptor_;
-  std::vector<std::shared_ptr<tcp::socket>> held_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
 };
 
 // An App with forward_auth in front of GET /x, whose handler records the request's fields.
 struct Fixture {
   Fixture() : service(io) {}
+  // Pooled auth connections belong to `io`: they go before it does.
+  ~Fixture() { proxy::ConnectionPool::local().clear(); }
 
   ForwardAuthOptions options(std::vector<tcp::endpoint> endpoints) {
     ForwardAuthOptions o;
@@ -87,6 +103,7 @@ struct Fixture {
     o.target = "/check?v=1";
     o.copy_headers = {"X-User", "X-Role"};
     o.timeout = milliseconds(2000);
+    o.max_idle = max_idle;
     return o;
   }
 
@@ -125,10 +142,42 @@ struct Fixture {
     return run(options({service.endpoint()}), std::move(request));
   }
 
+  // The statuses of `n` checks made one after the other through one middleware instance.
+  std::vector<int> run_sequence(int n) {
+    App app;
+    app.use(forward_auth(options({service.endpoint()})));
+    app.get("/x", [](http::Request&, Context&) -> asio::awaitable<http::Response> {
+      co_return text("backend\n");
+    });
+    http::RequestContext connection{"192.0.2.7", 40000, false, 1, 1, nullptr, nullptr, {}};
+    std::vector<int> statuses;
+    std::exception_ptr failure;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (int i = 0; i < n; ++i) {
+            http::Request request;
+            request.head.method = "GET";
+            request.head.target = request.head.path = "/x";
+            http::Response response = co_await app.handle(std::move(request), connection);
+            statuses.push_back(response.head.status);
+          }
+          service.stop();
+        },
+        [&](std::exception_ptr e) {
+          failure = e;
+          service.stop();
+        });
+    io.run();
+    if (failure) std::rethrow_exception(failure);
+    return statuses;
+  }
+
   asio::io_context io;
   AuthService service;
   int calls = 0;
   http::Headers seen;
+  unsigned max_idle = 16;
 };
 
 http::Request get(std::string target) {
@@ -170,12 +219,11 @@ TEST(ForwardAuth, SuccessContinuesWithCopiedFieldsAndSpoofsRemoved) {
   for (const char* expected :
        {"\r\nAuthorization: Bearer t\r\n", "\r\nX-Forwarded-Method: GET\r\n",
         "\r\nX-Forwarded-Proto: http\r\n", "\r\nX-Forwarded-Host: www.example\r\n",
-        "\r\nX-Forwarded-Uri: /x?a=1\r\n", "\r\nX-Forwarded-For: 192.0.2.7\r\n",
-        "\r\nConnection: close\r\n"}) {
+        "\r\nX-Forwarded-Uri: /x?a=1\r\n", "\r\nX-Forwarded-For: 192.0.2.7\r\n"}) {
     EXPECT_NE(head.find(expected), std::string::npos) << expected << " in\n" << head;
   }
   for (const char* absent :
-       {"/forged", "Content-Length", "X-Hop", "mallory", "www.example\r\nHost", "keep-alive"}) {
+       {"/forged", "Content-Length", "X-Hop", "mallory", "www.example\r\nHost", "Connection"}) {
     EXPECT_EQ(head.find(absent), std::string::npos) << absent << " in\n" << head;
   }
 }
@@ -250,6 +298,52 @@ TEST(ForwardAuth, MalformedOrOversizedResponseIs502) {
     EXPECT_EQ(r.status, 502) << reply;
     EXPECT_EQ(f.calls, 0);
   }
+}
+
+TEST(ForwardAuth, SequentialChecksShareOneConnection) {
+  Fixture f;
+  f.service.reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  f.service.close_after_reply = false;
+  EXPECT_EQ(f.run_sequence(10), std::vector<int>(10, 200));
+  EXPECT_EQ(f.service.heads.size(), 10u);
+  EXPECT_EQ(f.service.accepted, 1);
+}
+
+TEST(ForwardAuth, ChunkedAndRefusalResponsesKeepTheConnection) {
+  Fixture f;
+  f.service.reply = "HTTP/1.1 401 No\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n";
+  f.service.close_after_reply = false;
+  EXPECT_EQ(f.run_sequence(3), std::vector<int>(3, 401));
+  EXPECT_EQ(f.service.accepted, 1);
+}
+
+TEST(ForwardAuth, PooledConnectionClosedByTheServiceIsRetriedOnANewOne) {
+  Fixture f;
+  // Keep-alive by the response's terms, but the service closes after each answer: every check
+  // after the first finds its pooled connection closed and goes out again on a new one.
+  f.service.reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  f.service.close_after_reply = true;
+  EXPECT_EQ(f.run_sequence(3), std::vector<int>(3, 200));
+  EXPECT_EQ(f.service.heads.size(), 3u);
+  EXPECT_EQ(f.service.accepted, 3);
+}
+
+TEST(ForwardAuth, ConnectionCloseFromTheServiceIsHonoured) {
+  Fixture f;
+  // The service says close but keeps the connection open: reusing it would be wrong.
+  f.service.reply = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+  f.service.close_after_reply = false;
+  EXPECT_EQ(f.run_sequence(3), std::vector<int>(3, 200));
+  EXPECT_EQ(f.service.accepted, 3);
+}
+
+TEST(ForwardAuth, NoIdleConnectionsWithMaxIdleZero) {
+  Fixture f;
+  f.service.reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  f.service.close_after_reply = false;
+  f.max_idle = 0;
+  EXPECT_EQ(f.run_sequence(2), std::vector<int>(2, 200));
+  EXPECT_EQ(f.service.accepted, 2);
 }
 
 }  // namespace

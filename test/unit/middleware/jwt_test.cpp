@@ -8,13 +8,19 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include <rws/app/app.hpp>
+#include <rws/app/response.hpp>
+#include <rws/app/test_client.hpp>
 #include <rws/auth/jwt.hpp>
+#include <rws/middleware/auth.hpp>
 
 namespace rws::auth {
 namespace {
@@ -170,7 +176,7 @@ TEST(Jwt, MalformedJwksAndTokens) {
 }
 
 // An HTTP server on 127.0.0.1 answering every connection with the current `response`, then
-// closing it; it records the first request and counts them all.
+// closing it; it records the first request and counts them all (each before it is answered).
 class CannedServer {
  public:
   explicit CannedServer(std::string response) : response_(std::move(response)) {
@@ -222,9 +228,9 @@ class CannedServer {
         if (first_request_.empty()) first_request_ = request;
         response = response_;
       }
+      ++requests_;  // before answering: a client that got the answer sees the count
       ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
       ::close(c);
-      ++requests_;
     }
   }
 
@@ -316,6 +322,94 @@ TEST(Jwt, JwksUrlIsRefreshedAndAFailedRefreshKeepsTheKeys) {
   const std::size_t after_failures = v.refreshes();
   EXPECT_EQ(error_of(v, "rs256_valid"), "(valid)");
   EXPECT_LE(v.refreshes(), after_failures + 1);  // at most the one in flight at the switch
+}
+
+// Calls refetch_unknown_kid and waits for its `done` (at most 30 s); false when no fetch came.
+bool refetch_and_wait(const JwtVerifier& v) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> over = done->get_future();
+  if (!v.refetch_unknown_kid([done] { done->set_value(); })) return false;
+  return over.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+}
+
+TEST(Jwt, UnknownKidFetchesEarlyAtMostOncePerInterval) {
+  // At first the RSA key is published under another id; then the IdP rotates to "rsa1".
+  std::string renamed = fixture("jwks.json");
+  renamed.replace(renamed.find("\"rsa1\""), 6, "\"old\"");
+  CannedServer server(ok_json(renamed));
+  JwtRules rules;
+  rules.algorithms = {JwtAlg::kRS256};
+  const JwtVerifier v(server.url("/jwks"), rules, {std::chrono::hours(1), seconds(5), seconds(30)});
+  ASSERT_EQ(server.requests(), 1);
+  JwtResult r = v.verify(token("rs256_valid"), kNow);
+  EXPECT_EQ(r.error, "unknown key id");
+  EXPECT_TRUE(r.unknown_kid);
+
+  server.set_response(ok_json(fixture("jwks.json")));
+  ASSERT_TRUE(refetch_and_wait(v));
+  EXPECT_EQ(server.requests(), 2);
+  EXPECT_EQ(error_of(v, "rs256_valid"), "(valid)");
+
+  // A garbage kid, again and again: no more fetches within the interval.
+  for (int i = 0; i < 50; ++i) {
+    r = v.verify(token("rs256_unknown_kid"), kNow);
+    ASSERT_TRUE(r.unknown_kid);
+    EXPECT_FALSE(refetch_and_wait(v));
+  }
+  EXPECT_EQ(server.requests(), 2);
+}
+
+TEST(Jwt, ConcurrentUnknownKidRequestsShareOneFetch) {
+  CannedServer server(ok_json(fixture("jwks.json")));
+  const JwtVerifier v(server.url("/jwks"), {}, {std::chrono::hours(1), seconds(5), seconds(30)});
+  std::mutex mutex;
+  int called = 0;
+  int accepted = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (v.refetch_unknown_kid([&] {
+          std::lock_guard lock(mutex);
+          ++called;
+        })) {
+      ++accepted;
+    }
+  }
+  EXPECT_GE(accepted, 1);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return called == accepted;
+  }));
+  EXPECT_EQ(server.requests(), 2);  // the first fetch and one early fetch
+  EXPECT_EQ(v.refreshes(), 1u);
+}
+
+TEST(Jwt, NoEarlyFetchWithoutAJwksUrl) {
+  const JwtVerifier v(JwtKeys::jwks(fixture("jwks.json"), "jwks.json"), {});
+  JwtResult r = v.verify(token("rs256_unknown_kid"), kNow);
+  EXPECT_TRUE(r.unknown_kid);
+  EXPECT_FALSE(v.refetch_unknown_kid([] {}));
+  // A known kid under the wrong algorithm is not an unknown kid.
+  EXPECT_FALSE(v.verify(token("rs256_other_key"), kNow).unknown_kid);
+}
+
+TEST(Jwt, JwtAuthWaitsForTheEarlyFetchOfARotatedKey) {
+  std::string renamed = fixture("jwks.json");
+  renamed.replace(renamed.find("\"rsa1\""), 6, "\"old\"");
+  CannedServer server(ok_json(renamed));
+  auto v = std::make_shared<const JwtVerifier>(
+      server.url("/jwks"), JwtRules{}, JwksRefresh{std::chrono::hours(1), seconds(5), seconds(30)});
+  server.set_response(ok_json(fixture("jwks.json")));  // rotated after the first fetch
+  App app;
+  app.use(middleware::jwt_auth({v, ""}));
+  app.get("/", [](http::Request&, Context&) { return text("ok\n"); });
+  TestClient client(app);
+  TestResponse r = client.get("/").header("Authorization", "Bearer " + token("rs256_valid")).send();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(server.requests(), 2);
+  // A garbage kid is refused at once, without another fetch within the interval.
+  r = client.get("/").header("Authorization", "Bearer " + token("rs256_unknown_kid")).send();
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.header("WWW-Authenticate").find("unknown key id"), std::string::npos);
+  EXPECT_EQ(server.requests(), 2);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ ParseStatus read_line(Cursor& c, std::string_view& line) {
   const std::size_t end = c.in.find('\n', c.pos);
   if (end == std::string_view::npos) {
     const std::string_view partial = c.in.substr(c.pos);
-    if (partial.size() > kMaxLine) return ParseStatus::kError;
+    if (partial.size() > kMaxLine + 1) return ParseStatus::kError;  // the line and its CR
     const std::size_t cr = partial.find('\r');
     if (cr != std::string_view::npos && cr + 1 < partial.size()) return ParseStatus::kError;
     return ParseStatus::kIncomplete;

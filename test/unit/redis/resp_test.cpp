@@ -99,7 +99,7 @@ TEST(Resp, BoundsSizesAndDepth) {
     deep += "*1\r\n";
   deep += ":1\r\n";
   EXPECT_EQ(parse_reply(deep, r, used), ParseStatus::kError);
-  EXPECT_EQ(parse_reply(std::string(kMaxLine + 2, '+'), r, used), ParseStatus::kError);
+  EXPECT_EQ(parse_reply(std::string(kMaxLine + 3, '+'), r, used), ParseStatus::kError);
 }
 
 TEST(Resp, CommandsAreArraysOfBulkStrings) {

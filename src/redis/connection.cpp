@@ -63,9 +63,24 @@ std::shared_ptr<Connection> Connection::local(const RedisUrl& url,
 }
 
 Connection::Connection(RedisUrl url, asio::any_io_executor executor)
-    : url_(std::move(url)), executor_(std::move(executor)), socket_(executor_) {}
+    : url_(std::move(url)),
+      executor_(std::move(executor)),
+      socket_(executor_),
+      registry_(net::ConnectionRegistry::current()) {
+  if (registry_ != nullptr) registry_->add(*this);
+}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (registry_ != nullptr) registry_->remove(*this);
+}
+
+void Connection::on_drain() noexcept {
+  if (pending_.empty()) fail(error(make_error_code(Errc::kCancelled), "rws is shutting down"));
+}
+
+void Connection::on_abort() noexcept {
+  fail(error(make_error_code(Errc::kCancelled), "rws is shutting down"));
+}
 
 Error Connection::error(std::error_code code, std::string context) const {
   return Error{code, ErrorSide::kUpstream, true, std::move(context)};
@@ -232,6 +247,10 @@ bool Connection::dispatch_replies() {
   if (input_.size() > kMaxInput) {
     fail(error(make_error_code(Errc::kTooLarge),
                "Redis at " + url_.address() + " sent a reply too large"));
+    return false;
+  }
+  if (registry_ != nullptr && registry_->draining() && pending_.empty()) {
+    on_drain();  // the last call was answered: let the worker stop
     return false;
   }
   return true;

@@ -14,6 +14,10 @@
 // Any failure — connect, I/O, a malformed reply, a call without an answer within its timeout —
 // closes the connection and fails every call waiting on it. Nothing is retried here.
 //
+// In a worker, the connection registers with the worker's ConnectionRegistry: a drain closes it
+// once no call is waiting (the worker's event loop then runs out of work and the worker can
+// stop), and the end of the drain period closes it at once.
+//
 // Thread: one connection is only used on its io_context's single thread (a worker's).
 
 #include <chrono>
@@ -29,17 +33,19 @@
 #include <rws/core/error.hpp>
 #include <rws/redis/url.hpp>
 
+#include "net/connection_registry.hpp"
 #include "redis/resp.hpp"
 
 namespace rws::redis {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public net::TrackedConnection,
+                         public std::enable_shared_from_this<Connection> {
  public:
   static std::shared_ptr<Connection> local(const RedisUrl& url,
                                            const asio::any_io_executor& executor);
 
   Connection(RedisUrl url, asio::any_io_executor executor);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -47,6 +53,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // error reply is a Reply of type kError; an Error means there was no reply (unreachable,
   // refused handshake, connection lost, malformed reply, or nothing within `timeout`).
   asio::awaitable<Result<Reply>> call(std::string command, std::chrono::milliseconds timeout);
+
+  void on_deadline() noexcept override {}  // calls keep their own deadlines
+  void on_drain() noexcept override;
+  void on_abort() noexcept override;
 
  private:
   struct Waiter;
@@ -70,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RedisUrl url_;
   asio::any_io_executor executor_;
   asio::ip::tcp::socket socket_;
+  net::ConnectionRegistry* registry_;            // null outside workers
   asio::ip::tcp::socket* connecting_ = nullptr;  // the socket a connect is in progress on
   State state_ = State::kIdle;
   std::uint64_t generation_ = 0;

@@ -307,3 +307,28 @@ def test_configuration_errors(tmp_path, value, message):
                          timeout=30)
     assert out.returncode == 1, out
     assert where.search(out.stderr), out.stderr
+
+
+# --- shutdown -----------------------------------------------------------------------------------
+
+def test_shutdown_is_not_held_by_the_redis_connection(tmp_path, backends, redis_server):
+    """Each worker keeps its Redis connection open between requests; a drain must close it, or
+    the worker would wait out the whole drain period (30 s) for it."""
+    if not RWS_BIN:
+        pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
+    r = redis_server()
+    b = backends("app")
+    path = tmp_path / "rws.toml"
+    path.write_text(upstream("app", [b.addr])
+                    + limited_route("api", "max_requests = 5, window_secs = 3600",
+                                    f"redis://127.0.0.1:{r.port}"))
+    proc = Process([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "2",
+                    "--config", str(path)])
+    try:
+        proc.wait_listening()
+        assert [tagged(proc, "x").status for _ in range(4)] == [200] * 4
+        proc.signal(signal.SIGTERM)
+        assert proc.wait_exit(timeout=10) == 0, proc.stderr
+    finally:
+        proc.stop()
+    assert "Sanitizer" not in proc.stderr, proc.stderr

@@ -200,6 +200,9 @@ RateLimitConfig read_rate_limit(const toml::table& t, const std::string& what, D
     }
   }
   const bool redis = c.store == RateLimitConfig::Store::kRedis;
+  if (redis && t.contains("max_keys")) {
+    r.error("max_keys", "max_keys applies to store = \"memory\" only (Redis expires idle keys)");
+  }
   if (auto v = r.string("redis_url")) {
     std::string why;
     if (!redis) {

@@ -626,6 +626,7 @@ window_secs = 1
 store = "redis"
 redis_url = "rediss://:secret@127.0.0.1"
 redis_timeout_ms = 0
+max_keys = 10
 [[route]]
 name = "c"
 action = { type = "respond" }
@@ -639,14 +640,16 @@ redis_timeout_ms = 100
             (Strings{
                 "gw.toml:4:74: [[route]] 'a' middleware rate_limit: store = \"redis\" needs "
                 "redis_url (like \"redis://127.0.0.1:6379\")",
+                "gw.toml:14:12: [[route]] 'b' middleware rate_limit: max_keys applies to store = "
+                "\"memory\" only (Redis expires idle keys)",
                 "gw.toml:12:13: [[route]] 'b' middleware rate_limit: redis_url is not a valid "
                 "redis://[[user]:password@]host[:port][/db] URL: rediss:// (TLS) is not "
                 "supported; use redis://",
                 "gw.toml:13:20: [[route]] 'b' middleware rate_limit: redis_timeout_ms must be an "
                 "integer between 1 and 60000",
-                "gw.toml:20:13: [[route]] 'c' middleware rate_limit: redis_url applies to store = "
+                "gw.toml:21:13: [[route]] 'c' middleware rate_limit: redis_url applies to store = "
                 "\"redis\" only",
-                "gw.toml:21:20: [[route]] 'c' middleware rate_limit: redis_timeout_ms applies to "
+                "gw.toml:22:20: [[route]] 'c' middleware rate_limit: redis_timeout_ms applies to "
                 "store = \"redis\" only",
             }))
       << r.all();

@@ -880,8 +880,8 @@ def test_reload_adds_and_keeps_middleware(gateway, backends):
 
     # A reload with refused middleware fails and keeps the running middleware.
     server.config_path.write_text(
-        with_mw.replace("request_id = {}",
-                        "rate_limit = { max_requests = 1, window_secs = 1, store = \"memcached\" }"))
+        with_mw.replace("request_id = {}", "rate_limit = { max_requests = 1, window_secs = 1, "
+                                           "store = \"memcached\" }"))
     server.signal(signal.SIGHUP)
     wait_until(lambda: "reload failed" in server.stderr, what="the failed reload to be logged")
     assert "store must be \"memory\" or \"redis\", not 'memcached'" in server.stderr

@@ -111,7 +111,8 @@ class Redis:
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """Factory: redis_server(password=None, port=None) → a running Redis; all killed at the end."""
+    """Factory: redis_server(password=None, port=None) → a running Redis; each is killed by PID
+    at the end."""
     started = []
 
     def start(password=None, port=None):

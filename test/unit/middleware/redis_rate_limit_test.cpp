@@ -209,6 +209,50 @@ TEST(RedisRateLimit, RefusedDecisionIs429WithRetryAfter_AndOneConnectionServesAl
   EXPECT_EQ(f.redis.commands[2][4], "sw");
 }
 
+TEST(RedisRateLimit, ConcurrentRequestsArePipelinedOnOneConnectionAndGetTheirOwnReplies) {
+  Fixture f;
+  // Clients whose address ends in an odd digit are refused: each reply is tied to its request.
+  f.redis.answer = [](const Command& c) {
+    const char last = c[3].back();
+    return (last - '0') % 2 == 1 ? decision(0, 0, 9'000'000, 3'000'000)
+                                 : decision(1, last - '0', 9'000'000, 0);
+  };
+  App app;
+  app.use(redis_rate_limit(f.options()));
+  app.get("/x", [&f](http::Request&, Context&) -> asio::awaitable<http::Response> {
+    ++f.calls;
+    co_return text("backend\n");
+  });
+  constexpr int kClients = 6;
+  std::vector<int> statuses(kClients, 0);
+  std::vector<std::string> remaining(kClients);
+  int finished = 0;
+  for (int i = 0; i < kClients; ++i) {
+    asio::co_spawn(
+        f.io,
+        [&, i]() -> asio::awaitable<void> {
+          const std::string address = "10.0.0." + std::to_string(i);
+          http::RequestContext connection{address, 40000, false, 1, 1, nullptr, nullptr, {}};
+          http::Request request;
+          request.head.method = "GET";
+          request.head.target = request.head.path = "/x";
+          http::Response response = co_await app.handle(std::move(request), connection);
+          statuses[i] = response.head.status;
+          remaining[i] = std::string(response.head.headers.get("RateLimit-Remaining"));
+          if (++finished == kClients) f.redis.stop();
+        },
+        asio::detached);
+  }
+  f.io.run();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(statuses[i], i % 2 == 1 ? 429 : 200) << i;
+    EXPECT_EQ(remaining[i], i % 2 == 1 ? "0" : std::to_string(i)) << i;
+  }
+  EXPECT_EQ(f.calls, kClients / 2);
+  EXPECT_EQ(f.redis.connections, 1);
+  EXPECT_EQ(f.redis.commands.size(), static_cast<std::size_t>(kClients));
+}
+
 TEST(RedisRateLimit, AuthAndSelectGoFirst_ARefusedAuthIs503) {
   Fixture f;
   f.redis.answer = [](const Command& c) -> std::string {

@@ -12,6 +12,7 @@
 
 #include <rws/auth/htpasswd.hpp>
 #include <rws/auth/jwt.hpp>
+#include <rws/redis/url.hpp>
 
 #include "config/rewrite_config.hpp"
 
@@ -46,6 +47,10 @@ struct RateLimitConfig {
   std::uint64_t burst = 0;         // token bucket only
   Algorithm algorithm = Algorithm::kTokenBucket;
   std::uint64_t max_keys = 100000;
+  // store = "redis": the counts live in Redis at redis_url, shared by every rws using it.
+  enum class Store { kMemory, kRedis } store = Store::kMemory;
+  redis::RedisUrl redis_url;                     // kRedis only
+  std::chrono::milliseconds redis_timeout{250};  // kRedis only: per Redis answer
   // Equal settings share a limiter's state across a reload.
   bool operator==(const RateLimitConfig&) const = default;
 };

@@ -154,7 +154,8 @@ void read_field_table(TableReader& r, std::string_view key,
   }
 }
 
-// rate_limit = { max_requests, window_secs, key, burst, algorithm, max_keys, store }.
+// rate_limit = { max_requests, window_secs, key, burst, algorithm, max_keys, store, redis_url,
+// redis_timeout_ms }.
 RateLimitConfig read_rate_limit(const toml::table& t, const std::string& what, Diagnostics& d) {
   TableReader r(t, what, d);
   RateLimitConfig c;
@@ -193,9 +194,33 @@ RateLimitConfig read_rate_limit(const toml::table& t, const std::string& what, D
   if (auto v = r.integer("max_keys", 1, 100'000'000)) c.max_keys = static_cast<std::uint64_t>(*v);
   if (auto v = r.string("store")) {
     if (*v == "redis") {
-      r.error("store", "store = \"redis\" is not available yet; use \"memory\"");
+      c.store = RateLimitConfig::Store::kRedis;
     } else if (*v != "memory") {
-      r.error("store", "store must be \"memory\", not '" + *v + "'");
+      r.error("store", "store must be \"memory\" or \"redis\", not '" + *v + "'");
+    }
+  }
+  const bool redis = c.store == RateLimitConfig::Store::kRedis;
+  if (redis && t.contains("max_keys")) {
+    r.error("max_keys", "max_keys applies to store = \"memory\" only (Redis expires idle keys)");
+  }
+  if (auto v = r.string("redis_url")) {
+    std::string why;
+    if (!redis) {
+      r.error("redis_url", "redis_url applies to store = \"redis\" only");
+    } else if (std::optional<redis::RedisUrl> url = redis::parse_redis_url(*v, why)) {
+      c.redis_url = std::move(*url);
+    } else {
+      r.error("redis_url",
+              "redis_url is not a valid redis://[[user]:password@]host[:port][/db] URL: " + why);
+    }
+  } else if (redis && !t.contains("redis_url")) {
+    r.error("store", "store = \"redis\" needs redis_url (like \"redis://127.0.0.1:6379\")");
+  }
+  if (auto v = r.integer("redis_timeout_ms", 1, 60'000)) {
+    if (redis) {
+      c.redis_timeout = std::chrono::milliseconds(*v);
+    } else {
+      r.error("redis_timeout_ms", "redis_timeout_ms applies to store = \"redis\" only");
     }
   }
   if (c.burst > 0 && c.algorithm == RateLimitConfig::Algorithm::kSlidingWindow) {
@@ -207,7 +232,12 @@ RateLimitConfig read_rate_limit(const toml::table& t, const std::string& what, D
     const std::uint64_t window_ns = static_cast<std::uint64_t>(c.window.count()) * 1'000'000'000;
     const std::uint64_t interval = (window_ns + c.max_requests - 1) / c.max_requests;
     const long double capacity = static_cast<long double>(c.max_requests + c.burst) * interval;
-    if (capacity > static_cast<long double>(std::uint64_t{1} << 62)) {
+    // Redis's Lua counts in microseconds with doubles, exact below 2^52 (about 142 years).
+    const std::uint64_t window_us = window_ns / 1000;
+    const long double capacity_us = static_cast<long double>(c.max_requests + c.burst) *
+                                    ((window_us + c.max_requests - 1) / c.max_requests);
+    if (capacity > static_cast<long double>(std::uint64_t{1} << 62) ||
+        (redis && capacity_us > static_cast<long double>(std::uint64_t{1} << 52))) {
       r.error("burst",
               "burst is too large for window_secs (the bucket would take over a "
               "century to fill)");

@@ -10,6 +10,7 @@
 #include <rws/middleware/ip_filter.hpp>
 #include <rws/middleware/limits.hpp>
 #include <rws/middleware/rate_limit.hpp>
+#include <rws/middleware/redis_rate_limit.hpp>
 #include <rws/middleware/request_id.hpp>
 #include <rws/middleware/response_headers.hpp>
 #include <rws/middleware/rewrite.hpp>
@@ -97,10 +98,17 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
     const config::RateLimitConfig& c = *config.rate_limit;
     std::optional<middleware::RateLimitKey> key = middleware::RateLimitKey::parse(c.key);
     if (!key) throw std::invalid_argument("invalid rate limit key '" + c.key + "'");  // validated
-    chain.push_back(middleware::rate_limit(
-        limiters != nullptr ? limiters->get(scope, c)
-                            : std::make_shared<middleware::RateLimiter>(rate_limiter_options(c)),
-        std::move(*key)));
+    if (c.store == config::RateLimitConfig::Store::kRedis) {
+      // The counts live in Redis, namespaced by route ("" for the [middleware] defaults).
+      chain.push_back(
+          middleware::redis_rate_limit({c.redis_url, c.redis_timeout, "rws:rl:" + scope + ":",
+                                        rate_limiter_options(c), std::move(*key)}));
+    } else {
+      chain.push_back(middleware::rate_limit(
+          limiters != nullptr ? limiters->get(scope, c)
+                              : std::make_shared<middleware::RateLimiter>(rate_limiter_options(c)),
+          std::move(*key)));
+    }
   }
   if (config.auth) chain.push_back(auth_middleware(*config.auth));
   if (config.forward_auth) {

@@ -8,6 +8,7 @@
 #include <rws/middleware/rate_limit.hpp>
 
 #include "http/syntax.hpp"
+#include "middleware/rate_limit_answer.hpp"
 
 namespace rws::middleware {
 namespace {
@@ -34,13 +35,22 @@ std::string ceil_seconds(std::chrono::nanoseconds d) {
   return std::to_string((d.count() + kSecond - 1) / kSecond);
 }
 
+}  // namespace
+
 void set_quota_fields(http::Headers& headers, const RateLimitDecision& d) {
   headers.set("RateLimit-Limit", std::to_string(d.limit));
   headers.set("RateLimit-Remaining", std::to_string(d.remaining));
   headers.set("RateLimit-Reset", ceil_seconds(d.reset));
 }
 
-}  // namespace
+http::Response refused_response(const RateLimitDecision& d) {
+  const std::string retry = ceil_seconds(d.retry_after);
+  http::Response refused = http::Response::text(
+      429, "Too Many Requests: the rate limit is exceeded; retry in " + retry + " s\n");
+  refused.head.headers.set("Retry-After", retry);
+  set_quota_fields(refused.head.headers, d);
+  return refused;
+}
 
 std::optional<RateLimitKey> RateLimitKey::parse(std::string_view text) {
   if (text == "ip") return RateLimitKey{};
@@ -75,14 +85,7 @@ Middleware rate_limit(std::shared_ptr<RateLimiter> limiter, RateLimitKey key) {
       [limiter = std::move(limiter), key = std::move(key)](
           http::Request& request, Context& context, Next next) -> asio::awaitable<http::Response> {
         const RateLimitDecision d = limiter->acquire(rate_limit_key(key, context));
-        if (!d.allowed) {
-          const std::string retry = ceil_seconds(d.retry_after);
-          http::Response refused = http::Response::text(
-              429, "Too Many Requests: the rate limit is exceeded; retry in " + retry + " s\n");
-          refused.head.headers.set("Retry-After", retry);
-          set_quota_fields(refused.head.headers, d);
-          co_return refused;
-        }
+        if (!d.allowed) co_return refused_response(d);
         http::Response response = co_await next(request, context);
         set_quota_fields(response.head.headers, d);
         co_return response;

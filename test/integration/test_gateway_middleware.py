@@ -24,7 +24,7 @@ from test_gateway import backends, gateway  # noqa: F401  (fixtures)
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://other.example"
 HEX32 = re.compile(r"[0-9a-f]{32}")
-REFUSED = ["rate_limit"]  # (its store = "redis")
+REFUSED = ["rate_limit"]  # (an unknown store)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -800,15 +800,16 @@ def test_static_mode_applies_cors_and_middleware(rws, tmp_path):
         check_alive(server)
 
 
-# --- refused middleware -------------------------------------------------------------------------
+# --- refused middleware: a value that cannot be set up fails in every placement -----------------
 
 REFUSED_TOML = {
-    "rate_limit": "rate_limit = { max_requests = 5, window_secs = 1, store = \"redis\" }",
+    "rate_limit": ("rate_limit = { max_requests = 5, window_secs = 1, store = \"memcached\" }",
+                   r"store must be \"memory\" or \"redis\", not 'memcached'"),
 }
 
 
 def refused_config(key, placement):
-    line = REFUSED_TOML[key]
+    line = REFUSED_TOML[key][0]
     route = ("[[route]]\nname = \"r\"\nmatch = { path = \"/*\" }\n"
              "action = { type = \"respond\", body = \"ok\" }\n")
     if placement == "route":
@@ -826,7 +827,7 @@ def test_refused_middleware(tmp_path, key, placement):
     text, line = refused_config(key, placement)
     path = tmp_path / f"{key}.toml"
     path.write_text(text)
-    where = re.compile(re.escape(str(path)) + rf":{line}:\d+: .*{key}.*not available")
+    where = re.compile(re.escape(str(path)) + rf":{line}:\d+: .*{key}: " + REFUSED_TOML[key][1])
 
     proc = Process([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
                     "--config", str(path)])
@@ -879,11 +880,11 @@ def test_reload_adds_and_keeps_middleware(gateway, backends):
 
     # A reload with refused middleware fails and keeps the running middleware.
     server.config_path.write_text(
-        with_mw.replace("request_id = {}",
-                        "rate_limit = { max_requests = 1, window_secs = 1, store = \"redis\" }"))
+        with_mw.replace("request_id = {}", "rate_limit = { max_requests = 1, window_secs = 1, "
+                                           "store = \"memcached\" }"))
     server.signal(signal.SIGHUP)
     wait_until(lambda: "reload failed" in server.stderr, what="the failed reload to be logged")
-    assert "not available" in server.stderr
+    assert "store must be \"memory\" or \"redis\", not 'memcached'" in server.stderr
     resp = get(server, "/still")
     assert HEX32.fullmatch(resp.header("x-request-id") or ""), resp
     assert resp.header("x-reloaded") == "1"

@@ -1,7 +1,8 @@
 """The rate_limit middleware through the real binary: 429 with Retry-After and the RateLimit-*
 fields in front of a real backend, client keys (address, header, the address as the fallback),
 one limit shared by all worker threads, limiter state across reloads, the static file mode, and
-the refusal of store = "redis".
+configuration errors (store = "redis" itself is tested with a real Redis in
+test_rate_limit_redis.py).
 
 Backends are test/support/backend.py instances (see test_gateway.py); a backend counts the
 requests that reached it by tag, so a test sees that refused requests never left rws.
@@ -216,8 +217,10 @@ def test_static_mode(rws, tmp_path):
 # --- configuration errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("value,message", [
+    ("{ max_requests = 5, window_secs = 1, store = \"memcached\" }",
+     r"3:\d+: .*store must be \"memory\" or \"redis\", not 'memcached'"),
     ("{ max_requests = 5, window_secs = 1, store = \"redis\" }",
-     r"3:\d+: .*store = \"redis\" is not available yet; use \"memory\""),
+     r"3:\d+: .*store = \"redis\" needs redis_url"),
     ("{ max_requests = 0, window_secs = 1 }",
      r"3:\d+: .*max_requests must be an integer between 1 and"),
     ("{ max_requests = 5, window_secs = 0 }",

@@ -787,10 +787,6 @@ tls = { verify = true }
 
 [[route]]
 action = { type = "grpc", upstream = "api" }
-
-[[route]]
-action = { type = "proxy", upstream = "api" }
-middleware = { rate_limit = { max_requests = 1, window_secs = 1, store = "redis" } }
 )");
   EXPECT_EQ(
       r.errors,
@@ -799,8 +795,6 @@ middleware = { rate_limit = { max_requests = 1, window_secs = 1, store = "redis"
           "version does not have yet",
           "gw.toml:7:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
           "not available in this version yet",
-          "gw.toml:11:74: [[route]] 'route-2' middleware rate_limit: store = \"redis\" is not "
-          "available yet; use \"memory\"",
       }))
       << r.all();
 }

@@ -563,8 +563,8 @@ middleware = { rate_limit = { max_requests = 5, window_secs = 60, key = "header:
           "\"token_bucket\" or \"sliding_window\", not 'leaky'",
           "gw.toml:15:12: [[route]] 'b' middleware rate_limit: max_keys must be an integer "
           "between 1 and 100000000",
-          "gw.toml:14:9: [[route]] 'b' middleware rate_limit: store must be \"memory\", not "
-          "'memcached'",
+          "gw.toml:14:9: [[route]] 'b' middleware rate_limit: store must be \"memory\" or "
+          "\"redis\", not 'memcached'",
           "gw.toml:21:73: [[route]] 'c' middleware rate_limit: key must be \"ip\" or "
           "\"header:NAME\" with NAME a header name, not 'header:X Key'",
       }))
@@ -583,14 +583,95 @@ rate_limit = { key = "ip" }
       << r.all();
 }
 
-TEST(MiddlewareLoader, RateLimitRedisStoreIsRefused) {
+TEST(MiddlewareLoader, RateLimitRedisStoreReadsItsKeys) {
   Loaded r = load(R"(
 [middleware]
-rate_limit = { max_requests = 5, window_secs = 1, store = "redis" }
+rate_limit = { max_requests = 5, window_secs = 1, store = "redis", redis_url = "redis://127.0.0.1:6380" }
+[[route]]
+name = "api"
+action = { type = "respond" }
+[route.middleware.rate_limit]
+max_requests = 9
+window_secs = 60
+store = "redis"
+redis_url = "redis://app:p%40ss@cache.internal/2"
+redis_timeout_ms = 40
 )");
-  EXPECT_EQ(r.errors, Strings{"gw.toml:2:59: [middleware] rate_limit: store = \"redis\" is not "
-                              "available yet; use \"memory\""})
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.rate_limit.has_value());
+  const RateLimitConfig& d = *r.defaults.rate_limit;
+  EXPECT_EQ(d.store, RateLimitConfig::Store::kRedis);
+  EXPECT_EQ(d.redis_url, (redis::RedisUrl{"127.0.0.1", 6380, "", "", 0}));
+  EXPECT_EQ(d.redis_timeout, milliseconds(250));
+  ASSERT_TRUE(r.route(0).rate_limit.has_value());
+  const RateLimitConfig& api = *r.route(0).rate_limit;
+  EXPECT_EQ(api.store, RateLimitConfig::Store::kRedis);
+  EXPECT_EQ(api.redis_url, (redis::RedisUrl{"cache.internal", 6379, "app", "p@ss", 2}));
+  EXPECT_EQ(api.redis_timeout, milliseconds(40));
+  EXPECT_EQ(api.max_requests, 9u);
+}
+
+TEST(MiddlewareLoader, RateLimitRedisStoreErrors) {
+  Loaded r = load(R"(
+[[route]]
+name = "a"
+action = { type = "respond" }
+middleware = { rate_limit = { max_requests = 5, window_secs = 1, store = "redis" } }
+[[route]]
+name = "b"
+action = { type = "respond" }
+[route.middleware.rate_limit]
+max_requests = 5
+window_secs = 1
+store = "redis"
+redis_url = "rediss://:secret@127.0.0.1"
+redis_timeout_ms = 0
+max_keys = 10
+[[route]]
+name = "c"
+action = { type = "respond" }
+[route.middleware.rate_limit]
+max_requests = 5
+window_secs = 1
+redis_url = "redis://127.0.0.1"
+redis_timeout_ms = 100
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:4:74: [[route]] 'a' middleware rate_limit: store = \"redis\" needs "
+                "redis_url (like \"redis://127.0.0.1:6379\")",
+                "gw.toml:14:12: [[route]] 'b' middleware rate_limit: max_keys applies to store = "
+                "\"memory\" only (Redis expires idle keys)",
+                "gw.toml:12:13: [[route]] 'b' middleware rate_limit: redis_url is not a valid "
+                "redis://[[user]:password@]host[:port][/db] URL: rediss:// (TLS) is not "
+                "supported; use redis://",
+                "gw.toml:13:20: [[route]] 'b' middleware rate_limit: redis_timeout_ms must be an "
+                "integer between 1 and 60000",
+                "gw.toml:21:13: [[route]] 'c' middleware rate_limit: redis_url applies to store = "
+                "\"redis\" only",
+                "gw.toml:22:20: [[route]] 'c' middleware rate_limit: redis_timeout_ms applies to "
+                "store = \"redis\" only",
+            }))
       << r.all();
+  // The password is never shown.
+  EXPECT_EQ(r.all().find("secret"), std::string::npos) << r.all();
+}
+
+TEST(MiddlewareLoader, RateLimitRedisStoreBoundsTheBucket) {
+  // Redis counts in microseconds with doubles (exact below 2^52): a bucket the memory store
+  // accepts can still be too large for it.
+  Loaded r = load(R"(
+[middleware]
+rate_limit = { max_requests = 1, window_secs = 31536000, burst = 142, store = "redis", redis_url = "redis://h" }
+)");
+  EXPECT_EQ(r.errors, Strings{"gw.toml:2:66: [middleware] rate_limit: burst is too large for "
+                              "window_secs (the bucket would take over a century to fill)"})
+      << r.all();
+  r = load(R"(
+[middleware]
+rate_limit = { max_requests = 1, window_secs = 31536000, burst = 142 }
+)");
+  EXPECT_TRUE(r.errors.empty()) << r.all();
 }
 
 TEST(MiddlewareLoader, RateLimitBurstOnlyWithTheTokenBucket) {
@@ -614,14 +695,14 @@ rate_limit = { max_requests = 1, window_secs = 31536000, burst = 1000000000 }
 TEST(MiddlewareLoader, RateLimitUnknownKey) {
   Loaded r = load(R"(
 [middleware]
-rate_limit = { max_request = 5, window_secs = 1, redis_url = "redis://127.0.0.1:6379" }
+rate_limit = { max_request = 5, window_secs = 1, redis_host = "127.0.0.1" }
 )");
   ASSERT_EQ(r.errors.size(), 3u) << r.all();
   EXPECT_EQ(r.errors[0], "gw.toml:2:14: [middleware] rate_limit: max_requests is required");
   EXPECT_EQ(r.errors[1],
             "gw.toml:2:16: [middleware] rate_limit: unknown key 'max_request' (did you mean "
             "'max_requests'?)");
-  EXPECT_EQ(r.errors[2], "gw.toml:2:50: [middleware] rate_limit: unknown key 'redis_url'");
+  EXPECT_EQ(r.errors[2], "gw.toml:2:50: [middleware] rate_limit: unknown key 'redis_host'");
 }
 
 // ----- compress ---------------------------------------------------------------------------------

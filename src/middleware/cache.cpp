@@ -121,13 +121,15 @@ class Store {
 
   struct Found {
     std::optional<Entry> entry;  // as `find`
-    // What concurrent misses collapse on: `primary` and, once an entry for it is stored, the
-    // request's values of the fields that entry names in Vary.
+    // Unless the entry is fresh at `now`: what concurrent misses collapse on, `primary` and,
+    // once an entry for it is stored, the request's values of the fields it names in Vary.
     std::string fill_key;
   };
-  Found lookup(const std::string& primary, const http::Headers& request) {
+  Found lookup(const std::string& primary, const http::Headers& request, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    Found found{take(primary, request), primary};
+    Found found{take(primary, request), {}};
+    if (found.entry && found.entry->fresh(now)) return found;
+    found.fill_key = primary;
     auto known = index_.find(primary);
     if (known != index_.end()) {
       for (const auto& [name, value] : known->second->vary) {
@@ -394,10 +396,9 @@ asio::awaitable<http::Response> run(State shared, http::Request& req, Context& c
   FillLease lease;       // held while this request fills the entry others wait for
   bool may_store = get;  // false after a timed-out wait: the fill in flight will store
   if (!fields.contains("Authorization")) {
-    Store::Found found = shared->store.lookup(primary, fields);
-    if (found.entry && found.entry->fresh(shared->now())) {
-      co_return serve(*found.entry, "HIT", shared->now());
-    }
+    const Clock::time_point now = shared->now();
+    Store::Found found = shared->store.lookup(primary, fields, now);
+    if (found.entry && found.entry->fresh(now)) co_return serve(*found.entry, "HIT", now);
     cached = std::move(found.entry);
     const std::chrono::milliseconds timeout = shared->options.lock_timeout;
     if (timeout.count() > 0) {

@@ -69,9 +69,8 @@ asio::awaitable<FillJoin> FillRegistry::join(std::string key, bool may_lead,
                                              std::chrono::milliseconds timeout) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   timer.expires_after(timeout);
-  auto waiter = std::make_shared<FillWaiter>();
+  std::shared_ptr<FillWaiter> waiter;
   FillJoin joined;
-  bool waits = false;
   {
     std::lock_guard lock(mutex_);
     auto it = flights_.find(key);
@@ -82,14 +81,14 @@ asio::awaitable<FillJoin> FillRegistry::join(std::string key, bool may_lead,
         joined.lease = FillLease(shared_from_this(), key, std::move(flight));
       }
     } else {
+      waiter = std::make_shared<FillWaiter>();
       waiter->executor = timer.get_executor();
       waiter->timer = &timer;
       it->second->waiters.push_back(waiter);
       ++waiting_;
-      waits = true;
     }
   }
-  if (!waits) co_return joined;  // leads, or nobody to wait for
+  if (!waiter) co_return joined;  // leads, or nobody to wait for
 
   WaitGuard guard(*this, key, waiter);
   auto [ec] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));

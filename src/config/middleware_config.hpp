@@ -95,14 +95,17 @@ struct AuthConfig {
   std::string claims_header;                     // jwt; empty: none
 };
 
-// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes } (max_bytes is an rws
-// addition: the bound on all stored bodies together).
+// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes, lock_timeout_ms }
+// (max_bytes is an rws addition: the bound on all stored bodies together).
 struct CacheConfig {
   std::optional<std::chrono::seconds> ttl;  // freshness when the response gives none
   std::vector<std::string> vary_by;         // header names, validated
   std::uint64_t max_entries = 10000;
   std::uint64_t max_entry_bytes = std::uint64_t{1} << 20;
   std::uint64_t max_bytes = std::uint64_t{64} << 20;  // >= max_entry_bytes, validated
+  std::chrono::milliseconds lock_timeout{5000};       // 0: concurrent misses are not collapsed
+  // Equal settings keep a route's stored entries across a reload.
+  bool operator==(const CacheConfig&) const = default;
 };
 
 // forward_auth = { address, copy_headers, timeout_ms }: the address's host must resolve when the

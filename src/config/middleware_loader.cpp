@@ -349,7 +349,7 @@ std::optional<CompressConfig> read_compress(TableReader& r, const std::string& w
   return c;
 }
 
-// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes }.
+// cache = { ttl_secs, vary_by, max_entries, max_entry_bytes, max_bytes, lock_timeout_ms }.
 CacheConfig read_cache(const toml::table& t, const std::string& what, Diagnostics& d) {
   TableReader r(t, what, d);
   CacheConfig c;
@@ -369,6 +369,8 @@ CacheConfig read_cache(const toml::table& t, const std::string& what, Diagnostic
     c.max_entry_bytes = static_cast<std::uint64_t>(*v);
   }
   if (auto v = r.integer("max_bytes", 1, 1LL << 40)) c.max_bytes = static_cast<std::uint64_t>(*v);
+  if (auto v = r.integer("lock_timeout_ms", 0, kMaxMs))
+    c.lock_timeout = std::chrono::milliseconds(*v);
   if (c.max_bytes < c.max_entry_bytes) {
     r.error(t.contains("max_bytes") ? "max_bytes" : "max_entry_bytes",
             "max_bytes (" + std::to_string(c.max_bytes) + ") must be at least max_entry_bytes (" +

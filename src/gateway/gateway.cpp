@@ -258,6 +258,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation_.load() + 1;
   rate_limiters_.begin();
+  caches_.begin();
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> used;
   for (const config::Upstream& u : config.upstreams) {
     auto group = std::make_shared<proxy::UpstreamGroup>();
@@ -282,7 +283,8 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
     snapshot->upstreams[u.name] = std::move(group);
   }
-  if (std::vector<Middleware> defaults = make_middleware(config.defaults, &rate_limiters_, "");
+  if (std::vector<Middleware> defaults =
+          make_middleware(config.defaults, &rate_limiters_, "", &caches_);
       !defaults.empty()) {
     snapshot->no_route = std::make_unique<Chain>();
     snapshot->no_route->middleware = std::move(defaults);
@@ -333,7 +335,8 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
       }
     }
     snapshot->routes.push_back(std::move(entry));
-    std::vector<Middleware> middleware = make_middleware(r.middleware, &rate_limiters_, r.name);
+    std::vector<Middleware> middleware =
+        make_middleware(r.middleware, &rate_limiters_, r.name, &caches_);
     if (!middleware.empty()) {
       // The routes vector was reserved: this entry stays where it is for the snapshot's life.
       const RouteEntry* action = &snapshot->routes.back();
@@ -358,6 +361,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     registry_ = std::move(used);
   }
   rate_limiters_.commit();
+  caches_.commit();
   return snapshot;
 }
 

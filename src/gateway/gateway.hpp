@@ -6,8 +6,9 @@
 // so a reload never disturbs requests in flight. Backend state (health, ejection, circuit,
 // latency) lives outside snapshots, keyed by upstream name and backend address, and carries over
 // to the next snapshot; pooled connections are per worker and keyed by backend address, so they
-// carry over too. A route's rate limiter carries over while the route (by name) keeps the same
-// rate_limit settings. Health checks and DNS refreshes run on the gateway's own maintenance thread.
+// carry over too. A route's rate limiter (response cache) carries over while the route (by name)
+// keeps the same rate_limit (cache) settings. Health checks and DNS refreshes run on the
+// gateway's own maintenance thread.
 
 #include <atomic>
 #include <functional>
@@ -24,6 +25,7 @@
 
 #include "config/gateway_config.hpp"
 #include "gateway/rate_limiters.hpp"
+#include "gateway/response_caches.hpp"
 #include "proxy/backend.hpp"
 
 namespace rws::gateway {
@@ -55,6 +57,7 @@ class Gateway final : public http::Service {
   mutable std::mutex registry_mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> registry_;
   RateLimiterRegistry rate_limiters_;  // route limiters, kept across reloads
+  CacheRegistry caches_;               // route response caches, kept across reloads
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
 

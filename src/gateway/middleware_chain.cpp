@@ -17,6 +17,7 @@
 #include <rws/middleware/security.hpp>
 
 #include "gateway/rate_limiters.hpp"
+#include "gateway/response_caches.hpp"
 #include "gateway/rewrite_options.hpp"
 
 namespace rws::gateway {
@@ -65,7 +66,8 @@ Middleware auth_middleware(const config::AuthConfig& auth) {
 }  // namespace
 
 std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
-                                        RateLimiterRegistry* limiters, const std::string& scope) {
+                                        RateLimiterRegistry* limiters, const std::string& scope,
+                                        CacheRegistry* caches) {
   std::vector<Middleware> chain;
   if (config.request_id_header) {
     chain.push_back(middleware::request_id({*config.request_id_header}));
@@ -134,8 +136,8 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
   }
   if (config.cache) {
     const config::CacheConfig& c = *config.cache;
-    chain.push_back(
-        middleware::cache({c.ttl, c.vary_by, c.max_entries, c.max_entry_bytes, c.max_bytes, {}}));
+    chain.push_back(caches != nullptr ? caches->get(scope, c)->middleware()
+                                      : middleware::cache(cache_options(c)));
   }
   if (config.compress && config.compress->enabled) {
     chain.push_back(middleware::compress(compress_options(*config.compress)));

@@ -12,6 +12,7 @@
 #include <rws/middleware/cache.hpp>
 
 #include "http/syntax.hpp"
+#include "middleware/cache_fills.hpp"
 
 namespace rws::middleware {
 namespace {
@@ -115,10 +116,30 @@ class Store {
   // marked most recently used.
   std::optional<Entry> find(const std::string& primary, const http::Headers& request) {
     std::lock_guard lock(mutex_);
-    auto it = locate(primary, request);
-    if (it == lru_.end()) return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it);
-    return *it;
+    return take(primary, request);
+  }
+
+  struct Found {
+    std::optional<Entry> entry;  // as `find`
+    // Unless the entry is fresh at `now`: what concurrent misses collapse on, `primary` and,
+    // once an entry for it is stored, the request's values of the fields it names in Vary.
+    std::string fill_key;
+  };
+  Found lookup(const std::string& primary, const http::Headers& request, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    Found found{take(primary, request), {}};
+    if (found.entry && found.entry->fresh(now)) return found;
+    found.fill_key = primary;
+    auto known = index_.find(primary);
+    if (known != index_.end()) {
+      for (const auto& [name, value] : known->second->vary) {
+        found.fill_key += '\n';
+        found.fill_key += name;
+        found.fill_key += ':';
+        found.fill_key += request.joined(name);
+      }
+    }
+    return found;
   }
 
   // Stores `entry`, replacing the variant `request` would have matched; evicts the least
@@ -160,6 +181,13 @@ class Store {
 
  private:
   using Iter = std::list<Entry>::iterator;
+
+  std::optional<Entry> take(const std::string& primary, const http::Headers& request) {
+    auto it = locate(primary, request);
+    if (it == lru_.end()) return std::nullopt;
+    lru_.splice(lru_.begin(), lru_, it);
+    return *it;
+  }
 
   Iter locate(const std::string& primary, const http::Headers& request) {
     auto [first, last] = index_.equal_range(primary);
@@ -207,12 +235,17 @@ class StoredBody final : public http::BodySource {
 };
 
 // Passes a body through unchanged while copying it; `done` receives the copy when the body
-// ends normally within `limit` bytes and without trailers.
+// ends normally within `limit` bytes and without trailers, and then the fill `lease` (if any)
+// ends as stored. It ends as not stored as soon as the copy is given up (too large, failed,
+// trailers) or when the body is abandoned.
 class TeeBody final : public http::BodySource {
  public:
   TeeBody(std::unique_ptr<http::BodySource> source, std::size_t limit,
-          std::function<void(std::string)> done)
-      : source_(std::move(source)), limit_(limit), done_(std::move(done)) {}
+          std::function<void(std::string)> done, FillLease lease)
+      : source_(std::move(source)),
+        limit_(limit),
+        done_(std::move(done)),
+        lease_(std::move(lease)) {}
 
   asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
     Result<http::BodyFrame> frame = co_await source_->next(max_bytes);
@@ -229,6 +262,7 @@ class TeeBody final : public http::BodySource {
     } else if (copying_) {
       copying_ = false;
       done_(std::move(copy_));
+      lease_.finish(true);
     }
     co_return frame;
   }
@@ -237,11 +271,13 @@ class TeeBody final : public http::BodySource {
   void stop() {
     copying_ = false;
     std::string().swap(copy_);
+    lease_.finish(false);
   }
 
   std::unique_ptr<http::BodySource> source_;
   std::size_t limit_;
   std::function<void(std::string)> done_;
+  FillLease lease_;
   bool copying_ = true;
   std::string copy_;
 };
@@ -256,13 +292,25 @@ http::Response serve(const Entry& entry, std::string_view how, Clock::time_point
   return response;
 }
 
-struct Shared {
-  Shared(CacheOptions o, std::size_t entries, std::size_t bytes)
+}  // namespace
+
+namespace detail {
+
+// What one ResponseCache holds; shared by its middleware and the bodies still filling it.
+struct CacheState {
+  CacheState(CacheOptions o, std::size_t entries, std::size_t bytes)
       : options(std::move(o)), store(entries, bytes) {}
   CacheOptions options;
   Store store;
+  std::shared_ptr<FillRegistry> fills = std::make_shared<FillRegistry>();
   Clock::time_point now() const { return options.clock ? options.clock() : Clock::now(); }
 };
+
+}  // namespace detail
+
+namespace {
+
+using State = std::shared_ptr<detail::CacheState>;
 
 std::string primary_key(const http::Request& request, const std::vector<std::string>& vary_by) {
   std::string key = request.head.authority;
@@ -278,9 +326,10 @@ std::string primary_key(const http::Request& request, const std::vector<std::str
 }
 
 // Makes `response` (to a GET whose request fields were `request`) fill the cache if it may be
-// stored.
-void maybe_store(const std::shared_ptr<Shared>& shared, const http::Headers& request,
-                 std::string primary, http::Response& response) {
+// stored. The fill `lease` (if any) ends when the entry is stored, or as soon as it is known
+// that it will not be.
+void maybe_store(const State& shared, const http::Headers& request, std::string primary,
+                 http::Response& response, FillLease lease) {
   if (response.head.status != 200 || response.upgrade) return;
   const http::Headers& fields = response.head.headers;
   Directives d = parse_cache_control(fields.joined("Cache-Control"));
@@ -315,7 +364,10 @@ void maybe_store(const std::shared_ptr<Shared>& shared, const http::Headers& req
   if (response.body.is_empty() || response.body.is_bytes()) {
     entry.body = std::make_shared<const std::string>(
         response.body.is_bytes() ? response.body.bytes() : std::string());
-    if (entry.body->size() <= limit) shared->store.put(std::move(entry), request);
+    if (entry.body->size() <= limit) {
+      shared->store.put(std::move(entry), request);
+      lease.finish(true);
+    }
     return;
   }
   // Teed: the entry is stored when the body has been sent in full.
@@ -324,13 +376,13 @@ void maybe_store(const std::shared_ptr<Shared>& shared, const http::Headers& req
     entry.body = std::make_shared<const std::string>(std::move(body));
     shared->store.put(std::move(entry), request_fields);
   };
-  response.body = http::Body::from_stream(
-      std::make_unique<TeeBody>(std::move(response.body).into_source(), limit, std::move(done)),
-      size);
+  response.body =
+      http::Body::from_stream(std::make_unique<TeeBody>(std::move(response.body).into_source(),
+                                                        limit, std::move(done), std::move(lease)),
+                              size);
 }
 
-asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Request& req,
-                                    Context& ctx, Next next) {
+asio::awaitable<http::Response> run(State shared, http::Request& req, Context& ctx, Next next) {
   const bool get = req.head.method == "GET";
   http::Headers& fields = req.head.headers;
   if ((!get && req.head.method != "HEAD") ||
@@ -341,8 +393,31 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
   }
   std::string primary = primary_key(req, shared->options.vary_by);
   std::optional<Entry> cached;
-  if (!fields.contains("Authorization")) cached = shared->store.find(primary, fields);
-  if (cached && cached->fresh(shared->now())) co_return serve(*cached, "HIT", shared->now());
+  FillLease lease;       // held while this request fills the entry others wait for
+  bool may_store = get;  // false after a timed-out wait: the fill in flight will store
+  if (!fields.contains("Authorization")) {
+    const Clock::time_point now = shared->now();
+    Store::Found found = shared->store.lookup(primary, fields, now);
+    if (found.entry && found.entry->fresh(now)) co_return serve(*found.entry, "HIT", now);
+    cached = std::move(found.entry);
+    const std::chrono::milliseconds timeout = shared->options.lock_timeout;
+    if (timeout.count() > 0) {
+      asio::awaitable<FillJoin> joining =
+          shared->fills->join(std::move(found.fill_key), get, timeout);
+      FillJoin joined = co_await std::move(joining);
+      if (joined.lease || joined.outcome) {
+        // A fill may have ended since the lookup (then this request leads for nothing), or the
+        // one waited for has: answer from its entry when it matches.
+        cached = shared->store.find(primary, fields);
+        if (cached && cached->fresh(shared->now())) {
+          joined.lease.finish(true);
+          co_return serve(*cached, "HIT", shared->now());
+        }
+      }
+      lease = std::move(joined.lease);
+      if (joined.outcome == FillOutcome::kTimedOut) may_store = false;
+    }
+  }
 
   // The request head as the client sent it: the inner chain may change it (the proxy does),
   // Vary refers to the client's values, and a retry must start from it.
@@ -362,7 +437,10 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
     if (response.head.status == 304) {
       std::optional<Entry> refreshed = shared->store.refresh(
           primary, sent, response.head.headers, shared->now(), shared->options.default_ttl);
-      if (refreshed) co_return serve(*refreshed, "REVALIDATED", shared->now());
+      if (refreshed) {
+        lease.finish(true);
+        co_return serve(*refreshed, "REVALIDATED", shared->now());
+      }
     }
     if (response.head.status == 304) {  // the entry was evicted meanwhile: fetch it in full
       req.head = original;
@@ -370,24 +448,41 @@ asio::awaitable<http::Response> run(std::shared_ptr<Shared> shared, http::Reques
       response = co_await again(req, ctx);
     }
   }
-  if (get) maybe_store(shared, sent, std::move(primary), response);
+  if (may_store) maybe_store(shared, sent, std::move(primary), response, std::move(lease));
   response.head.headers.set("X-Cache", "MISS");
   co_return response;
 }
 
 }  // namespace
 
-Middleware cache(CacheOptions options) {
+ResponseCache::ResponseCache(CacheOptions options) {
   if (options.max_entries == 0) throw std::invalid_argument("cache: max_entries must be > 0");
   if (options.max_bytes < options.max_entry_bytes) {
     throw std::invalid_argument("cache: max_bytes must be at least max_entry_bytes");
   }
+  if (options.lock_timeout.count() < 0) {
+    throw std::invalid_argument("cache: lock_timeout must not be negative");
+  }
   const std::size_t entries = options.max_entries;
   const std::size_t bytes = options.max_bytes;
-  auto shared = std::make_shared<Shared>(std::move(options), entries, bytes);
-  return [shared](http::Request& req, Context& ctx, Next next) -> asio::awaitable<http::Response> {
+  state_ = std::make_shared<detail::CacheState>(std::move(options), entries, bytes);
+}
+
+ResponseCache::~ResponseCache() = default;
+
+std::size_t ResponseCache::waiting() const {
+  return state_->fills->waiting();
+}
+
+Middleware ResponseCache::middleware() const {
+  return [shared = state_](http::Request& req, Context& ctx,
+                           Next next) -> asio::awaitable<http::Response> {
     return run(shared, req, ctx, std::move(next));
   };
+}
+
+Middleware cache(CacheOptions options) {
+  return ResponseCache(std::move(options)).middleware();
 }
 
 }  // namespace rws::middleware

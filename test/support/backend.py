@@ -40,9 +40,10 @@ Data port endpoints (any other path is /echo):
   /reject413            413 and Connection: close at once, without reading the body
                         (then a lingering close, so the answer is not lost in a reset)
   /interim?code=103     an interim response (with a Link field) and then a 200 echo
-  /cacheable?cc=CC&etag=E&chunked=1&tag=T
+  /cacheable?cc=CC&etag=E&chunked=1&delay_ms=D&tag=T
                         "T N" (N: requests with tag T so far) with Cache-Control CC and ETag E
-                        when given, chunked when asked; a 304 when If-None-Match is E
+                        when given, chunked when asked; a 304 when If-None-Match is E; the
+                        answer starts D ms after the request was recorded (a slow origin)
   /hop                  a response carrying hop-by-hop fields that a proxy must remove
   /upgrade              101 Switching Protocols, a greeting line, then raw byte echo
 A request with Expect: 100-continue gets "100 Continue" when its body is first read.
@@ -483,6 +484,8 @@ class Backend:
     def cacheable(self, req, count):
         req.read_body()
         p = req.params
+        if "delay_ms" in p:
+            time.sleep(int(p["delay_ms"]) / 1000)
         headers = [("Content-Type", "text/plain")]
         if "cc" in p:
             headers.append(("Cache-Control", p["cc"]))

@@ -26,7 +26,20 @@
 //
 // The store is an LRU bounded by `max_entries` and `max_bytes` (body bytes), shared by every
 // thread that runs the middleware (one mutex; hits share the body, nothing is copied under the
-// lock). Concurrent misses for one key each go upstream (no request collapsing).
+// lock).
+//
+// Concurrent misses are collapsed (like nginx's proxy_cache_lock): the first GET that finds no
+// fresh entry for a key leads a fill and goes upstream, streaming to its own client while the
+// body is copied; GETs and HEADs for the same key (the same `vary_by` values and, once a
+// response for the key has been stored, the same values of the fields it names in Vary) that
+// arrive meanwhile wait — at most `lock_timeout` — and are then answered from the stored entry
+// (`X-Cache: HIT`). When the leader's response is not stored (not cacheable, too large, failed,
+// abandoned) the waiters are released at once and each goes upstream itself (and may store);
+// a waiter whose `lock_timeout` passes goes upstream itself and stores nothing (`X-Cache:
+// MISS`). A released waiter whose Vary values do not match the stored entry goes upstream
+// itself. Requests with Authorization neither lead nor wait. A waiter's executor must run its
+// handlers one at a time (a worker's io_context, or a strand): it is woken by a handler posted
+// there. A waiter that is cancelled (an outer timeout) or destroyed leaves the queue.
 
 #include <chrono>
 #include <cstddef>
@@ -46,11 +59,43 @@ struct CacheOptions {
   std::size_t max_entries = 10000;                  // > 0
   std::size_t max_entry_bytes = std::size_t{1} << 20;
   std::size_t max_bytes = std::size_t{64} << 20;  // all bodies together, >= max_entry_bytes
+  // How long a request waits for another request's fill of the same key; 0: concurrent misses
+  // are not collapsed (each goes upstream and may store).
+  std::chrono::milliseconds lock_timeout{5000};
   // The time source (tests inject one); steady_clock::now when empty.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
-// Throws std::invalid_argument for max_entries == 0 or max_bytes < max_entry_bytes.
+namespace detail {
+struct CacheState;
+}  // namespace detail
+
+// The stored responses and the fills in flight of one cache.
+//
+// Lifecycle: made once per configured cache (the gateway keeps a route's cache across reloads
+// while the route keeps its name and cache settings), then shared by every copy of its
+// middleware on every thread; the state lives until the last middleware holding it goes.
+class ResponseCache {
+ public:
+  // Throws std::invalid_argument for max_entries == 0, max_bytes < max_entry_bytes or a
+  // negative lock_timeout.
+  explicit ResponseCache(CacheOptions options);
+  ~ResponseCache();
+  ResponseCache(const ResponseCache&) = delete;
+  ResponseCache& operator=(const ResponseCache&) = delete;
+
+  // The middleware over this cache; every middleware made here shares it (and keeps its
+  // state alive).
+  Middleware middleware() const;
+
+  // Requests waiting right now for another request's fill (any thread; for tests and metrics).
+  std::size_t waiting() const;
+
+ private:
+  std::shared_ptr<detail::CacheState> state_;
+};
+
+// A middleware with a cache of its own. Throws as ResponseCache's constructor does.
 Middleware cache(CacheOptions options = {});
 
 }  // namespace rws::middleware

@@ -1466,5 +1466,52 @@ copy_headers = ["Content-Length"]
       << r.all();
 }
 
+// ----- cache lock_timeout_ms -------------------------------------------------------------------
+
+TEST(MiddlewareLoader, CacheLockTimeout) {
+  Loaded r = load(R"(
+[middleware]
+cache = {}
+
+[[route]]
+name = "a"
+action = { type = "respond" }
+middleware = { cache = { lock_timeout_ms = 250 } }
+
+[[route]]
+name = "b"
+action = { type = "respond" }
+middleware = { cache = { lock_timeout_ms = 0 } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_TRUE(r.defaults.cache.has_value());
+  EXPECT_EQ(r.defaults.cache->lock_timeout, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(r.route(0).cache.has_value());
+  EXPECT_EQ(r.route(0).cache->lock_timeout, std::chrono::milliseconds(250));
+  ASSERT_TRUE(r.route(1).cache.has_value());
+  EXPECT_EQ(r.route(1).cache->lock_timeout, std::chrono::milliseconds(0));
+  EXPECT_FALSE(*r.route(0).cache == *r.route(1).cache);
+}
+
+TEST(MiddlewareLoader, CacheLockTimeoutBadValues) {
+  Loaded r = load(R"(
+[middleware]
+cache = { lock_timeout_ms = -1 }
+
+[[route]]
+name = "r"
+action = { type = "respond" }
+middleware = { cache = { lock_timeout_ms = "5s" } }
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:2:29: [middleware] cache: lock_timeout_ms must be an integer between 0 "
+                "and 86400000",
+                "gw.toml:7:44: [[route]] 'r' middleware cache: lock_timeout_ms must be an integer "
+                "between 0 and 86400000",
+            }))
+      << r.all();
+}
+
 }  // namespace
 }  // namespace rws::config

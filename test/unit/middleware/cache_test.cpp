@@ -1,10 +1,26 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/error.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <rws/app/app.hpp>
 #include <rws/app/response.hpp>
@@ -412,6 +428,448 @@ TEST(Cache, VaryUsesTheValuesTheClientSentEvenIfTheChainChangesThem) {
   EXPECT_EQ(calls, 2);
 }
 
+// ----- concurrent misses ------------------------------------------------------------------------
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// Holds coroutines until opened. Used from one thread at a time (the io_context it runs on).
+struct Gate {
+  bool open = false;
+  std::vector<asio::steady_timer*> held;
+
+  asio::awaitable<void> pass() {
+    if (open) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor,
+                             asio::steady_timer::time_point::max());
+    held.push_back(&timer);
+    co_await timer.async_wait(kUseTuple);
+  }
+  void release() {
+    open = true;
+    for (asio::steady_timer* timer : held)
+      timer->cancel();
+    held.clear();
+  }
+};
+
+// "ab" once `first` opens, then "cd" once `second` opens.
+class GatedPieces final : public http::BodySource {
+ public:
+  GatedPieces(Gate& first, Gate& second) : first_(first), second_(second) {}
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t) override {
+    if (i_ == 2) co_return http::BodyFrame::end();
+    co_await (i_ == 0 ? first_ : second_).pass();
+    co_return http::BodyFrame::bytes(i_++ == 0 ? "ab" : "cd");
+  }
+
+ private:
+  Gate& first_;
+  Gate& second_;
+  int i_ = 0;
+};
+
+// What one request got.
+struct Got {
+  int status = 0;
+  std::string x_cache;
+  std::string body;
+  bool done = false;
+  std::exception_ptr error;
+};
+
+// An App with a shared ResponseCache in front of handlers that count their runs and answer
+// only when the test opens their gate: /slow (the head waits; "slow N" with `fields`, `status`)
+// and /stream (the head at once; the body's first piece waits for `first_piece_gate`, open
+// unless a test closes it, the second for `body_gate`).
+struct Herd {
+  explicit Herd(CacheOptions options = {})
+      : cache(std::make_shared<ResponseCache>(std::move(options))) {
+    app.use(cache->middleware());
+    app.get("/slow", [this](http::Request&, Context&) -> asio::awaitable<http::Response> {
+      const int n = ++calls;
+      if (n == 1 || !only_first_waits) co_await gate.pass();
+      http::Response r = text("slow " + std::to_string(n), status);
+      for (const auto& [name, value] : fields)
+        r.head.headers.set(name, value);
+      co_return r;
+    });
+    app.get("/stream", [this](Context&) {
+      ++calls;
+      http::Response r;
+      r.head.headers.set("Cache-Control", "max-age=60");
+      r.body = http::Body::from_stream(std::make_unique<GatedPieces>(first_piece_gate, body_gate));
+      return r;
+    });
+  }
+
+  // GET `target` on `io`; `abandon` drops the body after its first piece, once `abandon_gate`
+  // opens.
+  void spawn(asio::io_context& io, Got& got, std::string target = "/slow",
+             std::vector<std::pair<std::string, std::string>> headers = {}, bool abandon = false) {
+    asio::co_spawn(io, fetch(got, std::move(target), std::move(headers), abandon),
+                   [&got](std::exception_ptr e) { got.error = e; });
+  }
+
+  asio::awaitable<void> fetch(Got& got, std::string target,
+                              std::vector<std::pair<std::string, std::string>> headers,
+                              bool abandon) {
+    http::Request request;
+    request.head.method = "GET";
+    request.head.target = target;
+    request.head.path = target;
+    request.head.authority = "test";
+    request.head.scheme = "http";
+    request.head.version = 11;
+    for (const auto& [name, value] : headers)
+      request.head.headers.add(name, value);
+    http::RequestContext connection{"127.0.0.1", 40000, false, 1, 1, nullptr, nullptr, {}};
+    asio::awaitable<http::Response> handling = app.handle(std::move(request), connection);
+    http::Response response = co_await std::move(handling);
+    got.status = response.head.status;
+    got.x_cache = std::string(response.head.headers.get("X-Cache"));
+    std::unique_ptr<http::BodySource> source = std::move(response.body).into_source();
+    for (;;) {
+      Result<http::BodyFrame> frame = co_await source->next(64 * 1024);
+      if (!frame || frame->kind != http::BodyFrame::Kind::kData) break;
+      got.body.append(frame->data);
+      if (abandon) {
+        co_await abandon_gate.pass();
+        co_return;
+      }
+    }
+    got.done = true;
+  }
+
+  std::shared_ptr<ResponseCache> cache;
+  App app;
+  std::atomic<int> calls{0};
+  bool only_first_waits = false;
+  Gate gate;
+  Gate first_piece_gate{true, {}};
+  Gate body_gate;
+  Gate abandon_gate;
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> fields = {{"Cache-Control", "max-age=60"}};
+};
+
+int count(const std::vector<Got>& got, std::string_view x_cache) {
+  int n = 0;
+  for (const Got& g : got)
+    n += g.x_cache == x_cache ? 1 : 0;
+  return n;
+}
+
+TEST(CacheCollapsing, ConcurrentMissesMakeOneUpstreamRequest) {
+  Herd herd;
+  asio::io_context io;
+  std::vector<Got> got(8);
+  for (Got& g : got)
+    herd.spawn(io, g);
+  io.poll();  // everything that can run has: the first is upstream, the others wait for it
+  EXPECT_EQ(herd.calls.load(), 1);
+  EXPECT_EQ(herd.cache->waiting(), 7u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(herd.calls.load(), 1);
+  EXPECT_EQ(herd.cache->waiting(), 0u);
+  for (const Got& g : got) {
+    EXPECT_TRUE(g.done && !g.error);
+    EXPECT_EQ(g.status, 200);
+    EXPECT_EQ(g.body, "slow 1");
+  }
+  EXPECT_EQ(got[0].x_cache, "MISS");
+  EXPECT_EQ(count(got, "HIT"), 7);
+}
+
+TEST(CacheCollapsing, TheLeaderStreamsWhileItFillsAndWaitersGetTheWholeBody) {
+  Herd herd;
+  asio::io_context io;
+  std::vector<Got> got(4);
+  for (Got& g : got)
+    herd.spawn(io, g, "/stream");
+  io.poll();
+  EXPECT_EQ(got[0].body, "ab");  // the leader's client has its first piece already
+  EXPECT_EQ(herd.cache->waiting(), 3u);
+  herd.body_gate.release();
+  io.run();
+  EXPECT_EQ(herd.calls.load(), 1);
+  for (const Got& g : got)
+    EXPECT_EQ(g.body, "abcd");
+  EXPECT_EQ(count(got, "HIT"), 3);
+}
+
+TEST(CacheCollapsing, UncacheableLeaderReleasesTheWaitersUpstream) {
+  const std::vector<std::vector<std::pair<std::string, std::string>>> uncacheable = {
+      {{"Cache-Control", "no-store"}},
+      {{"Cache-Control", "private, max-age=60"}},
+      {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}},
+  };
+  for (const auto& fields : uncacheable) {
+    Herd herd;
+    herd.fields = fields;
+    asio::io_context io;
+    std::vector<Got> got(5);
+    for (Got& g : got)
+      herd.spawn(io, g);
+    io.poll();
+    EXPECT_EQ(herd.cache->waiting(), 4u);
+    herd.gate.release();
+    io.run();
+    EXPECT_EQ(herd.calls.load(), 5) << fields[0].second;
+    EXPECT_EQ(count(got, "MISS"), 5);
+    EXPECT_EQ(herd.cache->waiting(), 0u);
+  }
+  Herd error;  // an error status is not stored either
+  error.status = 500;
+  asio::io_context io;
+  std::vector<Got> got(3);
+  for (Got& g : got)
+    error.spawn(io, g);
+  io.poll();
+  error.gate.release();
+  io.run();
+  EXPECT_EQ(error.calls.load(), 3);
+  for (const Got& g : got)
+    EXPECT_EQ(g.status, 500);
+}
+
+TEST(CacheCollapsing, ATooLargeBodyReleasesTheWaitersBeforeItEnds) {
+  CacheOptions o;
+  o.max_entry_bytes = 1;  // "ab" is over it
+  Herd herd(o);
+  herd.first_piece_gate.open = false;
+  asio::io_context io;
+  std::vector<Got> got(3);
+  for (Got& g : got)
+    herd.spawn(io, g, "/stream");
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 2u);
+  herd.first_piece_gate.release();
+  io.poll();
+  // The leader's body is not over ("cd" waits for the gate), yet the waiters went upstream.
+  EXPECT_EQ(got[0].body, "ab");
+  EXPECT_EQ(herd.cache->waiting(), 0u);
+  EXPECT_EQ(herd.calls.load(), 3);
+  herd.body_gate.release();
+  io.run();
+  for (const Got& g : got)
+    EXPECT_EQ(g.body, "abcd");
+}
+
+TEST(CacheCollapsing, AnAbandonedLeaderBodyReleasesTheWaiters) {
+  Herd herd;
+  asio::io_context io;
+  std::vector<Got> got(3);
+  herd.spawn(io, got[0], "/stream", {}, /*abandon=*/true);
+  herd.spawn(io, got[1], "/stream");
+  herd.spawn(io, got[2], "/stream");
+  io.poll();
+  EXPECT_EQ(got[0].body, "ab");
+  EXPECT_EQ(herd.cache->waiting(), 2u);
+  herd.abandon_gate.release();
+  io.poll();
+  EXPECT_FALSE(got[0].done);
+  EXPECT_EQ(herd.cache->waiting(), 0u);
+  EXPECT_EQ(herd.calls.load(), 3);
+  herd.body_gate.release();
+  io.run();
+  EXPECT_EQ(got[1].body, "abcd");
+  EXPECT_EQ(got[2].body, "abcd");
+}
+
+TEST(CacheCollapsing, AWaiterPastLockTimeoutGoesUpstreamAndStoresNothing) {
+  CacheOptions o;
+  o.lock_timeout = std::chrono::milliseconds(300);
+  Herd herd(o);
+  herd.only_first_waits = true;
+  asio::io_context io;
+  Got leader, waiter, later;
+  herd.spawn(io, leader);
+  herd.spawn(io, waiter);
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 1u);
+  while (!waiter.done && !waiter.error)
+    io.run_one();  // the waiter's timer is the only thing that can end this
+  EXPECT_EQ(waiter.body, "slow 2");
+  EXPECT_EQ(waiter.x_cache, "MISS");
+  // Its response was not stored: the next request waits for the leader's fill.
+  herd.spawn(io, later);
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 1u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(leader.body, "slow 1");
+  EXPECT_EQ(later.body, "slow 1");
+  EXPECT_EQ(later.x_cache, "HIT");
+  EXPECT_EQ(herd.calls.load(), 2);
+}
+
+TEST(CacheCollapsing, ZeroLockTimeoutDoesNotCollapse) {
+  CacheOptions o;
+  o.lock_timeout = std::chrono::milliseconds(0);
+  Herd herd(o);
+  asio::io_context io;
+  std::vector<Got> got(3);
+  for (Got& g : got)
+    herd.spawn(io, g);
+  io.poll();
+  EXPECT_EQ(herd.calls.load(), 3);
+  EXPECT_EQ(herd.cache->waiting(), 0u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(count(got, "MISS"), 3);
+}
+
+TEST(CacheCollapsing, ACancelledWaiterLeavesTheQueue) {
+  Herd herd;
+  asio::io_context io;
+  Got leader, cancelled, waiter;
+  asio::cancellation_signal signal;
+  herd.spawn(io, leader);
+  asio::co_spawn(io, herd.fetch(cancelled, "/slow", {}, false),
+                 asio::bind_cancellation_slot(signal.slot(),
+                                              [&](std::exception_ptr e) { cancelled.error = e; }));
+  herd.spawn(io, waiter);
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 2u);
+  signal.emit(asio::cancellation_type::terminal);
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 1u);
+  ASSERT_TRUE(cancelled.error);
+  try {
+    std::rethrow_exception(cancelled.error);
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), asio::error::operation_aborted);
+  }
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(waiter.body, "slow 1");
+  EXPECT_EQ(waiter.x_cache, "HIT");
+  EXPECT_EQ(herd.calls.load(), 1);
+}
+
+TEST(CacheCollapsing, AWaiterDestroyedWithItsExecutorIsForgotten) {
+  Herd herd;
+  asio::io_context io;
+  Got leader, gone;
+  herd.spawn(io, leader);
+  io.poll();
+  {
+    asio::io_context other;  // another worker, torn down while its request waits
+    herd.spawn(other, gone);
+    other.poll();
+    EXPECT_EQ(herd.cache->waiting(), 1u);
+  }
+  EXPECT_EQ(herd.cache->waiting(), 0u);
+  herd.gate.release();  // the fill ends: nothing may be posted to the destroyed context
+  io.run();
+  EXPECT_EQ(leader.body, "slow 1");
+  EXPECT_FALSE(gone.done);
+}
+
+TEST(CacheCollapsing, FillsAreKeyedByTheVarySelection) {
+  Herd herd;
+  herd.fields = {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Language"}};
+  asio::io_context io;
+  Got first;
+  herd.spawn(io, first, "/slow", {{"Accept-Language", "en"}});
+  herd.gate.release();
+  io.run();
+  io.restart();
+  herd.gate.open = false;
+  // Now that the cache knows the response varies on Accept-Language, "fr" and "de" misses are
+  // separate fills; the second "fr" waits for the first.
+  std::vector<Got> got(3);
+  herd.spawn(io, got[0], "/slow", {{"Accept-Language", "fr"}});
+  herd.spawn(io, got[1], "/slow", {{"Accept-Language", "de"}});
+  herd.spawn(io, got[2], "/slow", {{"Accept-Language", "fr"}});
+  io.poll();
+  EXPECT_EQ(herd.calls.load(), 3);
+  EXPECT_EQ(herd.cache->waiting(), 1u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(got[0].body, "slow 2");
+  EXPECT_EQ(got[1].body, "slow 3");
+  EXPECT_EQ(got[2].body, "slow 2");
+  EXPECT_EQ(got[2].x_cache, "HIT");
+}
+
+TEST(CacheCollapsing, AReleasedWaiterOfAnotherVariantGoesUpstream) {
+  Herd herd;
+  herd.fields = {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Language"}};
+  asio::io_context io;
+  Got en, fr;
+  // Nothing is stored yet, so both wait on the same fill; the entry is en's.
+  herd.spawn(io, en, "/slow", {{"Accept-Language", "en"}});
+  herd.spawn(io, fr, "/slow", {{"Accept-Language", "fr"}});
+  io.poll();
+  EXPECT_EQ(herd.cache->waiting(), 1u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(en.body, "slow 1");
+  EXPECT_EQ(fr.body, "slow 2");
+  EXPECT_EQ(fr.x_cache, "MISS");
+}
+
+TEST(CacheCollapsing, AStaleEntryIsRevalidatedOnceForAllWaiters) {
+  CacheOptions o;
+  Clock::time_point now = Clock::time_point(100s);
+  o.clock = [&now] { return now; };
+  Herd herd(o);
+  herd.fields = {{"Cache-Control", "max-age=10"}, {"ETag", "\"v1\""}};
+  asio::io_context io;
+  Got first;
+  herd.spawn(io, first);
+  herd.gate.release();
+  io.run();
+  io.restart();
+  now += 20s;
+  herd.gate.open = false;
+  herd.status = 304;
+  std::vector<Got> got(4);
+  for (Got& g : got)
+    herd.spawn(io, g);
+  io.poll();
+  EXPECT_EQ(herd.calls.load(), 2);
+  EXPECT_EQ(herd.cache->waiting(), 3u);
+  herd.gate.release();
+  io.run();
+  EXPECT_EQ(got[0].x_cache, "REVALIDATED");
+  EXPECT_EQ(count(got, "HIT"), 3);
+  for (const Got& g : got)
+    EXPECT_EQ(g.body, "slow 1");
+  EXPECT_EQ(herd.calls.load(), 2);
+}
+
+TEST(CacheCollapsing, WaitersOnAnotherThreadAreWokenByTheLeadersThread) {
+  for (int round = 0; round < 20; ++round) {
+    Herd herd;
+    asio::io_context leader_io, waiter_io;
+    Got leader;
+    std::vector<Got> got(6);
+    herd.spawn(leader_io, leader);
+    leader_io.poll();  // upstream, held by the gate
+    for (Got& g : got)
+      herd.spawn(waiter_io, g);
+    waiter_io.poll();
+    ASSERT_EQ(herd.cache->waiting(), 6u);
+    // The waiters' thread sleeps in run() until the leader's thread ends the fill.
+    std::thread waiters([&] { waiter_io.run(); });
+    std::thread leading([&] {
+      asio::post(leader_io, [&] { herd.gate.release(); });
+      leader_io.run();
+    });
+    leading.join();
+    waiters.join();
+    EXPECT_EQ(herd.calls.load(), 1);
+    EXPECT_EQ(leader.body, "slow 1");
+    for (const Got& g : got) {
+      EXPECT_EQ(g.body, "slow 1");
+      EXPECT_EQ(g.x_cache, "HIT");
+    }
+  }
+}
+
 TEST(Cache, InvalidOptionsAreRefused) {
   CacheOptions o;
   o.max_entries = 0;
@@ -419,6 +877,9 @@ TEST(Cache, InvalidOptionsAreRefused) {
   CacheOptions b;
   b.max_bytes = 10;
   EXPECT_THROW(cache(b), std::invalid_argument);
+  CacheOptions l;
+  l.lock_timeout = std::chrono::milliseconds(-1);
+  EXPECT_THROW(cache(l), std::invalid_argument);
 }
 
 }  // namespace

@@ -68,8 +68,20 @@ struct Route {
 struct Backend {
   std::string url;  // as written
   std::string host;
-  std::uint16_t port = 80;
+  std::uint16_t port = 80;  // https:// and wss:// default to 443
   unsigned weight = 1;
+  bool tls = false;  // https:// or wss://
+};
+
+// [upstream.tls]: how https:// backends are reached.
+struct UpstreamTls {
+  bool verify = true;       // certificate chain and name; false only when asked
+  std::string ca_file;      // empty: the system's trust store
+  std::string client_cert;  // with client_key: presented when the backend asks
+  std::string client_key;
+  std::string sni;  // the name sent and verified; empty: each backend's host
+
+  bool operator==(const UpstreamTls&) const = default;
 };
 
 struct HealthCheck {
@@ -112,6 +124,7 @@ struct Upstream {
   std::optional<HealthCheck> health_check;
   PassiveHealth passive;
   std::optional<CircuitBreaker> circuit_breaker;
+  UpstreamTls tls;
 };
 
 struct GatewayConfig {

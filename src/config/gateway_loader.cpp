@@ -1,9 +1,12 @@
 #include "config/gateway_loader.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <map>
 
 #include <rws/http/headers.hpp>
@@ -19,7 +22,7 @@ namespace syntax = http::syntax;
 constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
 constexpr std::int64_t kMaxSecs = std::int64_t{7} * 24 * 3600;
 
-constexpr std::string_view kLaterSchemes[] = {"https", "h2", "h2s", "h3", "grpc", "grpcs", "wss"};
+constexpr std::string_view kLaterSchemes[] = {"h2", "h2s", "h3", "grpc", "grpcs"};
 
 bool valid_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
@@ -45,13 +48,14 @@ Backend parse_backend(std::string_view text, std::string& error) {
     if (std::find(std::begin(kLaterSchemes), std::end(kLaterSchemes), scheme) !=
         std::end(kLaterSchemes)) {
       error = "backend scheme '" + scheme +
-              "' needs TLS, HTTP/2 or HTTP/3 upstreams, which this version does not have yet";
+              "' needs HTTP/2 or HTTP/3 upstreams, which this version does not have yet";
       return b;
     }
-    if (scheme != "http" && scheme != "ws") {
+    if (scheme != "http" && scheme != "ws" && scheme != "https" && scheme != "wss") {
       error = "unknown backend scheme '" + scheme + "'";
       return b;
     }
+    b.tls = scheme == "https" || scheme == "wss";
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find_first_of("/?#@") != std::string_view::npos) {
@@ -96,7 +100,7 @@ Backend parse_backend(std::string_view text, std::string& error) {
       error = "backend '" + std::string(text) + "' needs a port (host:port)";
       return b;
     }
-    b.port = 80;
+    b.port = b.tls ? 443 : 80;
   } else {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
@@ -209,9 +213,14 @@ class GatewayLoader {
     if (const toml::table* cb = named.table("circuit_breaker")) {
       u.circuit_breaker = read_breaker(*cb, what);
     }
-    if (named.node("tls") != nullptr) {
-      named.error("tls",
-                  "[upstream.tls] needs TLS upstreams, which this version does not have yet");
+    if (const toml::table* tls = named.table("tls")) {
+      const bool any_tls =
+          std::any_of(u.backends.begin(), u.backends.end(), [](const Backend& b) { return b.tls; });
+      if (!any_tls)
+        named.error("tls",
+                    "[upstream.tls] applies to https:// and wss:// backends, "
+                    "and this upstream has none");
+      u.tls = read_upstream_tls(*tls, what);
     }
     named.finish();
     out.upstreams.push_back(std::move(u));
@@ -315,6 +324,38 @@ class GatewayLoader {
     hc.expect_min = a;
     hc.expect_max = b;
     return true;
+  }
+
+  UpstreamTls read_upstream_tls(const toml::table& t, const std::string& what) {
+    UpstreamTls tls;
+    TableReader r(t, what + " tls", d_);
+    if (auto v = r.boolean("verify")) tls.verify = *v;
+    for (auto [key, out] :
+         {std::pair{"ca_file", &tls.ca_file}, std::pair{"client_cert", &tls.client_cert},
+          std::pair{"client_key", &tls.client_key}}) {
+      auto path = r.string(key);
+      if (!path) continue;
+      if (::access(path->c_str(), R_OK) != 0) {
+        r.error(key, "'" + *path + "' cannot be read: " + std::strerror(errno));
+      } else {
+        *out = *path;
+      }
+    }
+    if (t.contains("client_cert") != t.contains("client_key")) {
+      r.error_here("client_cert and client_key must be set together");
+    }
+    if (auto v = r.string("sni")) {
+      if (!valid_host_name(*v)) {
+        r.error("sni", "'" + *v + "' is not a host name");
+      } else {
+        tls.sni = *v;
+      }
+    }
+    if (!tls.verify && !tls.ca_file.empty()) {
+      r.error("ca_file", "ca_file has no effect with verify = false");
+    }
+    r.finish();
+    return tls;
   }
 
   void read_passive(const toml::table& t, const std::string& what, PassiveHealth& p) {

@@ -101,10 +101,14 @@ std::string expand_location(std::string_view location, const http::RequestHead& 
 
 // One health probe: GET <path> with Connection: close; true when the status is expected.
 asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
+                                 std::shared_ptr<const proxy::UpstreamGroup> group,
                                  const config::HealthCheck& hc) {
   auto endpoints = backend->endpoints();
   if (!endpoints || endpoints->empty()) co_return false;
-  auto conn = co_await proxy::UpstreamConnection::connect(*endpoints, hc.timeout, backend->url());
+  const bool tls = backend->tls() && group->tls;
+  auto conn = co_await proxy::UpstreamConnection::connect(
+      *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
+      tls ? group->tls_server_name(*backend) : std::string_view{});
   if (!conn) co_return false;
   http::Headers fields;
   fields.add("User-Agent", "rws-health-check");
@@ -128,10 +132,11 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
 
 // The probe within the check's timeout (the maintenance thread has no deadline sweeper).
 asio::awaitable<bool> probe(std::shared_ptr<proxy::Backend> backend,
+                            std::shared_ptr<const proxy::UpstreamGroup> group,
                             const config::HealthCheck& hc) {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(co_await asio::this_coro::executor, hc.timeout);
-  auto result = co_await (probe_once(backend, hc) || timer.async_wait(kUseTuple));
+  auto result = co_await (probe_once(backend, group, hc) || timer.async_wait(kUseTuple));
   co_return result.index() == 0 && std::get<0>(result);
 }
 
@@ -145,8 +150,9 @@ struct Snapshot {
 };
 
 namespace {
-asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend, config::HealthCheck hc,
-                                 std::uint64_t generation,
+asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend,
+                                 std::shared_ptr<const proxy::UpstreamGroup> group,
+                                 config::HealthCheck hc, std::uint64_t generation,
                                  const std::atomic<std::uint64_t>& current) {
   thread_local std::mt19937 rng{std::random_device{}()};
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -159,7 +165,7 @@ asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend, config
   for (;;) {
     co_await timer.async_wait(kUseTuple);
     if (current.load() != generation) co_return;
-    const bool ok = co_await probe(backend, hc);
+    const bool ok = co_await probe(backend, group, hc);
     if (current.load() != generation) co_return;
     if (ok) {
       backend->check_failures = 0;
@@ -254,6 +260,25 @@ void Gateway::reload(const config::GatewayConfig& config) {
   asio::post(maintenance_, [this, next] { start_health_checks(*next); });
 }
 
+std::shared_ptr<const net::TlsClientContext> Gateway::tls_context_for(
+    const config::Upstream& upstream) {
+  auto known = tls_contexts_.find(upstream.name);
+  if (known != tls_contexts_.end() && known->second.first == upstream.tls) {
+    return known->second.second;  // unchanged: pooled connections stay usable
+  }
+  net::TlsClientSettings settings;
+  settings.verify = upstream.tls.verify;
+  settings.ca_file = upstream.tls.ca_file;
+  settings.client_cert = upstream.tls.client_cert;
+  settings.client_key = upstream.tls.client_key;
+  auto context = net::TlsClientContext::load(settings);
+  if (!context) {
+    throw std::runtime_error("[[upstream]] '" + upstream.name + "' tls: " + context.error());
+  }
+  tls_contexts_[upstream.name] = {upstream.tls, *context};
+  return *context;
+}
+
 std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& config) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation_.load() + 1;
@@ -281,6 +306,10 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
       group->backends.push_back(backend);
     }
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
+    if (std::any_of(u.backends.begin(), u.backends.end(),
+                    [](const config::Backend& b) { return b.tls; })) {
+      group->tls = tls_context_for(u);
+    }
     snapshot->upstreams[u.name] = std::move(group);
   }
   if (std::vector<Middleware> defaults =
@@ -378,7 +407,7 @@ void Gateway::start_health_checks(const Snapshot& snapshot) {
     for (const auto& backend : group->backends) {
       asio::co_spawn(
           maintenance_,
-          check_loop(backend, *group->config.health_check, snapshot.generation, generation_),
+          check_loop(backend, group, *group->config.health_check, snapshot.generation, generation_),
           asio::detached);
     }
   }

@@ -26,6 +26,7 @@
 #include "config/gateway_config.hpp"
 #include "gateway/rate_limiters.hpp"
 #include "gateway/response_caches.hpp"
+#include "net/tls_client_context.hpp"
 #include "proxy/backend.hpp"
 
 namespace rws::gateway {
@@ -52,12 +53,19 @@ class Gateway final : public http::Service {
  private:
   std::shared_ptr<const Snapshot> build(const config::GatewayConfig& config);
   void start_health_checks(const Snapshot& snapshot);
+  // The TLS client context of `upstream`'s https:// backends: the previous one while its
+  // [upstream.tls] settings are unchanged (throws std::runtime_error naming an unusable file).
+  std::shared_ptr<const net::TlsClientContext> tls_context_for(const config::Upstream& upstream);
   void schedule_dns_refresh();
 
   mutable std::mutex registry_mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> registry_;
   RateLimiterRegistry rate_limiters_;  // route limiters, kept across reloads
   CacheRegistry caches_;               // route response caches, kept across reloads
+  // Per upstream name: its TLS settings and context (built on the thread that builds snapshots).
+  std::map<std::string,
+           std::pair<config::UpstreamTls, std::shared_ptr<const net::TlsClientContext>>>
+      tls_contexts_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
 

@@ -95,6 +95,14 @@ asio::awaitable<std::error_code> TcpTransport::send_file(std::string_view prefix
   co_return std::error_code{};
 }
 
+bool TcpTransport::idle_and_open() noexcept {
+  // Nothing may be readable on an idle connection: a FIN (0), a reset (error) or stray bytes all
+  // mean it cannot carry another exchange.
+  char byte;
+  const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 void TcpTransport::shutdown_send() noexcept {
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);

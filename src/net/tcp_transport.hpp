@@ -20,6 +20,7 @@ class TcpTransport final : public Transport {
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
                                              std::uint64_t length) override;
+  bool idle_and_open() noexcept override;
   void shutdown_send() noexcept override;
   void cancel() noexcept override;
   void close() noexcept override;

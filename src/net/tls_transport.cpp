@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,15 +33,16 @@ std::string openssl_errors() {
 }  // namespace
 
 TlsTransport::TlsTransport(asio::ip::tcp::socket socket, SSL* ssl,
-                           std::shared_ptr<const TlsContext> context)
-    : socket_(std::move(socket)),
-      ssl_(ssl),
-      context_(std::move(context)),
-      peer_(remote_peer(socket_)) {
+                           std::shared_ptr<const void> owner, Role role)
+    : socket_(std::move(socket)), ssl_(ssl), owner_(std::move(owner)), peer_(remote_peer(socket_)) {
   std::error_code ec;
   socket_.non_blocking(true, ec);
   SSL_set_fd(ssl_, socket_.native_handle());
-  SSL_set_accept_state(ssl_);
+  if (role == Role::kServer) {
+    SSL_set_accept_state(ssl_);
+  } else {
+    SSL_set_connect_state(ssl_);
+  }
 }
 
 TlsTransport::~TlsTransport() {
@@ -62,9 +64,15 @@ asio::awaitable<std::error_code> TlsTransport::wait_for(int ssl_error) {
     case SSL_ERROR_SYSCALL:
       if (errno != 0) co_return std::error_code(errno, std::system_category());
       co_return asio::error::eof;
-    default:
+    default: {
       failure_ = openssl_errors();
+      const long verified = SSL_get_verify_result(ssl_);
+      if (verified != X509_V_OK) {
+        failure_ += std::string(failure_.empty() ? "" : "; ") +
+                    "certificate verification: " + X509_verify_cert_error_string(verified);
+      }
       co_return std::make_error_code(std::errc::protocol_error);
+    }
   }
 }
 
@@ -158,6 +166,18 @@ asio::awaitable<std::error_code> TlsTransport::send_file(std::string_view prefix
     filled = 0;
   }
   co_return std::error_code{};
+}
+
+bool TlsTransport::idle_and_open() noexcept {
+  if (!established_) return false;
+  ERR_clear_error();
+  errno = 0;
+  char byte;
+  std::size_t n = 0;
+  const int rc = SSL_peek_ex(ssl_, &byte, 1, &n);
+  const bool open = rc != 1 && SSL_get_error(ssl_, rc) == SSL_ERROR_WANT_READ;
+  ERR_clear_error();
+  return open;
 }
 
 void TlsTransport::shutdown_send() noexcept {

@@ -10,19 +10,22 @@
 
 namespace rws::net {
 
-// A TLS connection (server side) over a non-blocking TCP socket: OpenSSL reads and writes the
-// socket itself, and the coroutine waits for readiness when OpenSSL asks for it.
+// A TLS connection (server or client side) over a non-blocking TCP socket: OpenSSL reads and
+// writes the socket itself, and the coroutine waits for readiness when OpenSSL asks for it.
 //
 // Errors: asio::error::eof when the peer closed (close_notify or not), operation_aborted after
 // cancel(), a system error from the socket, or std::errc::protocol_error for a TLS failure
 // (failure() then says what OpenSSL reported).
 class TlsTransport final : public Transport {
  public:
-  // Owns `ssl` (from context->new_connection()) and keeps `context` alive with it.
-  TlsTransport(asio::ip::tcp::socket socket, SSL* ssl, std::shared_ptr<const TlsContext> context);
+  enum class Role { kServer, kClient };
+  // Owns `ssl` (from a TlsContext or TlsClientContext) and keeps `owner` (that context) alive.
+  TlsTransport(asio::ip::tcp::socket socket, SSL* ssl, std::shared_ptr<const void> owner,
+               Role role = Role::kServer);
   ~TlsTransport() override;
 
-  // The server side of the handshake; on success tls_info() describes the connection.
+  // The handshake of this transport's role; on success tls_info() describes the connection.
+  // A failed client-side certificate verification is named in failure().
   asio::awaitable<std::error_code> handshake();
   const std::string& failure() const noexcept { return failure_; }
 
@@ -33,6 +36,9 @@ class TlsTransport final : public Transport {
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
                                              std::uint64_t length) override;
   // Sends close_notify if the socket takes it at once, then half-closes the TCP connection.
+  // Reads pending TLS records (e.g. session tickets) without blocking: open while no data, no
+  // close_notify and no error has arrived.
+  bool idle_and_open() noexcept override;
   void shutdown_send() noexcept override;
   void cancel() noexcept override;
   void close() noexcept override;
@@ -49,7 +55,7 @@ class TlsTransport final : public Transport {
 
   asio::ip::tcp::socket socket_;
   SSL* ssl_;
-  std::shared_ptr<const TlsContext> context_;
+  std::shared_ptr<const void> owner_;
   PeerAddress peer_;
   http::TlsInfo info_;
   bool established_ = false;

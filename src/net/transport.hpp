@@ -41,6 +41,10 @@ class Transport {
                                                      std::uint64_t offset,
                                                      std::uint64_t length) = 0;
 
+  // For an idle connection (no exchange in progress): whether it can still carry a request —
+  // no end of stream, reset or stray data has arrived. Never blocks.
+  virtual bool idle_and_open() noexcept = 0;
+
   // Half-close: no more writes; the peer sees end of stream.
   virtual void shutdown_send() noexcept = 0;
   virtual void cancel() noexcept = 0;

@@ -310,14 +310,19 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
   // idempotent request without a body can be resent so; for the others the pool first checks
   // that the connection is still open.
   const bool resendable = attempt.idempotent && !has_body;
+  const bool tls = backend.tls() && upstream_->tls;
+  std::string tls_key;
+  if (tls) tls_key = upstream_->tls_pool_key(backend);
+  const std::string& pool_key = tls ? tls_key : backend.url();
   for (int round = 0;; ++round) {
     std::unique_ptr<UpstreamConnection> conn;
     if (round == 0) {
-      conn = ConnectionPool::local().take(backend.url(), cfg.idle_timeout, !resendable);
+      conn = ConnectionPool::local().take(pool_key, cfg.idle_timeout, !resendable);
     }
     if (!conn) {
-      Result<std::unique_ptr<UpstreamConnection>> connected =
-          co_await UpstreamConnection::connect(*endpoints, connect_timeout, backend.url());
+      Result<std::unique_ptr<UpstreamConnection>> connected = co_await UpstreamConnection::connect(
+          *endpoints, connect_timeout, pool_key, tls ? upstream_->tls : nullptr,
+          tls ? upstream_->tls_server_name(backend) : std::string_view{});
       if (!connected) co_return Unexpected(std::move(connected).error());
       conn = std::move(*connected);
     }

@@ -22,6 +22,7 @@
 #include <rws/http/service.hpp>
 
 #include "config/gateway_config.hpp"
+#include "net/tls_client_context.hpp"
 #include "proxy/backend.hpp"
 #include "proxy/balancer.hpp"
 
@@ -34,6 +35,18 @@ struct UpstreamGroup {
   config::Upstream config;
   std::vector<std::shared_ptr<Backend>> backends;
   std::unique_ptr<Balancer> balancer;
+  // For the https:// / wss:// backends ([upstream.tls]); null when there are none.
+  std::shared_ptr<const net::TlsClientContext> tls;
+
+  // The pool key of a TLS backend's connections: its URL and the TLS context (connections made
+  // under other TLS settings are never reused).
+  std::string tls_pool_key(const Backend& backend) const {
+    return backend.url() + " tls#" + std::to_string(tls->id());
+  }
+  // The name sent as SNI and verified in the backend's certificate.
+  std::string_view tls_server_name(const Backend& backend) const {
+    return config.tls.sni.empty() ? std::string_view(backend.host()) : config.tls.sni;
+  }
 
   const config::CircuitBreaker* breaker() const {
     return config.circuit_breaker ? &*config.circuit_breaker : nullptr;

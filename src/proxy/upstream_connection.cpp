@@ -11,6 +11,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "net/tls_transport.hpp"
+
 namespace rws::proxy {
 namespace {
 
@@ -36,7 +38,8 @@ UpstreamConnection::~UpstreamConnection() {
 
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::connect(
     const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
-    std::string pool_key) {
+    std::string pool_key, std::shared_ptr<const net::TlsClientContext> tls,
+    std::string_view server_name) {
   auto executor = co_await asio::this_coro::executor;
   std::unique_ptr<UpstreamConnection> c(new UpstreamConnection(executor, pool_key));
   c->timed_out_ = false;
@@ -50,7 +53,29 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection:
   }
   std::error_code ignored;
   c->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  c->transport_.emplace(std::move(c->socket_));
+  if (!tls) {
+    c->transport_ = std::make_unique<net::TcpTransport>(std::move(c->socket_));
+    co_return std::move(c);
+  }
+  SSL* ssl = tls->new_connection(server_name);
+  if (ssl == nullptr) {
+    co_return fail(std::make_error_code(std::errc::not_enough_memory), ErrorSide::kUpstream,
+                   "cannot set up TLS toward " + c->pool_key_);
+  }
+  auto transport = std::make_unique<net::TlsTransport>(std::move(c->socket_), ssl, std::move(tls),
+                                                       net::TlsTransport::Role::kClient);
+  net::TlsTransport& handshaking = *transport;
+  c->transport_ = std::move(transport);
+  c->deadline = net::Clock::now() + timeout;
+  std::error_code handshake = co_await handshaking.handshake();
+  c->deadline = net::Clock::time_point::max();
+  if (handshake) {
+    std::string context = "TLS handshake with " + c->pool_key_;
+    if (!handshaking.failure().empty()) context += ": " + handshaking.failure();
+    Error e{c->timed_out_ ? make_error_code(Errc::kTimeout) : handshake, ErrorSide::kUpstream, true,
+            std::move(context)};
+    co_return Unexpected(std::move(e));
+  }
   co_return std::move(c);
 }
 
@@ -82,11 +107,7 @@ asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::mill
 }
 
 bool UpstreamConnection::still_open() noexcept {
-  // An idle HTTP/1.1 connection has nothing to read: a FIN (0), a reset (error) or stray bytes
-  // all mean it cannot carry another exchange.
-  char byte;
-  const ssize_t n = ::recv(transport_->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  return transport_->idle_and_open();
 }
 
 void UpstreamConnection::cancel_io() noexcept {

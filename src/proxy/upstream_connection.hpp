@@ -1,5 +1,5 @@
 #pragma once
-// One HTTP/1.1 connection to a backend, and the per-worker pool of idle ones.
+// One HTTP/1.1 connection to a backend (over TCP or TLS), and the per-worker pool of idle ones.
 //
 // A connection is used by one exchange at a time, on its worker's thread. It registers with the
 // worker's ConnectionRegistry (when there is one), so read/write/connect deadlines are swept like
@@ -22,16 +22,19 @@
 #include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
 #include "net/tcp_transport.hpp"
+#include "net/tls_client_context.hpp"
 
 namespace rws::proxy {
 
 class UpstreamConnection final : public net::TrackedConnection {
  public:
-  // Connects to the first reachable endpoint within `timeout`. Errors are upstream-side and
-  // retryable (nothing was sent).
+  // Connects to the first reachable endpoint within `timeout` — with `tls`, the TLS handshake
+  // included (SNI and certificate name `server_name`). Errors are upstream-side and retryable
+  // (nothing was sent).
   static asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
       const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
-      std::string pool_key);
+      std::string pool_key, std::shared_ptr<const net::TlsClientContext> tls = nullptr,
+      std::string_view server_name = {});
 
   ~UpstreamConnection() override;
 
@@ -47,7 +50,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   void consume(std::size_t n) noexcept { input_.consume(n); }
   bool timed_out() const noexcept { return timed_out_; }
   const std::string& pool_key() const noexcept { return pool_key_; }
-  net::TcpTransport& transport() noexcept { return *transport_; }
+  net::Transport& transport() noexcept { return *transport_; }
   // Where the exchange using the connection writes its request head; the capacity stays for
   // the next exchange (no allocation per request).
   std::string& request_head() noexcept { return request_head_; }
@@ -71,8 +74,8 @@ class UpstreamConnection final : public net::TrackedConnection {
   void cancel_io() noexcept;
 
   asio::any_io_executor executor_;
-  asio::ip::tcp::socket socket_;                // used until connected
-  std::optional<net::TcpTransport> transport_;  // once connected
+  asio::ip::tcp::socket socket_;               // used until connected
+  std::unique_ptr<net::Transport> transport_;  // once connected
   std::string pool_key_;
   net::Buffer input_;
   std::string request_head_;

@@ -372,3 +372,150 @@ def test_sighup_reloads_certificates_and_keeps_the_old_ones_on_error(rws, pki, s
         assert peer_cert() == ssl.PEM_cert_to_DER_cert(open(other_cert).read())
     finally:
         kept.close()
+
+
+# --- https:// upstreams ------------------------------------------------------------------------
+
+class TlsBackend:
+    """An HTTPS backend (Python's http.server behind ssl): answers every GET with JSON naming
+    the path, the client certificate's subject and the connection it arrived on."""
+
+    def __init__(self, cert, key, client_ca=None):
+        import http.server
+        import threading
+        backend = self
+        self.connections = 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with backend.lock:
+                    backend.connections += 1
+                    self.conn_no = backend.connections
+
+            def do_GET(self):
+                peer = self.connection.getpeercert() or {}
+                subject = dict(x[0] for x in peer.get("subject", ()))
+                body = json.dumps({"path": self.path, "client_cn": subject.get("commonName"),
+                                   "conn": self.conn_no, "host": self.headers["Host"]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        if client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(client_ca)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def tls_backends():
+    started = []
+
+    def start(*args, **kwargs):
+        b = TlsBackend(*args, **kwargs)
+        started.append(b)
+        return b
+
+    yield start
+    for b in started:
+        b.stop()
+
+
+def proxy_config(backend_url, tls_table=""):
+    return (f'[[route]]\nname = "r"\n[route.match]\npath = "/*"\n'
+            f'[route.action]\ntype = "proxy"\nupstream = "u"\n'
+            f'[[upstream]]\nname = "u"\nbackends = ["{backend_url}"]\n{tls_table}')
+
+
+def get_json(server, path="/x"):
+    code, out, err = curl("-s", "-w", "\n%{http_code}", f"http://127.0.0.1:{server.port}{path}")
+    body, _, status = out.rpartition("\n")
+    return int(status), body
+
+
+def test_https_upstream_verified_against_a_ca_file_and_kept_alive(gateway, pki, tls_backends):
+    backend = tls_backends(*pki.issue("be", "backend.test", ["DNS:backend.test"]))
+    server = gateway(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                  f'[upstream.tls]\nca_file = "{pki.path("ca.pem")}"\n'
+                                  f'sni = "backend.test"\n'))
+    for i in range(5):
+        status, body = get_json(server, f"/item/{i}")
+        assert status == 200, body
+        seen = json.loads(body)
+        assert seen["path"] == f"/item/{i}"
+    assert backend.connections == 1, "the TLS connection to the backend was not reused"
+
+
+def test_https_upstream_certificate_problems_are_502_naming_the_cause(gateway, pki, tls_backends):
+    backend = tls_backends(*pki.issue("be2", "backend.test", ["DNS:backend.test"]))
+    # The system's trust store does not know the test CA.
+    untrusted = gateway(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                     '[upstream.tls]\nsni = "backend.test"\n'), name="a.toml")
+    status, body = get_json(untrusted)
+    assert status == 502, body
+    wait_until(lambda: "certificate verification" in untrusted.stderr, what="the warning")
+    # Trusted CA, but the name checked (the backend's IP) is not in the certificate.
+    wrong_name = gateway(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                      f'[upstream.tls]\nca_file = "{pki.path("ca.pem")}"\n'),
+                         name="b.toml")
+    status, body = get_json(wrong_name)
+    assert status == 502, body
+    wait_until(lambda: "certificate verification" in wrong_name.stderr, what="the warning")
+    # verify = false accepts it (only because the operator asked).
+    unverified = gateway(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                      '[upstream.tls]\nverify = false\n'), name="c.toml")
+    status, body = get_json(unverified)
+    assert status == 200, body
+
+
+def test_https_upstream_with_a_client_certificate(gateway, pki, tls_backends):
+    backend = tls_backends(*pki.issue("be3", "backend.test", ["DNS:backend.test"]),
+                           client_ca=pki.path("client-ca.pem"))
+    base = f'[upstream.tls]\nca_file = "{pki.path("ca.pem")}"\nsni = "backend.test"\n'
+    without = gateway(proxy_config(f"https://127.0.0.1:{backend.port}", base), name="a.toml")
+    status, body = get_json(without)
+    assert status == 502, body
+    alice_cert, alice_key = pki.alice
+    with_cert = gateway(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                     base + f'client_cert = "{alice_cert}"\n'
+                                            f'client_key = "{alice_key}"\n'), name="b.toml")
+    status, body = get_json(with_cert)
+    assert status == 200, body
+    assert json.loads(body)["client_cn"] == "alice"
+
+
+def test_upstream_tls_configuration_errors(pki, tmp_path):
+    alice_cert, _ = pki.alice
+    config = tmp_path / "rws.config.toml"
+    config.write_text(proxy_config("http://127.0.0.1:9", f'[upstream.tls]\nverify = false\n') +
+                      '[[upstream]]\nname = "v"\nbackends = ["https://127.0.0.1:9"]\n'
+                      f'[upstream.tls]\nclient_cert = "{alice_cert}"\ncolor = 1\n')
+    code, err = run_rws("--check-config", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert "[upstream.tls] applies to https:// and wss:// backends" in err, err
+    assert "client_cert and client_key must be set together" in err, err
+    assert "unknown key 'color'" in err, err
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("nothing\n")
+    config.write_text(proxy_config("https://127.0.0.1:9", f'[upstream.tls]\nca_file = "{garbage}"\n'))
+    code, err = run_rws("--check-config", "--config", str(config), cwd=tmp_path)
+    assert code == 1 and f"[[upstream]] 'u' tls: CA file '{garbage}' cannot be used" in err, err

@@ -348,28 +348,90 @@ TEST(GatewayLoader, BadBackendAddressesAreRefused) {
   }
 }
 
-TEST(GatewayLoader, SchemesNeedingTlsH2OrH3AreRefused) {
-  for (std::string_view scheme : {"https", "h2", "h2s", "h3", "grpc", "grpcs", "wss"}) {
+TEST(GatewayLoader, SchemesNeedingH2OrH3AreRefused) {
+  for (std::string_view scheme : {"h2", "h2s", "h3", "grpc", "grpcs"}) {
     std::string error;
     parse_backend(std::string(scheme) + "://h:1", error);
     EXPECT_EQ(error, "backend scheme '" + std::string(scheme) +
-                         "' needs TLS, HTTP/2 or HTTP/3 upstreams, which this version does not "
+                         "' needs HTTP/2 or HTTP/3 upstreams, which this version does not "
                          "have yet");
   }
+}
+
+TEST(GatewayLoader, HttpsAndWssBackendsUseTlsAndDefaultToPort443) {
+  std::string error;
+  Backend b = parse_backend("https://api.example.com", error);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(b.tls);
+  EXPECT_EQ(b.port, 443);
+  b = parse_backend("WSS://10.0.0.1:8443", error);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(b.tls);
+  EXPECT_EQ(b.port, 8443);
+  b = parse_backend("http://h", error);
+  EXPECT_FALSE(b.tls);
+  EXPECT_EQ(b.port, 80);
+}
+
+TEST(GatewayLoader, UpstreamTlsKeys) {
+  Loaded r = load(R"(
+[[upstream]]
+name = "api"
+backends = ["https://h:1"]
+[upstream.tls]
+verify = true
+ca_file = "/etc/hostname"
+client_cert = "/etc/hostname"
+client_key = "/etc/hostname"
+sni = "api.internal"
+)");
+  EXPECT_TRUE(r.errors.empty()) << r.all();
+  ASSERT_EQ(r.config.upstreams.size(), 1u);
+  const UpstreamTls& tls = r.config.upstreams[0].tls;
+  EXPECT_TRUE(tls.verify);
+  EXPECT_EQ(tls.ca_file, "/etc/hostname");
+  EXPECT_EQ(tls.client_cert, "/etc/hostname");
+  EXPECT_EQ(tls.sni, "api.internal");
+}
+
+TEST(GatewayLoader, UpstreamTlsErrorsNameTheKey) {
+  Loaded r = load(R"(
+[[upstream]]
+name = "plain"
+backends = ["http://h:1"]
+tls = { verify = false }
+
+[[upstream]]
+name = "api"
+backends = ["https://h:1"]
+tls = { ca_file = "/nonexistent/ca.pem", client_key = "/etc/hostname", sni = "bad name", verify = 1 }
+)");
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:4:7: [[upstream]] 'plain': [upstream.tls] applies to https:// and wss:// "
+                "backends, and this upstream has none",
+                "gw.toml:9:99: [[upstream]] 'api' tls: verify must be true or false",
+                "gw.toml:9:19: [[upstream]] 'api' tls: '/nonexistent/ca.pem' cannot be read: No "
+                "such file or directory",
+                "gw.toml:9:7: [[upstream]] 'api' tls: client_cert and client_key must be set "
+                "together",
+                "gw.toml:9:78: [[upstream]] 'api' tls: 'bad name' is not a host name",
+            }))
+      << r.all();
 }
 
 TEST(GatewayLoader, EachBadBackendIsReportedAtItsOwnPosition) {
   Loaded r = load(R"(
 [[upstream]]
 name = "api"
-backends = ["ok:1", "nohost", "https://x:1",
+backends = ["ok:1", "nohost", "h2://x:1",
             { url = "h:99999" }, 42, { weight = 2 }]
 )");
   EXPECT_EQ(r.errors,
             (Strings{
                 "gw.toml:3:21: [[upstream]] 'api': backend 'nohost' needs a port (host:port)",
-                "gw.toml:3:31: [[upstream]] 'api': backend scheme 'https' needs TLS, HTTP/2 or "
-                "HTTP/3 upstreams, which this version does not have yet",
+                "gw.toml:3:31: [[upstream]] 'api': backend scheme 'h2' needs HTTP/2 or HTTP/3 "
+                "upstreams, which this version does not have yet",
                 "gw.toml:4:13: [[upstream]] 'api': invalid port '99999'",
                 "gw.toml:4:34: [[upstream]] 'api': a backend is a string or { url, weight }",
                 "gw.toml:4:38: [[upstream]] 'api' backend: url is required",
@@ -783,7 +845,6 @@ TEST(GatewayLoader, FeaturesNotBuiltYetFailClosed) {
 [[upstream]]
 name = "api"
 backends = ["h:1"]
-tls = { verify = true }
 
 [[route]]
 action = { type = "grpc", upstream = "api" }
@@ -791,9 +852,7 @@ action = { type = "grpc", upstream = "api" }
   EXPECT_EQ(
       r.errors,
       (Strings{
-          "gw.toml:4:7: [[upstream]] 'api': [upstream.tls] needs TLS upstreams, which this "
-          "version does not have yet",
-          "gw.toml:7:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
+          "gw.toml:6:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
           "not available in this version yet",
       }))
       << r.all();

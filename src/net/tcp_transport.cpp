@@ -103,6 +103,13 @@ bool TcpTransport::idle_and_open() noexcept {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+asio::awaitable<std::size_t> TcpTransport::peek(char* data, std::size_t size) {
+  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kUseTuple);
+  if (ec) co_return 0;
+  const ssize_t n = ::recv(socket_.native_handle(), data, size, MSG_PEEK | MSG_DONTWAIT);
+  co_return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 void TcpTransport::shutdown_send() noexcept {
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);

@@ -21,6 +21,9 @@ class TcpTransport final : public Transport {
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
                                              std::uint64_t length) override;
   bool idle_and_open() noexcept override;
+  // Waits until bytes are readable and copies up to `size` of them without consuming them;
+  // 0 when the connection ended, failed or was cancelled.
+  asio::awaitable<std::size_t> peek(char* data, std::size_t size);
   void shutdown_send() noexcept override;
   void cancel() noexcept override;
   void close() noexcept override;

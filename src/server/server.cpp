@@ -46,6 +46,7 @@ net::TlsSettings tls_settings(const TlsOptions& o) {
     s.virtual_hosts.push_back({host.domain, host.cert_file, host.key_file});
   }
   s.client_ca_file = o.client_ca_file;
+  s.alpn = {"h2", "http/1.1"};
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "h2/server_session.hpp"
 #include "net/tcp_transport.hpp"
 #include "server/handshake_guard.hpp"
 #include "server/listener.hpp"
@@ -156,9 +157,43 @@ void Worker::spawn_session(asio::ip::tcp::socket socket, Listener kind) {
     asio::co_spawn(io_, serve_tls(std::move(transport), id), std::move(on_end));
     return;
   }
-  auto session = std::make_unique<h1::ServerSession>(
-      std::make_unique<net::TcpTransport>(std::move(socket)), *env_, id);
-  asio::co_spawn(io_, h1::ServerSession::run(std::move(session)), std::move(on_end));
+  asio::co_spawn(io_, serve_plain(std::move(socket), id), std::move(on_end));
+}
+
+asio::awaitable<void> Worker::serve_plain(asio::ip::tcp::socket socket, std::uint64_t id) {
+  // Cleartext HTTP/2 ("prior knowledge", RFC 9113 §3.3) starts with the client preface, whose
+  // method PRI no HTTP/1.1 request uses; anything else is HTTP/1.1. The first bytes are peeked,
+  // not consumed, within header_timeout.
+  auto transport = std::make_unique<net::TcpTransport>(std::move(socket));
+  bool h2 = false;
+  {
+    HandshakeGuard guard(registry_, *transport,
+                         net::Clock::now() + shared_.settings.header_timeout);
+    constexpr std::string_view kMethod = "PRI ";
+    asio::steady_timer pause(io_);
+    for (;;) {
+      char first[4];
+      const std::size_t n = co_await transport->peek(first, sizeof first);
+      if (n == 0) co_return;  // closed, failed or timed out before a byte
+      const std::string_view seen(first, n);
+      if (seen != kMethod.substr(0, n)) break;
+      if (n == kMethod.size()) {
+        h2 = true;
+        break;
+      }
+      // A first packet of 1-3 bytes that could still be "PRI ": wait briefly for the rest (the
+      // socket stays readable, so readiness alone would spin).
+      pause.expires_after(std::chrono::milliseconds(5));
+      co_await pause.async_wait(kUseTuple);
+    }
+  }
+  if (h2) {
+    auto session = std::make_unique<h2::ServerSession>(std::move(transport), *env_, id);
+    co_await h2::ServerSession::run(std::move(session));
+    co_return;
+  }
+  auto session = std::make_unique<h1::ServerSession>(std::move(transport), *env_, id);
+  co_await h1::ServerSession::run(std::move(session));
 }
 
 asio::awaitable<void> Worker::serve_tls(std::unique_ptr<net::TlsTransport> transport,
@@ -173,6 +208,11 @@ asio::awaitable<void> Worker::serve_tls(std::unique_ptr<net::TlsTransport> trans
                           transport->failure().empty() ? "" : ": ", transport->failure());
       co_return;
     }
+  }
+  if (transport->tls_info()->alpn == "h2") {
+    auto session = std::make_unique<h2::ServerSession>(std::move(transport), *env_, id);
+    co_await h2::ServerSession::run(std::move(session));
+    co_return;
   }
   auto session = std::make_unique<h1::ServerSession>(std::move(transport), *env_, id);
   co_await h1::ServerSession::run(std::move(session));

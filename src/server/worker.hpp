@@ -66,7 +66,9 @@ class Worker {
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Listener kind);
   asio::awaitable<void> sweep_loop();
   void spawn_session(asio::ip::tcp::socket socket, Listener kind);
-  // The TLS handshake (bounded by header_timeout), then the HTTP session.
+  // Cleartext: HTTP/2 when the connection starts with its preface, else HTTP/1.1.
+  asio::awaitable<void> serve_plain(asio::ip::tcp::socket socket, std::uint64_t id);
+  // The TLS handshake (bounded by header_timeout), then the session ALPN chose.
   asio::awaitable<void> serve_tls(std::unique_ptr<net::TlsTransport> transport, std::uint64_t id);
 
   WorkerShared& shared_;

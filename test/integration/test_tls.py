@@ -155,9 +155,11 @@ def test_plain_http_on_the_tls_port_gets_no_answer_and_the_server_keeps_serving(
     assert code == 0, err
 
 
-def test_alpn_selects_http11_and_refuses_a_client_without_a_common_protocol(rws, pki, site):
+def test_alpn_prefers_h2_and_refuses_a_client_without_a_common_protocol(rws, pki, site):
     server = rws(*tls_flags(pki), cwd=site)
-    code, text = s_client(server, "-alpn", "h2,http/1.1")
+    code, text = s_client(server, "-alpn", "http/1.1,h2")
+    assert "ALPN protocol: h2" in text, text
+    code, text = s_client(server, "-alpn", "http/1.1")
     assert "ALPN protocol: http/1.1" in text, text
     code, text = s_client(server, "-alpn", "spdy/3")
     assert code != 0

@@ -1,0 +1,659 @@
+#include "h2/server_session.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/this_coro.hpp>
+
+#include <rws/http/client_address.hpp>
+#include <rws/http/status.hpp>
+
+#include "core/log.hpp"
+#include "h2/signal.hpp"
+#include "http/date.hpp"
+
+namespace rws::h2 {
+namespace {
+
+constexpr std::size_t kReadChunk = 32 * 1024;
+constexpr std::size_t kWriteBatch = 64 * 1024;
+// Response bytes buffered per stream ahead of the flow-control window.
+constexpr std::size_t kPumpHighWater = 64 * 1024;
+constexpr std::size_t kPumpChunk = 16 * 1024;
+constexpr std::uint32_t kMaxConcurrentStreams = 128;
+constexpr std::int32_t kStreamWindow = 256 * 1024;
+constexpr std::int32_t kConnectionWindow = 1024 * 1024;
+// RST_STREAM frames a client may send per second before the connection is refused (CVE-2023-
+// 44487 "rapid reset": open and cancel streams so the server works for nothing).
+constexpr std::uint64_t kMaxResetsPerSecond = 200;
+
+// Fields that are only meaningful to an HTTP/1.1 connection (RFC 9113 §8.2.2) or that the
+// session writes itself.
+bool dropped_response_field(std::string_view name) {
+  return http::iequals(name, "connection") || http::iequals(name, "keep-alive") ||
+         http::iequals(name, "proxy-connection") || http::iequals(name, "transfer-encoding") ||
+         http::iequals(name, "upgrade") || http::iequals(name, "content-length");
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+nghttp2_nv make_nv(const std::string& name, const std::string& value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+struct ServerSession::Stream {
+  std::int32_t id = 0;
+  http::RequestHead head;
+  std::string cookies;  // crumbs joined with "; " (RFC 9113 §8.2.3)
+  std::size_t header_bytes = 0;
+  bool too_large = false;
+  bool in_trailers = false;
+  bool started = false;
+
+  // Request body as DATA frames delivered it; what the handler has not read yet.
+  std::string body_in;
+  bool body_ended = false;
+  bool has_body = false;
+  http::Headers trailers_in;
+  std::unique_ptr<Signal> body_wake;
+
+  // Response body bytes pulled from the handler's Body, not yet taken by nghttp2.
+  std::unique_ptr<http::BodySource> source;
+  std::string out;
+  std::size_t out_offset = 0;
+  bool out_ended = false;
+  bool deferred = false;
+  http::Headers trailers_out;
+  std::unique_ptr<Signal> pump_wake;
+
+  bool closed = false;
+  // For the access log.
+  std::string method;
+  std::string target;
+  std::string referer;
+  std::string user_agent;
+  std::string client_address;
+  int status = 0;
+  std::uint64_t body_bytes = 0;
+  http::ExchangeNotes notes;
+  std::chrono::system_clock::time_point started_wall;
+  net::Clock::time_point started_steady;
+
+  std::size_t pending_out() const { return out.size() - out_offset; }
+};
+
+namespace {
+
+// The request body of one stream, as the handler pulls it.
+class RequestBody final : public http::BodySource {
+ public:
+  RequestBody(nghttp2_session* session, std::shared_ptr<ServerSession::Stream> stream,
+              std::function<void()> wake_writer)
+      : session_(session), stream_(std::move(stream)), wake_writer_(std::move(wake_writer)) {}
+
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
+    ServerSession::Stream& s = *stream_;
+    for (;;) {
+      if (!s.body_in.empty()) {
+        const std::size_t n = std::min(max_bytes, s.body_in.size());
+        chunk_.assign(s.body_in, 0, n);
+        s.body_in.erase(0, n);
+        // The client may send this much more: the window reopens as the handler reads.
+        if (!s.closed) {
+          nghttp2_session_consume(session_, s.id, n);
+        }
+        wake_writer_();
+        co_return http::BodyFrame::bytes(chunk_);
+      }
+      if (s.body_ended) {
+        if (!trailers_sent_ && !s.trailers_in.empty()) {
+          trailers_sent_ = true;
+          http::BodyFrame frame;
+          frame.kind = http::BodyFrame::Kind::kTrailers;
+          frame.trailers = std::move(s.trailers_in);
+          co_return frame;
+        }
+        co_return http::BodyFrame::end();
+      }
+      if (s.closed) {
+        co_return fail(Errc::kClosed, ErrorSide::kDownstream,
+                       "the client reset the stream before the request body ended");
+      }
+      co_await s.body_wake->wait();
+    }
+  }
+
+ private:
+  nghttp2_session* session_;
+  std::shared_ptr<ServerSession::Stream> stream_;
+  std::function<void()> wake_writer_;
+  std::string chunk_;
+  bool trailers_sent_ = false;
+};
+
+}  // namespace
+
+// nghttp2's callbacks, with the session as user data.
+struct Callbacks {
+  static ServerSession& self(void* user_data) { return *static_cast<ServerSession*>(user_data); }
+
+  static ServerSession::Stream* find(ServerSession& s, std::int32_t id) {
+    auto it = s.streams_.find(id);
+    return it == s.streams_.end() ? nullptr : it->second.get();
+  }
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+    ServerSession& s = self(user_data);
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      auto stream = std::make_shared<ServerSession::Stream>();
+      stream->id = frame->hd.stream_id;
+      stream->head.version = 20;
+      stream->started_wall = std::chrono::system_clock::now();
+      stream->started_steady = net::Clock::now();
+      s.streams_[stream->id] = std::move(stream);
+    } else if (ServerSession::Stream* stream = find(s, frame->hd.stream_id)) {
+      stream->in_trailers = true;
+    }
+    return 0;
+  }
+
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name_data,
+                       size_t name_length, const uint8_t* value_data, size_t value_length, uint8_t,
+                       void* user_data) {
+    ServerSession& s = self(user_data);
+    ServerSession::Stream* stream = find(s, frame->hd.stream_id);
+    if (stream == nullptr) return 0;
+    std::string_view name(reinterpret_cast<const char*>(name_data), name_length);
+    std::string_view value(reinterpret_cast<const char*>(value_data), value_length);
+    // RFC 9113 §6.5.2: each field counts its name, value and 32 bytes.
+    stream->header_bytes += name.size() + value.size() + 32;
+    if (stream->header_bytes > s.env_.settings.parser.max_head_bytes) {
+      stream->too_large = true;
+      return 0;
+    }
+    if (stream->in_trailers) {
+      stream->trailers_in.add(name, value);
+      return 0;
+    }
+    http::RequestHead& head = stream->head;
+    if (name.starts_with(':')) {
+      if (name == ":method") {
+        head.method.assign(value);
+      } else if (name == ":path") {
+        head.target.assign(value);
+      } else if (name == ":authority") {
+        head.authority.assign(value);
+      } else if (name == ":scheme") {
+        head.scheme.assign(value);
+      }
+      return 0;
+    }
+    if (name == "cookie") {
+      if (!stream->cookies.empty()) stream->cookies += "; ";
+      stream->cookies.append(value);
+      return 0;
+    }
+    head.headers.add(name, value);
+    return 0;
+  }
+
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+    ServerSession& s = self(user_data);
+    if (frame->hd.type == NGHTTP2_RST_STREAM) {
+      s.note_reset();
+      return 0;
+    }
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+    auto it = s.streams_.find(frame->hd.stream_id);
+    if (it == s.streams_.end()) return 0;
+    std::shared_ptr<ServerSession::Stream> stream = it->second;
+    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && !stream->started &&
+        (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS) != 0) {
+      stream->has_body = !end_stream;
+      stream->body_ended = end_stream;
+      s.start_stream(stream);
+      return 0;
+    }
+    if (end_stream) {
+      stream->body_ended = true;
+      if (stream->body_wake) stream->body_wake->notify();
+    }
+    return 0;
+  }
+
+  static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
+                           const uint8_t* data, size_t length, void* user_data) {
+    ServerSession& s = self(user_data);
+    ServerSession::Stream* stream = find(s, stream_id);
+    if (stream == nullptr) {
+      nghttp2_session_consume_connection(session, length);
+      return 0;
+    }
+    stream->body_in.append(reinterpret_cast<const char*>(data), length);
+    if (stream->body_wake) stream->body_wake->notify();
+    return 0;
+  }
+
+  static int on_stream_close(nghttp2_session* session, int32_t stream_id, uint32_t,
+                             void* user_data) {
+    ServerSession& s = self(user_data);
+    auto it = s.streams_.find(stream_id);
+    if (it == s.streams_.end()) return 0;
+    ServerSession::Stream& stream = *it->second;
+    stream.closed = true;
+    if (!stream.body_in.empty()) {
+      nghttp2_session_consume_connection(session, stream.body_in.size());
+      stream.body_in.clear();
+    }
+    if (stream.body_wake) stream.body_wake->notify();
+    if (stream.pump_wake) stream.pump_wake->notify();
+    s.streams_.erase(it);
+    return 0;
+  }
+
+  static ssize_t read_data(nghttp2_session* session, int32_t stream_id, uint8_t* buffer,
+                           size_t length, uint32_t* flags, nghttp2_data_source*, void* user_data) {
+    ServerSession& s = self(user_data);
+    ServerSession::Stream* stream = find(s, stream_id);
+    if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    const std::size_t n = std::min(length, stream->pending_out());
+    std::memcpy(buffer, stream->out.data() + stream->out_offset, n);
+    stream->out_offset += n;
+    if (stream->out_offset == stream->out.size()) {
+      stream->out.clear();
+      stream->out_offset = 0;
+    }
+    if (stream->pump_wake) stream->pump_wake->notify();
+    if (stream->pending_out() == 0 && stream->out_ended) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (!stream->trailers_out.empty()) {
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        std::vector<std::string> names;
+        std::vector<nghttp2_nv> nva;
+        names.reserve(stream->trailers_out.size());
+        for (const http::Field& f : stream->trailers_out)
+          names.push_back(lower(f.name));
+        std::size_t i = 0;
+        for (const http::Field& f : stream->trailers_out)
+          nva.push_back(make_nv(names[i++], f.value));
+        nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size());
+      }
+      return static_cast<ssize_t>(n);
+    }
+    if (n == 0) {
+      stream->deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    return static_cast<ssize_t>(n);
+  }
+};
+
+ServerSession::ServerSession(std::unique_ptr<net::Transport> transport, h1::SessionEnv env,
+                             std::uint64_t id)
+    : transport_(std::move(transport)), env_(env), id_(id) {
+  env_.registry.add(*this);
+}
+
+ServerSession::~ServerSession() {
+  env_.registry.remove(*this);
+  if (session_ != nullptr) nghttp2_session_del(session_);
+}
+
+asio::awaitable<void> ServerSession::run(std::unique_ptr<ServerSession> self) {
+  co_await self->serve();
+}
+
+void ServerSession::wake_writer() {
+  if (writer_wake_) writer_wake_->notify();
+}
+
+void ServerSession::update_deadline() {
+  deadline = streams_.empty() && running_tasks_ == 0
+                 ? net::Clock::now() + env_.settings.idle_timeout
+                 : net::Clock::time_point::max();
+}
+
+void ServerSession::note_reset() {
+  const net::Clock::time_point now = net::Clock::now();
+  if (now - reset_window_start_ > std::chrono::seconds(1)) {
+    reset_window_start_ = now;
+    resets_in_window_ = 0;
+  }
+  if (++resets_in_window_ > kMaxResetsPerSecond && !goaway_sent_) {
+    log::http().warn("conn {}: h2 client reset more than {} streams in a second; closing", id_,
+                     kMaxResetsPerSecond);
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_ENHANCE_YOUR_CALM, nullptr, 0);
+    goaway_sent_ = true;
+    closing_ = true;
+  }
+}
+
+void ServerSession::start_stream(const std::shared_ptr<Stream>& stream) {
+  stream->started = true;
+  http::RequestHead& head = stream->head;
+  const std::string_view target = head.target;
+  if (target == "*") {
+    head.path = "*";
+  } else {
+    const std::size_t q = target.find('?');
+    head.path.assign(target.substr(0, q));
+    if (q != std::string_view::npos) head.query.assign(target.substr(q + 1));
+  }
+  if (head.authority.empty()) head.authority = std::string(head.headers.get("host"));
+  if (!head.headers.contains("host") && !head.authority.empty()) {
+    head.headers.add("Host", head.authority);
+  }
+  if (!stream->cookies.empty()) head.headers.add("cookie", stream->cookies);
+  stream->method = head.method;
+  stream->target = head.target;
+  stream->referer = std::string(head.headers.get("referer"));
+  stream->user_agent = std::string(head.headers.get("user-agent"));
+  const asio::any_io_executor& executor = executor_;
+  stream->body_wake = std::make_unique<Signal>(executor);
+  stream->pump_wake = std::make_unique<Signal>(executor);
+  ++running_tasks_;
+  asio::co_spawn(executor, handle_stream(stream), [this](const std::exception_ptr&) {
+    if (--running_tasks_ == 0 && tasks_done_) tasks_done_->notify();
+  });
+}
+
+asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> stream) {
+  http::Request request;
+  request.head = std::move(stream->head);
+  if (stream->has_body) {
+    std::optional<std::uint64_t> size;
+    if (std::string_view length = request.head.headers.get("content-length"); !length.empty()) {
+      std::uint64_t value = 0;
+      auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), value);
+      if (ec == std::errc() && end == length.data() + length.size()) size = value;
+    }
+    request.body = http::Body::from_stream(
+        std::make_unique<RequestBody>(session_, stream, [this] { wake_writer(); }), size);
+  }
+  const net::PeerAddress& peer = transport_->peer();
+  http::RequestContext context{peer.address,          peer.port, transport_->secure(), id_,
+                               ++requests_,           nullptr,   &stream->notes,       {},
+                               transport_->tls_info()};
+  if (!env_.settings.trusted_proxies.empty()) {
+    context.client_address =
+        http::client_address(peer.address, request.head.headers, env_.settings.trusted_proxies);
+    stream->client_address = context.client_address;
+  }
+  const bool head_request = request.head.method == "HEAD";
+  http::Response response;
+  if (stream->too_large) {
+    response = http::Response::text(431, "Request Header Fields Too Large\n");
+  } else {
+    try {
+      response = co_await env_.service.handle(std::move(request), context);
+    } catch (const std::exception& e) {
+      log::http().error("conn {} stream {}: handler for {} {} threw: {}", id_, stream->id,
+                        stream->method, stream->target, e.what());
+      response = http::Response::text(500, "Internal Server Error\n");
+    }
+  }
+  if (response.upgrade) {
+    // Switching protocols does not exist in HTTP/2 (RFC 9113 §8.6).
+    response = http::Response::text(501, "Not Implemented: upgrade over HTTP/2\n");
+  }
+  if (!stream->closed && !failed_) {
+    if (submit_response(*stream, response, head_request)) co_await pump_response(stream);
+    wake_writer();
+  }
+  log_exchange(*stream);
+}
+
+bool ServerSession::submit_response(Stream& stream, http::Response& response, bool head_request) {
+  const int status = response.head.status;
+  stream.status = status;
+  const bool body = !head_request && !http::status_forbids_body(status) &&
+                    !response.body.is_empty() && response.body.size().value_or(1) > 0;
+  std::vector<std::string> strings;
+  strings.reserve(2 * response.head.headers.size() + 12);
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(response.head.headers.size() + 6);
+  auto add = [&](std::string name, std::string value) {
+    strings.push_back(std::move(name));
+    strings.push_back(std::move(value));
+  };
+  add(":status", std::to_string(status));
+  bool has_date = false;
+  bool has_server = false;
+  bool has_hsts = false;
+  for (const http::Field& f : response.head.headers) {
+    if (dropped_response_field(f.name)) continue;
+    std::string name = lower(f.name);
+    has_date = has_date || name == "date";
+    has_server = has_server || name == "server";
+    has_hsts = has_hsts || name == "strict-transport-security";
+    add(std::move(name), f.value);
+  }
+  if (!has_date) add("date", std::string(http::http_date_now()));
+  if (!has_server && !env_.settings.server_name.empty()) add("server", env_.settings.server_name);
+  if (!has_hsts && !env_.settings.hsts.empty() && transport_->secure()) {
+    add("strict-transport-security", env_.settings.hsts);
+  }
+  if (!http::status_forbids_body(status)) {
+    if (std::optional<std::uint64_t> size = response.body.size()) {
+      add("content-length", std::to_string(*size));
+    }
+  }
+  for (std::size_t i = 0; i < strings.size(); i += 2)
+    nva.push_back(make_nv(strings[i], strings[i + 1]));
+  nghttp2_data_provider provider{};
+  provider.read_callback = Callbacks::read_data;
+  if (body) stream.source = std::move(response.body).into_source();
+  nghttp2_submit_response(session_, stream.id, nva.data(), nva.size(), body ? &provider : nullptr);
+  return body;
+}
+
+asio::awaitable<void> ServerSession::pump_response(std::shared_ptr<Stream> stream) {
+  for (;;) {
+    if (stream->closed || failed_) co_return;
+    if (stream->pending_out() >= kPumpHighWater) {
+      co_await stream->pump_wake->wait();
+      continue;
+    }
+    Result<http::BodyFrame> frame = co_await stream->source->next(kPumpChunk);
+    if (stream->closed || failed_) co_return;
+    if (!frame) {
+      log::http().warn("conn {} stream {}: response body failed: {}", id_, stream->id,
+                       frame.error().describe());
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_INTERNAL_ERROR);
+      wake_writer();
+      co_return;
+    }
+    bool end = false;
+    switch (frame->kind) {
+      case http::BodyFrame::Kind::kData:
+        stream->out.append(frame->data);
+        stream->body_bytes += frame->data.size();
+        break;
+      case http::BodyFrame::Kind::kTrailers:
+        stream->trailers_out = std::move(frame->trailers);
+        break;
+      case http::BodyFrame::Kind::kEnd:
+        stream->out_ended = true;
+        end = true;
+        break;
+    }
+    if (stream->deferred) {
+      stream->deferred = false;
+      nghttp2_session_resume_data(session_, stream->id);
+    }
+    wake_writer();
+    if (end) co_return;
+  }
+}
+
+void ServerSession::log_exchange(Stream& stream) {
+  if (env_.log == nullptr) return;
+  http::ExchangeRecord record;
+  record.peer_address =
+      stream.client_address.empty() ? transport_->peer().address : stream.client_address;
+  record.method = stream.method;
+  record.target = stream.target;
+  record.version = 20;
+  record.referer = stream.referer;
+  record.user_agent = stream.user_agent;
+  record.status = stream.status;
+  record.body_bytes = stream.body_bytes;
+  record.start = stream.started_wall;
+  record.duration = net::Clock::now() - stream.started_steady;
+  record.connection_id = id_;
+  record.request_id = stream.notes.request_id;
+  record.route = stream.notes.route;
+  record.upstream = stream.notes.upstream;
+  record.upstream_address = stream.notes.upstream_address;
+  record.upstream_time = stream.notes.upstream_time;
+  record.upstream_status = stream.notes.upstream_status;
+  env_.log->record(record);
+}
+
+asio::awaitable<void> ServerSession::write_loop() {
+  std::string out;
+  for (;;) {
+    if (failed_) break;
+    out.clear();
+    for (;;) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n < 0) {
+        failed_ = true;
+        break;
+      }
+      if (n == 0) break;
+      out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+      if (out.size() >= kWriteBatch) break;
+    }
+    if (failed_) break;
+    if (!out.empty()) {
+      deadline = net::Clock::now() + env_.settings.write_timeout;
+      std::array<asio::const_buffer, 1> piece{asio::buffer(out)};
+      std::error_code ec = co_await transport_->write(piece);
+      update_deadline();
+      if (ec) {
+        failed_ = true;
+        break;
+      }
+      continue;
+    }
+    const bool want_read = nghttp2_session_want_read(session_) != 0;
+    const bool want_write = nghttp2_session_want_write(session_) != 0;
+    if (!want_write && (!want_read || closing_) && running_tasks_ == 0) break;
+    co_await writer_wake_->wait();
+  }
+  writer_done_ = true;
+  // The reader may still wait for bytes that no longer matter.
+  transport_->cancel();
+  tasks_done_->notify();
+}
+
+asio::awaitable<void> ServerSession::serve() {
+  executor_ = co_await asio::this_coro::executor;
+  writer_wake_ = std::make_unique<Signal>(executor_);
+  tasks_done_ = std::make_unique<Signal>(executor_);
+
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Callbacks::on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, Callbacks::on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Callbacks::on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Callbacks::on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Callbacks::on_stream_close);
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  nghttp2_option_set_no_auto_window_update(option, 1);
+  nghttp2_option_set_max_settings(option, 32);
+  const int created = nghttp2_session_server_new2(&session_, callbacks, this, option);
+  nghttp2_option_del(option);
+  nghttp2_session_callbacks_del(callbacks);
+  if (created != 0) co_return;
+
+  const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(kStreamWindow)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       static_cast<std::uint32_t>(env_.settings.parser.max_head_bytes)}};
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+
+  asio::co_spawn(executor_, write_loop(), [](const std::exception_ptr&) {});
+  std::vector<char> buffer(kReadChunk);
+  for (;;) {
+    if (failed_ || closing_) break;
+    update_deadline();
+    auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer));
+    if (ec) {
+      // The client left (or the connection failed, or a deadline passed): nothing more can be
+      // delivered; streams still running are abandoned.
+      failed_ = true;
+      break;
+    }
+    const ssize_t rv =
+        nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer.data()), n);
+    if (rv < 0) {
+      log::http().debug("conn {}: h2 protocol error: {}", id_,
+                        nghttp2_strerror(static_cast<int>(rv)));
+      closing_ = true;  // nghttp2 queued a GOAWAY; the writer sends it
+    }
+    wake_writer();
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+  }
+  closing_ = true;
+  if (failed_) {
+    for (auto& [id, stream] : streams_) {
+      stream->closed = true;
+      if (stream->body_wake) stream->body_wake->notify();
+      if (stream->pump_wake) stream->pump_wake->notify();
+    }
+  }
+  wake_writer();
+  while (running_tasks_ > 0 || !writer_done_) {
+    co_await tasks_done_->wait();
+    wake_writer();
+  }
+  transport_->shutdown_send();
+}
+
+void ServerSession::on_deadline() noexcept {
+  failed_ = true;
+  transport_->cancel();
+  wake_writer();
+}
+
+void ServerSession::on_drain() noexcept {
+  if (session_ == nullptr || goaway_sent_) return;
+  goaway_sent_ = true;
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  wake_writer();
+}
+
+void ServerSession::on_abort() noexcept {
+  failed_ = true;
+  transport_->close();
+  wake_writer();
+}
+
+}  // namespace rws::h2

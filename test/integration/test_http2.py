@@ -1,0 +1,267 @@
+"""HTTP/2 (RFC 9113) on the same port as HTTP/1.1: cleartext with prior knowledge (h2c) and
+over TLS by ALPN. Peers: curl, nghttp, h2load and Debian's python3-h2 / python3-httpx. The same
+static files and proxy routes answer over both protocols."""
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.errors
+import httpx
+import pytest
+
+from conftest import RWS_BIN, require_tool, wait_until
+from test_gateway import backends, gateway  # noqa: F401  (fixtures)
+from test_tls import curl, pki, tls_flags  # noqa: F401  (pki is a fixture)
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text("<h1>h2</h1>\n")
+    (root / "big.bin").write_bytes(os.urandom(5 << 20))
+    return root
+
+
+class H2Client:
+    """A raw HTTP/2 client on python3-h2, for what curl cannot do (many streams at once,
+    resets, oversized headers) — cleartext with prior knowledge."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.flush()
+        self.responses = {}
+        self.data = {}
+        self.trailers = {}
+        self.ended = set()
+        self.reset = {}
+        self.goaway = None
+
+    def flush(self):
+        out = self.conn.data_to_send()
+        if out:
+            self.sock.sendall(out)
+
+    def request(self, path, method="GET", headers=(), body=None, end=True):
+        sid = self.conn.get_next_available_stream_id()
+        fields = [(":method", method), (":path", path), (":scheme", "http"),
+                  (":authority", "localhost"), *headers]
+        self.conn.send_headers(sid, fields, end_stream=body is None and end)
+        if body is not None:
+            self.send_body(sid, body)
+        self.flush()
+        return sid
+
+    def send_body(self, sid, body):
+        view = memoryview(body)
+        while view:
+            window = min(self.conn.local_flow_control_window(sid), self.conn.max_outbound_frame_size)
+            if window <= 0:
+                self.pump()
+                continue
+            piece, view = view[:window], view[window:]
+            self.conn.send_data(sid, bytes(piece), end_stream=not view)
+            self.flush()
+
+    def pump(self):
+        data = self.sock.recv(1 << 16)
+        if not data:
+            raise EOFError("server closed the connection")
+        for event in self.conn.receive_data(data):
+            if isinstance(event, h2.events.ResponseReceived):
+                self.responses[event.stream_id] = dict(
+                    (k.decode(), v.decode()) for k, v in event.headers)
+            elif isinstance(event, h2.events.DataReceived):
+                self.data[event.stream_id] = self.data.get(event.stream_id, b"") + event.data
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.TrailersReceived):
+                self.trailers[event.stream_id] = dict(
+                    (k.decode(), v.decode()) for k, v in event.headers)
+            elif isinstance(event, h2.events.StreamEnded):
+                self.ended.add(event.stream_id)
+            elif isinstance(event, h2.events.StreamReset):
+                self.reset[event.stream_id] = event.error_code
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                self.goaway = event
+        self.flush()
+
+    def wait(self, predicate):
+        while not predicate():
+            self.pump()
+
+    def close(self):
+        self.sock.close()
+
+
+def h2load(url, *args):
+    out = subprocess.run([require_tool("h2load"), *args, url], capture_output=True, timeout=120)
+    return out.stdout.decode()
+
+
+# --- cleartext (prior knowledge) ---------------------------------------------------------------
+
+def test_h2c_prior_knowledge_serves_static_files_like_http11(rws, site):
+    server = rws(cwd=site)
+    code, out, err = curl("--http2-prior-knowledge", "-D", "-",
+                          f"http://127.0.0.1:{server.port}/index.html")
+    assert code == 0, err
+    head, _, body = out.partition("\r\n\r\n")
+    assert head.startswith("HTTP/2 200")
+    assert "content-length: 12" in head.lower()
+    assert body == "<h1>h2</h1>\n"
+    copy = site / "copy.bin"
+    code, out, err = curl("--http2-prior-knowledge", "-o", str(copy),
+                          f"http://127.0.0.1:{server.port}/big.bin")
+    assert code == 0, err
+    assert copy.read_bytes() == (site / "big.bin").read_bytes()
+    # HTTP/1.1 still works on the same port.
+    code, out, err = curl("-D", "-", f"http://127.0.0.1:{server.port}/index.html")
+    assert out.startswith("HTTP/1.1 200"), out
+    wait_until(lambda: '"GET /index.html HTTP/2.0" 200 12' in server.stdout,
+               what="the access log line of the h2 request")
+
+
+def test_many_concurrent_streams_on_one_connection(rws, site):
+    server = rws(cwd=site)
+    c = H2Client(server.port)
+    ids = [c.request("/index.html") for _ in range(50)] + [c.request("/missing")]
+    c.wait(lambda: all(i in c.ended for i in ids))
+    for i in ids[:-1]:
+        assert c.responses[i][":status"] == "200"
+        assert c.data[i] == b"<h1>h2</h1>\n"
+    assert c.responses[ids[-1]][":status"] == "404"
+    head = c.request("/index.html", method="HEAD")
+    c.wait(lambda: head in c.ended)
+    assert c.responses[head]["content-length"] == "12" and head not in c.data
+    c.close()
+
+
+def test_h2load_completes_every_request(rws, site):
+    server = rws(cwd=site)
+    out = h2load(f"http://127.0.0.1:{server.port}/index.html", "-n", "2000", "-c", "4", "-m",
+                 "10")
+    assert "2000 succeeded, 0 failed, 0 errored" in out, out
+
+
+def test_an_oversized_header_block_gets_431_on_its_stream(rws, site):
+    server = rws("--max-header-size", "4096", cwd=site)
+    c = H2Client(server.port)
+    big = c.request("/index.html", headers=[("x-big", "a" * 3000), ("x-big2", "b" * 3000)])
+    ok = c.request("/index.html")
+    c.wait(lambda: big in c.ended and ok in c.ended)
+    assert c.responses[big][":status"] == "431"
+    assert c.responses[ok][":status"] == "200"
+    c.close()
+
+
+def test_rapid_reset_gets_goaway_enhance_your_calm(rws, site):
+    server = rws(cwd=site)
+    c = H2Client(server.port)
+    for _ in range(400):
+        sid = c.request("/index.html")
+        c.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
+    c.flush()
+    try:
+        c.wait(lambda: c.goaway is not None)
+    except (EOFError, ConnectionResetError):
+        pytest.fail("the server closed without GOAWAY")
+    assert c.goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+    c.close()
+    code, out, err = curl("--http2-prior-knowledge", f"http://127.0.0.1:{server.port}/index.html")
+    assert code == 0 and "h2" in out, err
+
+
+def test_sigterm_sends_goaway_and_finishes_open_streams(servers, backends, tmp_path):
+    backend = backends("b")
+    config = tmp_path / "rws.config.toml"
+    config.write_text(proxy_config(backend))
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
+                      "--config", str(config)])
+    # nghttp (not python-h2, which stops reading at GOAWAY) prints every frame it receives.
+    client = subprocess.Popen([require_tool("nghttp"), "-v",
+                               f"http://127.0.0.1:{server.port}/sse?key=drain&events=2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(client.stdout.readline, b"")),
+                              daemon=True)
+    reader.start()
+    text = lambda: b"".join(seen).decode("latin-1")  # noqa: E731
+    try:
+        wait_until(lambda: "data: event 1" in text(), what="event 1 over h2")
+        server.signal(signal.SIGTERM)
+        wait_until(lambda: "recv GOAWAY" in text(), what="the GOAWAY")
+        backend.ctl("sse_release", key="drain")
+        assert client.wait(30) == 0, text()
+        reader.join(10)
+        assert "error_code=NO_ERROR" in text()
+        assert "data: event 2" in text(), text()
+        assert server.wait_exit() == 0
+    finally:
+        if client.poll() is None:
+            client.kill()
+
+
+# --- through the gateway ------------------------------------------------------------------------
+
+def proxy_config(backend):
+    return (f'[[route]]\nname = "r"\n[route.match]\npath = "/*"\n'
+            f'[route.action]\ntype = "proxy"\nupstream = "u"\n'
+            f'[[upstream]]\nname = "u"\nbackends = ["{backend.addr}"]\n')
+
+
+def test_proxy_over_h2_streams_uploads_and_downloads_with_trailers(gateway, backends):
+    backend = backends("b")
+    server = gateway(proxy_config(backend))
+    c = H2Client(server.port)
+    body = os.urandom(4 << 20)
+    up = c.request("/upload", method="POST", body=body,
+                   headers=[("content-length", str(len(body)))])
+    c.wait(lambda: up in c.ended)
+    assert c.responses[up][":status"] == "200"
+    seen = json.loads(c.data[up])
+    assert seen["received"] == len(body)
+    assert seen["sha256"] == hashlib.sha256(body).hexdigest()
+    size = 3 << 20
+    down = c.request(f"/download?size={size}&chunked=1&trailers=1")
+    c.wait(lambda: down in c.ended)
+    assert len(c.data[down]) == size
+    assert c.trailers[down]["x-pattern-sha256"] == hashlib.sha256(c.data[down]).hexdigest()
+    echo = c.request("/echo?x=1", headers=[("cookie", "a=1"), ("cookie", "b=2")])
+    c.wait(lambda: echo in c.ended)
+    seen = json.loads(c.data[echo])
+    headers = {k.lower(): v for k, v in seen["headers"]}
+    assert headers["cookie"] == "a=1; b=2"
+    assert headers["via"] == "2 rws"
+    assert seen["target"] == "/echo?x=1"
+    c.close()
+
+
+# --- TLS + ALPN ---------------------------------------------------------------------------------
+
+def test_alpn_h2_over_tls_with_curl_and_httpx(rws, pki, site):
+    server = rws(*tls_flags(pki), cwd=site)
+    code, out, err = curl("--http2", "--cacert", pki.path("ca.pem"), "-w", "%{http_version}",
+                          "-o", "/dev/null", f"https://127.0.0.1:{server.port}/index.html")
+    assert code == 0 and out == "2", (out, err)
+    with httpx.Client(http2=True, verify=pki.path("ca.pem")) as client:
+        r = client.get(f"https://127.0.0.1:{server.port}/big.bin")
+        assert r.http_version == "HTTP/2"
+        assert r.content == (site / "big.bin").read_bytes()
+        assert r.headers["strict-transport-security"] == "max-age=31536000"
+    code, out, err = curl("--http1.1", "--cacert", pki.path("ca.pem"), "-w", "%{http_version}",
+                          "-o", "/dev/null", f"https://127.0.0.1:{server.port}/index.html")
+    assert out == "1.1", (out, err)
+    out = subprocess.run([require_tool("nghttp"), "-n", "-s",
+                          f"https://127.0.0.1:{server.port}/index.html"],
+                         capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stderr.decode()

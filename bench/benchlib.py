@@ -111,7 +111,8 @@ class Nginx:
 
     name = "nginx"
 
-    def __init__(self, binary, workdir, workers, server_block, cpus=None, http_extra=""):
+    def __init__(self, binary, workdir, workers, server_block, cpus=None, http_extra="",
+                 listen_options=""):
         self.port = free_port()
         conf = os.path.join(workdir, f"nginx-{self.port}.conf")
         with open(conf, "w") as f:
@@ -135,7 +136,7 @@ http {{
   scgi_temp_path {workdir}/scgi;
   {http_extra}
   server {{
-    listen 127.0.0.1:{self.port} reuseport;
+    listen 127.0.0.1:{self.port} reuseport {listen_options};
     {server_block}
   }}
 }}

@@ -614,7 +614,13 @@ asio::awaitable<void> ServerSession::serve() {
     if (rv < 0) {
       log::http().debug("conn {}: h2 protocol error: {}", id_,
                         nghttp2_strerror(static_cast<int>(rv)));
-      closing_ = true;  // nghttp2 queued a GOAWAY; the writer sends it
+      // Some fatal errors (a flood, too many CONTINUATION frames) queue no GOAWAY of their own:
+      // the client still learns why the connection ends.
+      nghttp2_session_terminate_session(
+          session_, rv == NGHTTP2_ERR_FLOODED || rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                        ? NGHTTP2_ENHANCE_YOUR_CALM
+                        : NGHTTP2_PROTOCOL_ERROR);
+      closing_ = true;  // the writer sends the GOAWAY
     }
     wake_writer();
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
@@ -633,6 +639,14 @@ asio::awaitable<void> ServerSession::serve() {
     wake_writer();
   }
   transport_->shutdown_send();
+  if (failed_) co_return;
+  // Closing with unread input would make the kernel reset the connection and destroy the
+  // GOAWAY in flight: read and drop what the client still sends, for a short time.
+  deadline = net::Clock::now() + env_.settings.linger_timeout;
+  for (;;) {
+    auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer));
+    if (ec || failed_) break;
+  }
 }
 
 void ServerSession::on_deadline() noexcept {

@@ -3,6 +3,7 @@ over TLS by ALPN. Peers: curl, nghttp, h2load and Debian's python3-h2 / python3-
 static files and proxy routes answer over both protocols."""
 
 import hashlib
+import select
 import json
 import os
 import signal
@@ -103,6 +104,11 @@ class H2Client:
         self.sock.close()
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+
+
 def h2load(url, *args):
     out = subprocess.run([require_tool("h2load"), *args, url], capture_output=True, timeout=120)
     return out.stdout.decode()
@@ -167,13 +173,17 @@ def test_an_oversized_header_block_gets_431_on_its_stream(rws, site):
 def test_rapid_reset_gets_goaway_enhance_your_calm(rws, site):
     server = rws(cwd=site)
     c = H2Client(server.port)
-    for _ in range(400):
-        sid = c.request("/index.html")
-        c.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
-    c.flush()
     try:
+        for _ in range(400):
+            sid = c.request("/index.html")
+            c.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
+            c.flush()
+            while c.goaway is None and select.select([c.sock], [], [], 0)[0]:
+                c.pump()
+            if c.goaway is not None:
+                break
         c.wait(lambda: c.goaway is not None)
-    except (EOFError, ConnectionResetError):
+    except (EOFError, ConnectionResetError, BrokenPipeError):
         pytest.fail("the server closed without GOAWAY")
     assert c.goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
     c.close()
@@ -265,3 +275,53 @@ def test_alpn_h2_over_tls_with_curl_and_httpx(rws, pki, site):
                           f"https://127.0.0.1:{server.port}/index.html"],
                          capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr.decode()
+
+
+def test_a_continuation_flood_is_cut_off_with_goaway(rws, site):
+    """HEADERS without END_HEADERS followed by endless CONTINUATION frames (CVE-2024-27316 and
+    kin): the server must stop reading such a block long before memory grows, say GOAWAY and
+    close, and keep serving others."""
+    import hpack
+    from hyperframe.frame import ContinuationFrame, Frame, GoAwayFrame, HeadersFrame, SettingsFrame
+    server = rws(cwd=site)
+    rss_before = rss_kib(server.proc.pid)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+    encoder = hpack.Encoder()
+    first = HeadersFrame(1)
+    first.data = encoder.encode([(":method", "GET"), (":path", "/"), (":scheme", "http"),
+                                 (":authority", "x")])
+    s.sendall(first.serialize())
+    # Flood until the server answers; a client that ignored the answer would be cut off by the
+    # close that follows it.
+    def frames_in(data):
+        frames = []
+        while len(data) >= 9:
+            frame, length = Frame.parse_frame_header(memoryview(data[:9]))
+            if len(data) < 9 + length:
+                break
+            frame.parse_body(memoryview(data[9:9 + length]))
+            frames.append(frame)
+            data = data[9 + length:]
+        return frames
+
+    sent = 0
+    received = b""
+    goaway = None
+    while goaway is None and sent < 20000:
+        frame = ContinuationFrame(1)
+        frame.data = encoder.encode([(f"x-flood-{sent}", "v" * 100)])
+        try:
+            s.sendall(frame.serialize())
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += 1
+        if select.select([s], [], [], 0)[0]:
+            received += s.recv(65536)
+        goaway = next((f for f in frames_in(received) if isinstance(f, GoAwayFrame)), None)
+    assert goaway is not None, f"no GOAWAY after {sent} CONTINUATION frames"
+    assert goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+    assert sent < 1000, f"the server read {sent} CONTINUATION frames of one header block"
+    assert rss_kib(server.proc.pid) - rss_before < 32 * 1024
+    code, out, err = curl("--http2-prior-knowledge", f"http://127.0.0.1:{server.port}/index.html")
+    assert code == 0 and "h2" in out, err

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/gateway_loader.hpp"
+#include "config/l4_loader.hpp"
 #include "config/middleware_loader.hpp"
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
@@ -14,12 +15,10 @@ namespace rws::config {
 namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
-constexpr std::string_view kLaterSections[] = {
-    "tcp_proxy", "udp_proxy", "ws_proxy", "acme", "admin",
-};
-// Read by the gateway, middleware and virtual host loaders.
-constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware",
-                                                 "virtual_host"};
+constexpr std::string_view kLaterSections[] = {"ws_proxy", "acme", "admin"};
+// Read by the gateway, middleware, virtual host and L4 loaders.
+constexpr std::string_view kGatewaySections[] = {
+    "route", "upstream", "cors", "middleware", "virtual_host", "tcp_proxy", "udp_proxy"};
 
 class FileReader {
  public:
@@ -180,6 +179,7 @@ void apply_config_file(const std::string& path, ServerConfig& config,
   }
   if (is_gateway_document(table)) {
     config.gateway = load_gateway(table, config.middleware, diagnostics);
+    config.l4 = load_l4(table, diagnostics);
   }
 }
 

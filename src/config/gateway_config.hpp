@@ -70,6 +70,8 @@ struct Backend {
   std::string host;
   std::uint16_t port = 80;
   unsigned weight = 1;
+
+  bool operator==(const Backend&) const = default;
 };
 
 struct HealthCheck {

@@ -61,9 +61,11 @@ asio::awaitable<void> TcpProxy::accept_loop() {
     auto [ec, client] = co_await acceptor_.async_accept(kUseTuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
-      // Out of descriptors and the like: log and keep accepting (the next accept may succeed
-      // once connections close).
+      // Out of descriptors and the like: log, pause briefly (instead of spinning on an error
+      // that persists) and accept again once connections may have closed.
       log::server().warn("tcp_proxy {}: accept failed: {}", config_.name, ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kUseTuple);
       continue;
     }
     asio::co_spawn(io_, serve(std::move(client)), asio::detached);

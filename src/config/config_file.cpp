@@ -16,9 +16,11 @@ namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
 constexpr std::string_view kLaterSections[] = {"ws_proxy", "acme", "admin"};
-// Read by the gateway, middleware, virtual host and L4 loaders.
-constexpr std::string_view kGatewaySections[] = {
-    "route", "upstream", "cors", "middleware", "virtual_host", "tcp_proxy", "udp_proxy"};
+// Read by the gateway, middleware and virtual host loaders.
+constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware",
+                                                 "virtual_host"};
+// Read by the L4 loader.
+constexpr std::string_view kL4Sections[] = {"tcp_proxy", "udp_proxy"};
 
 class FileReader {
  public:
@@ -43,6 +45,10 @@ class FileReader {
       }
       if (top_level && std::find(std::begin(kGatewaySections), std::end(kGatewaySections), name) !=
                            std::end(kGatewaySections)) {
+        continue;
+      }
+      if (top_level && std::find(std::begin(kL4Sections), std::end(kL4Sections), name) !=
+                           std::end(kL4Sections)) {
         continue;
       }
       if (top_level && std::find(std::begin(kLaterSections), std::end(kLaterSections), name) !=

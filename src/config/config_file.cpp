@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/gateway_loader.hpp"
+#include "config/l4_loader.hpp"
 #include "config/middleware_loader.hpp"
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
@@ -14,12 +15,12 @@ namespace rws::config {
 namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
-constexpr std::string_view kLaterSections[] = {
-    "tcp_proxy", "udp_proxy", "ws_proxy", "acme", "admin",
-};
+constexpr std::string_view kLaterSections[] = {"ws_proxy", "acme", "admin"};
 // Read by the gateway, middleware and virtual host loaders.
 constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware",
                                                  "virtual_host"};
+// Read by the L4 loader.
+constexpr std::string_view kL4Sections[] = {"tcp_proxy", "udp_proxy"};
 
 class FileReader {
  public:
@@ -44,6 +45,10 @@ class FileReader {
       }
       if (top_level && std::find(std::begin(kGatewaySections), std::end(kGatewaySections), name) !=
                            std::end(kGatewaySections)) {
+        continue;
+      }
+      if (top_level && std::find(std::begin(kL4Sections), std::end(kL4Sections), name) !=
+                           std::end(kL4Sections)) {
         continue;
       }
       if (top_level && std::find(std::begin(kLaterSections), std::end(kLaterSections), name) !=
@@ -180,6 +185,7 @@ void apply_config_file(const std::string& path, ServerConfig& config,
   }
   if (is_gateway_document(table)) {
     config.gateway = load_gateway(table, config.middleware, diagnostics);
+    config.l4 = load_l4(table, diagnostics);
   }
 }
 

@@ -71,6 +71,8 @@ struct Backend {
   std::uint16_t port = 80;  // https:// and wss:// default to 443
   unsigned weight = 1;
   bool tls = false;  // https:// or wss://
+
+  bool operator==(const Backend&) const = default;
 };
 
 // [upstream.tls]: how https:// backends are reached.

@@ -12,6 +12,7 @@
 
 #include "app/static/static_files.hpp"
 #include "config/gateway_config.hpp"
+#include "config/l4_config.hpp"
 
 namespace rws::config {
 
@@ -28,6 +29,9 @@ struct ServerConfig {
   std::string config_file;  // the file that was read; empty when none
   // Present when the file configures the gateway ([[route]], [[upstream]]).
   std::optional<GatewayConfig> gateway;
+  // [[tcp_proxy]] and [[udp_proxy]]: they put the file in gateway mode too (the HTTP listener
+  // then serves the gateway, with no routes when the file has none).
+  L4Config l4;
   // [middleware] and [cors]: applied to every route (in gateway mode, already merged into each
   // route's middleware) and to the static file server.
   MiddlewareConfig middleware;

@@ -18,6 +18,7 @@
 #include "gateway/backend_metrics.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/middleware_chain.hpp"
+#include "l4/l4_service.hpp"
 #include "metrics/registry.hpp"
 
 #ifndef RWS_VERSION
@@ -73,9 +74,12 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
 
 // SIGHUP: re-read and validate everything; publish only a fully valid result. Routes, upstreams
 // and certificates change in place; other server settings need a restart (a warning says which).
-// `gateway` is null in the static file server mode. Returns whether anything was published.
+// `gateway` is null in the static file server mode. L4 listeners ([[tcp_proxy]], [[udp_proxy]])
+// keep running as started; a change to them is only logged. Returns whether anything was
+// published.
 bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway,
-            const rws::server::ServerOptions& running, rws::server::Server& server) {
+            const rws::server::ServerOptions& running, const rws::config::L4Config& running_l4,
+            rws::server::Server& server) {
   rws::config::LoadResult loaded =
       rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
   for (const std::string& w : loaded.warnings)
@@ -96,6 +100,11 @@ bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway
   if (std::string changed = restart_only_changes(running, loaded.config); !changed.empty()) {
     rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
                             changed);
+  }
+  if (loaded.config.l4 != running_l4) {
+    rws::log::server().warn(
+        "reload: [[tcp_proxy]] or [[udp_proxy]] changed; L4 listeners need a restart, the "
+        "running ones stay as they are");
   }
   const bool tls = running.tls.enabled() && loaded.config.server.tls.enabled();
   if (tls) {
@@ -178,14 +187,23 @@ int main(int argc, char** argv) {
     // The reload callback runs on the server's control thread, while `server` exists.
     rws::server::Server* running_server = nullptr;
     if (gateway || config.server.tls.enabled()) {
-      config.server.on_reload = [args, gateway, running = config.server, metrics, &running_server] {
-        const bool success = reload(args, gateway.get(), running, *running_server);
+      config.server.on_reload = [args, gateway, running = config.server, l4 = config.l4, metrics,
+                                 &running_server] {
+        const bool success = reload(args, gateway.get(), running, l4, *running_server);
         if (metrics) metrics->count_reload(success);
       };
     }
     rws::server::Server server(config.server, std::move(service));
     running_server = &server;
     server.listen();
+    // [[tcp_proxy]] / [[udp_proxy]]: bound now (a failure stops the start), stopped when the
+    // HTTP server has finished its drain.
+    std::unique_ptr<rws::l4::L4Service> l4;
+    if (!config.l4.empty()) {
+      l4 = std::make_unique<rws::l4::L4Service>(config.l4);
+      l4->listen();
+      l4->start();
+    }
     if (gateway) {
       rws::log::server().info("gateway: {} route(s), {} upstream(s) from {}",
                               config.gateway->routes.size(), config.gateway->upstreams.size(),
@@ -194,6 +212,7 @@ int main(int argc, char** argv) {
       rws::log::server().info("serving {}", config.files.root);
     }
     server.run();
+    if (l4) l4->stop();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rws: error: %s\n", e.what());
     return 1;

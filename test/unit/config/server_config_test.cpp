@@ -211,14 +211,27 @@ TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
 }
 
 TEST_F(ConfigTest, UnsupportedSectionsFailClosed) {
-  write_file("rws.config.toml", "[[tcp_proxy]]\nname = \"a\"\n[[udp_proxy]]\nname = \"b\"\n");
+  write_file("rws.config.toml", "[[ws_proxy]]\nname = \"a\"\n[admin]\nenabled = true\n");
   LoadResult r = load({});
   std::string errors = all_errors(r);
-  EXPECT_NE(errors.find("rws.config.toml:1:3: [tcp_proxy] is not supported by this version of "
+  EXPECT_NE(errors.find("rws.config.toml:1:3: [ws_proxy] is not supported by this version of "
                         "rws yet"),
             std::string::npos)
       << errors;
-  EXPECT_NE(errors.find("[udp_proxy] is not supported"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("[admin] is not supported"), std::string::npos) << errors;
+}
+
+// An L4-only file is a gateway file: the HTTP listener serves the gateway with no routes.
+TEST_F(ConfigTest, FileWithOnlyL4ListenersIsGatewayMode) {
+  write_file("rws.config.toml",
+             "[[tcp_proxy]]\nname = \"db\"\nlisten = \"127.0.0.1:0\"\nbackends = "
+             "[\"127.0.0.1:5432\"]\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  ASSERT_TRUE(r.config.gateway.has_value());
+  EXPECT_TRUE(r.config.gateway->routes.empty());
+  ASSERT_EQ(r.config.l4.tcp.size(), 1u);
+  EXPECT_EQ(r.config.l4.tcp[0].name, "db");
 }
 
 TEST_F(ConfigTest, TlsKeysFromEveryPlace) {

@@ -14,26 +14,37 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "auth/tls_socket.hpp"
+
 namespace rws::auth {
 namespace {
 
 constexpr std::size_t kMaxResponse = 1 << 20;
 
 using Clock = std::chrono::steady_clock;
+using Fail = TlsSocket::Fail;  // throws, naming the URL
 
 struct Url {
-  std::string host;
-  std::string port = "80";
+  bool tls = false;  // https://
+  std::string host;  // without brackets
+  std::string port;
   std::string target = "/";
   std::string authority;  // for the Host field
 };
 
-Url parse_url(const std::string& url, const std::function<void(const std::string&)>& fail) {
+Url parse_url(const std::string& url, const Fail& fail) {
   std::string_view rest(url);
-  if (rest.substr(0, 8) == "https://") fail("https JWKS needs TLS support, not available yet");
-  if (rest.substr(0, 7) != "http://") fail("the URL must start with http://");
-  rest.remove_prefix(7);
   Url out;
+  if (rest.substr(0, 8) == "https://") {
+    out.tls = true;
+    out.port = "443";
+    rest.remove_prefix(8);
+  } else if (rest.substr(0, 7) == "http://") {
+    out.port = "80";
+    rest.remove_prefix(7);
+  } else {
+    fail("the URL must start with http:// or https://");
+  }
   const std::size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -70,6 +81,50 @@ Url parse_url(const std::string& url, const std::function<void(const std::string
 int remaining_ms(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+void send_plain(int fd, const std::string& request, Clock::time_point deadline, const Fail& fail) {
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      fail(std::string("send: ") + std::strerror(errno));
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, remaining_ms(deadline)) != 1) fail("timed out sending the request");
+  }
+}
+
+// Everything until the server closes (at most kMaxResponse bytes).
+std::string read_plain(int fd, Clock::time_point deadline, const Fail& fail) {
+  std::string response;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      response.append(buffer, static_cast<std::size_t>(n));
+      if (response.size() > kMaxResponse) fail("response larger than 1 MiB");
+      continue;
+    }
+    if (n == 0) return response;
+    if (errno != EAGAIN && errno != EINTR) fail(std::string("recv: ") + std::strerror(errno));
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, remaining_ms(deadline)) != 1) fail("timed out reading the response");
+  }
+}
+
+std::string read_tls(TlsSocket& tls, const Fail& fail) {
+  std::string response;
+  char buffer[16384];
+  for (;;) {
+    const std::size_t n = tls.read_some(buffer, sizeof buffer);
+    if (n == 0) return response;
+    response.append(buffer, n);
+    if (response.size() > kMaxResponse) fail("response larger than 1 MiB");
+  }
 }
 
 // Decodes a chunked body; false when it is incomplete or malformed.
@@ -123,7 +178,9 @@ bool header_is(std::string_view head, std::string_view name, std::string_view va
 }  // namespace
 
 std::string http_get(const std::string& url, std::chrono::milliseconds timeout) {
-  auto fail = [&](const std::string& problem) { throw std::runtime_error(url + ": " + problem); };
+  const Fail fail = [&url](const std::string& problem) {
+    throw std::runtime_error(url + ": " + problem);
+  };
   const Url u = parse_url(url, fail);
   const Clock::time_point deadline = Clock::now() + timeout;
 
@@ -168,32 +225,14 @@ std::string http_get(const std::string& url, std::chrono::milliseconds timeout) 
   const std::string request = "GET " + u.target + " HTTP/1.1\r\nHost: " + u.authority +
                               "\r\nAccept: application/json\r\nConnection: close\r\n"
                               "User-Agent: rws\r\n\r\n";
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      fail(std::string("send: ") + std::strerror(errno));
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) != 1) fail("timed out sending the request");
-  }
-
   std::string response;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n > 0) {
-      response.append(buffer, static_cast<std::size_t>(n));
-      if (response.size() > kMaxResponse) fail("response larger than 1 MiB");
-      continue;
-    }
-    if (n == 0) break;
-    if (errno != EAGAIN && errno != EINTR) fail(std::string("recv: ") + std::strerror(errno));
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) != 1) fail("timed out reading the response");
+  if (u.tls) {
+    TlsSocket tls(fd, u.host, deadline, fail);
+    tls.write_all(request);
+    response = read_tls(tls, fail);
+  } else {
+    send_plain(fd, request, deadline, fail);
+    response = read_plain(fd, deadline, fail);
   }
 
   const std::size_t head_end = response.find("\r\n\r\n");

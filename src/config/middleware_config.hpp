@@ -114,9 +114,11 @@ struct ForwardAuthConfig {
   std::string address;                 // as configured, for messages
   std::vector<std::string> addresses;  // the auth service's IP addresses, numeric
   std::string name;                    // the DNS name to re-resolve; empty for an IP literal
-  std::uint16_t port = 80;
-  std::string host;    // Host field sent
-  std::string target;  // path (and query) of the auth request
+  std::uint16_t port = 80;             // 443 by default with tls
+  bool tls = false;                    // https://: the certificate is verified (system trust store)
+  std::string server_name;             // the address's host (no brackets): SNI and certificate name
+  std::string host;                    // Host field sent
+  std::string target;                  // path (and query) of the auth request
   std::vector<std::string> copy_headers;
   std::chrono::milliseconds timeout{5000};
 };

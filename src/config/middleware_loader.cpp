@@ -406,8 +406,8 @@ std::vector<std::string> resolve_numeric(const std::string& host, std::string& f
   return out;
 }
 
-// forward_auth = { address = "http://host[:port][/path]", copy_headers, timeout_ms }. The host
-// is resolved here too: a name that does not resolve is a configuration error.
+// forward_auth = { address = "http[s]://host[:port][/path]", copy_headers, timeout_ms }. The
+// host is resolved here too: a name that does not resolve is a configuration error.
 ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& what, Diagnostics& d) {
   TableReader r(t, what, d);
   ForwardAuthConfig c;
@@ -418,17 +418,16 @@ ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& wha
     const std::string scheme =
         sep == std::string_view::npos ? std::string() : http::to_lower(text.substr(0, sep));
     std::string error;
-    if (scheme == "https") {
-      error = "address: https needs TLS upstreams, not available yet";
-    } else if (scheme != "http") {
-      error = "address: '" + *v + "' must be an http:// URL";
+    if (scheme != "http" && scheme != "https") {
+      error = "address: '" + *v + "' must be an http:// or https:// URL";
     } else {
+      c.tls = scheme == "https";
       std::string_view rest = text.substr(sep + 3);
       const std::size_t slash = rest.find_first_of("/?");
       std::string_view authority = rest.substr(0, slash);
       c.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
       if (c.target.front() == '?') c.target.insert(0, "/");
-      Backend b = parse_backend("http://" + std::string(authority), error);
+      Backend b = parse_backend(scheme + "://" + std::string(authority), error);
       if (authority.empty()) error = "a host is missing";
       if (error.empty() && (c.target.find_first_of("# \t") != std::string::npos ||
                             !http::syntax::is_field_value(c.target))) {
@@ -439,6 +438,7 @@ ForwardAuthConfig read_forward_auth(const toml::table& t, const std::string& wha
       } else {
         c.host = std::string(authority);
         c.port = b.port;
+        c.server_name = b.host;
         std::string failure;
         c.addresses = resolve_numeric(b.host, failure);
         if (c.addresses.empty()) error = "address: cannot resolve '" + b.host + "': " + failure;

@@ -125,7 +125,9 @@ std::vector<Middleware> make_middleware(const config::MiddlewareConfig& config,
     o.timeout = f.timeout;
     o.resolve_host = f.name;  // empty for an IP literal
     o.port = f.port;
-    chain.push_back(middleware::forward_auth(std::move(o)));
+    o.tls = f.tls;
+    o.server_name = f.server_name;
+    chain.push_back(middleware::forward_auth(std::move(o)));  // throws when TLS cannot be set up
   }
   if (config.max_body_size && *config.max_body_size > 0) {
     chain.push_back(middleware::max_body_size(*config.max_body_size));

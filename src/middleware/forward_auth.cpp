@@ -2,6 +2,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <tuple>
 #include <variant>
 
@@ -18,6 +19,7 @@
 #include "h1/response_parser.hpp"
 #include "http/syntax.hpp"
 #include "middleware/service_address.hpp"
+#include "net/tls_client_context.hpp"
 #include "proxy/forwarding.hpp"
 #include "proxy/upstream_connection.hpp"
 
@@ -94,11 +96,12 @@ struct State {
   ForwardAuthOptions options;
   std::shared_ptr<ServiceAddress> address;
   std::string pool_key;  // the service's connections in the worker's ConnectionPool
+  std::shared_ptr<const net::TlsClientContext> tls;  // null for http
 };
 
-// The pool key: the service's name and port, or its fixed addresses.
+// The pool key: the scheme, and the service's name and port or its fixed addresses.
 std::string pool_key(const ForwardAuthOptions& o) {
-  std::string key = "forward_auth ";
+  std::string key = o.tls ? "forward_auth https://" : "forward_auth http://";
   if (!o.resolve_host.empty()) return key + o.resolve_host + ":" + std::to_string(o.port);
   for (const asio::ip::tcp::endpoint& e : o.endpoints) {
     key.append(e.address().to_string()).append(":").append(std::to_string(e.port())).append(",");
@@ -178,8 +181,12 @@ asio::awaitable<AuthReply> ask(const State& s, std::string head) {
       s.address->refresh_if_due(executor);
       std::shared_ptr<const ServiceAddress::Endpoints> endpoints = s.address->endpoints();
       Result<std::unique_ptr<proxy::UpstreamConnection>> connected =
-          co_await proxy::UpstreamConnection::connect(*endpoints, o.timeout, s.pool_key);
-      if (!connected) co_return fail("the auth service is unreachable");
+          co_await proxy::UpstreamConnection::connect(*endpoints, o.timeout, s.pool_key, s.tls,
+                                                      o.server_name);
+      if (!connected) {
+        co_return fail(s.tls ? "the auth service is unreachable or its TLS handshake failed"
+                             : "the auth service is unreachable");
+      }
       conn = std::move(*connected);
     }
     AuthReply reply = co_await exchange(*conn, head, o.timeout);
@@ -194,6 +201,11 @@ asio::awaitable<AuthReply> ask(const State& s, std::string head) {
 Middleware forward_auth(ForwardAuthOptions options) {
   auto state = std::make_shared<State>();
   state->pool_key = pool_key(options);
+  if (options.tls) {
+    auto tls = net::TlsClientContext::load({});  // verification on, the system's trust store
+    if (!tls) throw std::runtime_error("forward_auth: " + tls.error());
+    state->tls = std::move(*tls);
+  }
   state->address = std::make_shared<ServiceAddress>(options.endpoints, options.resolve_host,
                                                     options.port, options.resolve_every);
   state->options = std::move(options);

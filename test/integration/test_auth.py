@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import RWS_BIN, require_tool, wait_until
+from test_tls import Pki
 from test_gateway import BackendProcess, call, echo_of, fields, q, reloads, upstream
 from test_gateway import gateway  # noqa: F401  (fixture)
 
@@ -282,9 +284,10 @@ def test_jwt_rs256_public_key(jwt_gateway):
 
 class JwksServer:
     """A python http.server on 127.0.0.1 serving `document` at /jwks.json (replaced by
-    `publish`); `hits` counts requests."""
+    `publish`); `hits` counts requests. With `tls` = (cert, key) it serves https, and `sni`
+    records the server names clients sent."""
 
-    def __init__(self, document):
+    def __init__(self, document, tls=None, host="127.0.0.1"):
         self.lock = threading.Lock()
         self.hits = 0
         self.publish(document)
@@ -308,7 +311,15 @@ class JwksServer:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.sni = []
+        scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            context.sni_callback = lambda _sock, name, _ctx: self.sni.append(name)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://{host}:{self.httpd.server_address[1]}/jwks.json"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -406,19 +417,84 @@ def test_jwt_jwks_key_rotation_and_unknown_kids(gateway, backend):
         jwks.close()
 
 
-def test_jwt_jwks_url_unreachable_or_https_is_a_config_error(tmp_path, backend):
+def test_jwt_jwks_url_unreachable_is_a_config_error(tmp_path, backend):
     held = socket.socket()
     held.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
     try:
         dead = f"http://127.0.0.1:{held.getsockname()[1]}/jwks.json"
         path = tmp_path / "jwks.toml"
         path.write_text(upstream("app", [backend.addr])
-                        + route("a", "/a/*", f'{{ type = "jwt", jwks_url = {q(dead)} }}')
-                        + route("b", "/b/*", '{ type = "jwt", jwks_url = "https://idp.test/k" }'))
+                        + route("a", "/a/*", f'{{ type = "jwt", jwks_url = {q(dead)} }}'))
         code, out = run_check(path)
     finally:
         held.close()
     assert code == 1, out
     assert re.search(re.escape(str(path)) + r":\d+:\d+: .*jwks_url: " + re.escape(dead)
                      + r": cannot connect", out), out
-    assert "https JWKS needs TLS support, not available yet" in out
+
+
+# --- JWKS over https ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """The test CA (trusted through SSL_CERT_FILE), a JWKS server certificate for localhost and
+    127.0.0.1, and one for another name."""
+    p = Pki(tmp_path_factory.mktemp("pki"))
+    p.server = p.issue("jwks", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    p.elsewhere = p.issue("elsewhere", "elsewhere.test", ["DNS:elsewhere.test"])
+    return p
+
+
+def trusting(ca_pem):
+    return {"SSL_CERT_FILE": ca_pem, "SSL_CERT_DIR": "/nonexistent"}
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_jwt_jwks_url_over_https(gateway, backend, pki, host):
+    key = rsa_key()
+    jwks = JwksServer({"keys": [rsa_jwk(key, "k1")]}, tls=pki.server, host=host)
+    try:
+        server = gateway(upstream("app", [backend.addr])
+                         + route("jwks", "/*", f'{{ type = "jwt", jwks_url = {q(jwks.url)} }}'),
+                         env=trusting(pki.path("ca.pem")))
+        assert jwks.count() == 1
+        assert jwks.sni == (["localhost"] if host == "localhost" else [None]), \
+            "SNI for a name, none for an IP literal"
+        token = jwt.encode(claims(), key, algorithm="RS256", headers={"kid": "k1"})
+        assert get(server, "/x", bearer(token)).status == 200
+        # A reload fetches over https again.
+        server.signal(signal.SIGHUP)
+        wait_until(lambda: reloads(server) == 1, what="the reload to be logged")
+        assert jwks.count() == 2
+        assert get(server, "/x", bearer(token)).status == 200
+    finally:
+        jwks.close()
+
+
+def test_jwt_jwks_url_with_an_untrusted_or_misnamed_certificate_is_a_config_error(
+        tmp_path, backend, pki):
+    key = rsa_key()
+    trusted = JwksServer({"keys": [rsa_jwk(key, "k1")]}, tls=pki.server)
+    misnamed = JwksServer({"keys": [rsa_jwk(key, "k1")]}, tls=pki.elsewhere)
+    try:
+        path = tmp_path / "jwks.toml"
+        path.write_text(upstream("app", [backend.addr])
+                        + route("a", "/a/*", f'{{ type = "jwt", jwks_url = {q(trusted.url)} }}')
+                        + route("b", "/b/*", f'{{ type = "jwt", jwks_url = {q(misnamed.url)} }}'))
+        # Only the rogue CA is trusted: the test CA's certificates are not.
+        code, out = run_check(path, env=trusting(pki.path("rogue-ca.pem")))
+        assert code == 1, out
+        for url in (trusted.url, misnamed.url):
+            assert re.search(re.escape(str(path)) + r":\d+:\d+: .*jwks_url: " + re.escape(url)
+                             + r": TLS handshake: certificate verification failed: unable to get "
+                             r"local issuer certificate", out), out
+        # With the test CA trusted, the certificate for another name is still refused.
+        code, out = run_check(path, env=trusting(pki.path("ca.pem")))
+        assert code == 1, out
+        assert trusted.url not in out, out
+        assert re.search(re.escape(str(path)) + r":\d+:\d+: .*jwks_url: " + re.escape(misnamed.url)
+                         + r": TLS handshake: certificate verification failed: IP address "
+                         r"mismatch", out), out
+    finally:
+        trusted.close()
+        misnamed.close()

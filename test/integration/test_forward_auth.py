@@ -1,22 +1,27 @@
 """forward_auth through the real binary: rws asks a small auth service (stdlib http.server on
 127.0.0.1, port 0, started by the test) before proxying to a test/support/backend.py backend.
 The service decides by the X-Token field: "good" → 200 with X-User, "later" → 302, "close" → 200
-with Connection: close, else 401. It keeps connections alive and counts them."""
+with Connection: close, else 401. It keeps connections alive and counts them. The https tests
+wrap it in TLS with a certificate from test_tls.Pki's test CA, trusted by rws through
+SSL_CERT_FILE."""
 
 import http.server
 import socket
+import ssl
 import threading
 
 import pytest
 
 from test_gateway import (  # noqa: F401 (fixtures)
     backends, call, dead_port, echo_of, fields, gateway, proxy_route, q, upstream)
+from test_tls import Pki
 
 
 class AuthService:
-    """Answers auth requests and records the fields of each one it received."""
+    """Answers auth requests and records the fields of each one it received. With `tls` =
+    (cert, key) it speaks https, and `sni` records the server names clients sent."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.lock = threading.Lock()
         self.seen = []  # [(path, [(name, value)])]
         self.sockets = []  # every accepted connection
@@ -56,6 +61,13 @@ class AuthService:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.sni = []
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            context.sni_callback = lambda _sock, name, _ctx: self.sni.append(name)
+            # The handshake happens in accept(); a failed one is dropped by socketserver.
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -84,11 +96,11 @@ def auth_service():
     s.close()
 
 
-def config(backend, auth_port, timeout_ms=5000):
+def config(backend, auth_port, timeout_ms=5000, base=None):
     route = proxy_route("app", "/*", "app")
     return (upstream("app", [backend.addr]) + route
             + "[route.middleware]\nforward_auth = { address = "
-            + q(f"http://127.0.0.1:{auth_port}/verify?realm=x")
+            + q(f"{base or f'http://127.0.0.1:{auth_port}'}/verify?realm=x")
             + f', copy_headers = ["X-User"], timeout_ms = {timeout_ms} }}\n')
 
 
@@ -198,3 +210,73 @@ def test_auth_service_by_name(gateway, backends, auth_service):
         assert call(server, "GET", "/echo/x", headers=[("X-Token", "good")]).status == 200
     assert call(server, "GET", "/echo/x", headers=[("X-Token", "bad")]).status == 401
     assert auth_service.connections() == 1
+
+
+# --- https ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """The test CA, the auth service's certificate for localhost and 127.0.0.1, and one for
+    another name."""
+    p = Pki(tmp_path_factory.mktemp("pki"))
+    p.server = p.issue("auth", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    p.elsewhere = p.issue("elsewhere", "elsewhere.test", ["DNS:elsewhere.test"])
+    return p
+
+
+@pytest.fixture
+def tls_auth_service(pki):
+    s = AuthService(tls=pki.server)
+    yield s
+    s.close()
+
+
+def trusting(ca_pem):
+    return {"SSL_CERT_FILE": ca_pem, "SSL_CERT_DIR": "/nonexistent"}
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_https_auth_service(gateway, backends, pki, tls_auth_service, host):
+    b = backends("A")
+    server = gateway(config(b, None, base=f"https://{host}:{tls_auth_service.port}"),
+                     env=trusting(pki.path("ca.pem")))
+    for i in range(3):
+        r = call(server, "GET", f"/echo/{i}", headers=[("X-Token", "good"), ("X-User", "eve")])
+        assert fields(echo_of(r), "x-user") == ["alice"]
+    r = call(server, "GET", "/echo/x", headers=[("X-Token", "bad")])
+    assert r.status == 401 and r.body == b"token required\n"
+    assert len(tls_auth_service.seen) == 4
+    assert tls_auth_service.seen[0][0] == "/verify?realm=x"
+    got = {k.lower(): v for k, v in tls_auth_service.seen[0][1]}
+    assert got["host"] == f"{host}:{tls_auth_service.port}"
+    assert tls_auth_service.connections() == 1, "TLS connections are kept alive and reused"
+    assert tls_auth_service.sni == (["localhost"] if host == "localhost" else [None]), \
+        "SNI for a name, none for an IP literal"
+
+
+def test_https_auth_service_with_an_untrusted_certificate_is_502(gateway, backends, pki,
+                                                                 tls_auth_service):
+    b = backends("A")
+    # Only the rogue CA is trusted: the auth service's certificate is not.
+    server = gateway(config(b, None, base=f"https://localhost:{tls_auth_service.port}"),
+                     env=trusting(pki.path("rogue-ca.pem")))
+    before = b.state()["requests"]
+    for _ in range(2):
+        r = call(server, "GET", "/echo/x", headers=[("X-Token", "good")])
+        assert r.status == 502
+        assert b"TLS handshake failed" in r.body
+    assert tls_auth_service.seen == [], "a request went out over an unverified connection"
+    assert b.state()["requests"] == before
+
+
+def test_https_auth_service_with_a_certificate_for_another_name_is_502(gateway, backends, pki):
+    b = backends("A")
+    service = AuthService(tls=pki.elsewhere)  # trusted CA, but not valid for 127.0.0.1
+    try:
+        server = gateway(config(b, None, base=f"https://127.0.0.1:{service.port}"),
+                         env=trusting(pki.path("ca.pem")))
+        r = call(server, "GET", "/echo/x", headers=[("X-Token", "good")])
+        assert r.status == 502
+        assert service.seen == []
+    finally:
+        service.close()

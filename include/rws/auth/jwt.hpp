@@ -38,8 +38,9 @@ class JwtKeys {
   // A JWK Set: RSA (n, e) and EC P-256 (x, y) keys are used, keys of other types or with
   // "use" other than "sig" are skipped; no usable key is an error.
   static JwtKeys jwks(std::string_view json, const std::string& source);
-  // The JWK Set at an http:// URL, fetched now (blocking, at most `timeout`). https:// is an
-  // error until rws has a TLS client.
+  // The JWK Set at an http:// or https:// URL, fetched now (blocking, at most `timeout`); an
+  // https server's certificate must be valid for the URL's host and chain to the system's
+  // trust store (SSL_CERT_FILE / SSL_CERT_DIR override it).
   static JwtKeys jwks_url(const std::string& url, std::chrono::milliseconds timeout);
 
   // The algorithms these keys can verify (the default allow list).

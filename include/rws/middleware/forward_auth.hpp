@@ -18,6 +18,12 @@
 // with `Connection: close` (or delimited by the close) is not reused. The exchange is
 // asynchronous on the worker's executor.
 //
+// With `tls` (an https:// address), connections are TLS: the service's certificate must chain to
+// the system's trust store (OpenSSL's default paths; SSL_CERT_FILE / SSL_CERT_DIR override them)
+// and be valid for `server_name`, also sent as SNI when it is a DNS name. A failed handshake
+// (an untrusted certificate included) is a 502. forward_auth() throws std::runtime_error when
+// the TLS context cannot be set up.
+//
 // With `resolve_host` set, the service's addresses are resolved again in the background when a
 // new connection is needed and `resolve_every` has passed since the last resolution
 // (`endpoints` are the first ones); without, `endpoints` are fixed.
@@ -42,6 +48,8 @@ struct ForwardAuthOptions {
   std::chrono::milliseconds timeout{5000};
   std::string resolve_host;  // a DNS name to re-resolve (with `port`); empty for an IP literal
   std::uint16_t port = 80;
+  bool tls = false;         // https
+  std::string server_name;  // with tls: the name (or IP literal) the certificate is checked for
   std::chrono::milliseconds resolve_every{30000};
   unsigned max_idle = 16;  // idle connections kept per worker; 0: one connection per check
   std::chrono::seconds idle_timeout{30};

@@ -970,7 +970,7 @@ middleware = { auth = { type = "jwt", secret_env = "RWS_TEST_AUTH_UNSET", jwks_u
 [[route]]
 name = "https"
 action = { type = "respond" }
-middleware = { auth = { type = "jwt", jwks_url = "https://idp.example/keys", leeway_secs = 7200 } }
+middleware = { auth = { type = "jwt", jwks_url = "https://127.0.0.1:1/keys", leeway_secs = 7200 } }
 
 [[route]]
 name = "mixed"
@@ -996,8 +996,9 @@ middleware = { auth = { type = "digest" } }
           "secret_env, public_key_file, jwks_url",
           "gw.toml:19:92: [[route]] 'https' middleware auth: leeway_secs must be an integer "
           "between 0 and 3600",
-          "gw.toml:19:50: [[route]] 'https' middleware auth: jwks_url: https://idp.example/keys: "
-          "https JWKS needs TLS support, not available yet",
+          // https is fetched like http (the connection is refused before any TLS).
+          "gw.toml:19:50: [[route]] 'https' middleware auth: jwks_url: https://127.0.0.1:1/keys: "
+          "cannot connect: Connection refused",
           "gw.toml:24:23: [[route]] 'mixed' middleware auth: type = \"jwt\" needs one of "
           "secret_env, public_key_file, jwks_url",
           "gw.toml:24:68: [[route]] 'mixed' middleware auth: claims_header: 'Bad Name' is not a "
@@ -1423,12 +1424,48 @@ forward_auth = { address = "http://[::1]:9000" }
   ASSERT_TRUE(r.errors.empty()) << r.all();
   EXPECT_EQ(r.defaults.forward_auth->addresses, Strings{"::1"});
   EXPECT_EQ(r.defaults.forward_auth->name, "");
+  EXPECT_FALSE(r.defaults.forward_auth->tls);
+}
+
+TEST(MiddlewareLoader, ForwardAuthHttps) {
+  // https: port 443 by default; the certificate is checked for the host (no port, no brackets).
+  Loaded r = load(R"(
+[middleware]
+forward_auth = { address = "HTTPS://127.0.0.1/check" }
+[[route]]
+name = "v6"
+action = { type = "respond" }
+middleware = { forward_auth = { address = "https://[::1]:8443/v?x=1" } }
+[[route]]
+name = "named"
+action = { type = "respond" }
+middleware = { forward_auth = { address = "https://localhost" } }
+)");
+  ASSERT_TRUE(r.errors.empty()) << r.all();
+  const ForwardAuthConfig& f = *r.defaults.forward_auth;
+  EXPECT_TRUE(f.tls);
+  EXPECT_EQ(f.port, 443);
+  EXPECT_EQ(f.server_name, "127.0.0.1");
+  EXPECT_EQ(f.host, "127.0.0.1");
+  EXPECT_EQ(f.target, "/check");
+  EXPECT_EQ(f.addresses, Strings{"127.0.0.1"});
+  const ForwardAuthConfig& v6 = *r.route(0).forward_auth;
+  EXPECT_TRUE(v6.tls);
+  EXPECT_EQ(v6.port, 8443);
+  EXPECT_EQ(v6.server_name, "::1");
+  EXPECT_EQ(v6.host, "[::1]:8443");
+  EXPECT_EQ(v6.target, "/v?x=1");
+  const ForwardAuthConfig& named = *r.route(1).forward_auth;
+  EXPECT_TRUE(named.tls);
+  EXPECT_EQ(named.port, 443);
+  EXPECT_EQ(named.server_name, "localhost");
+  EXPECT_EQ(named.name, "localhost");
 }
 
 TEST(MiddlewareLoader, ForwardAuthErrors) {
   Loaded r = load(R"(
 [middleware]
-forward_auth = { address = "https://auth:9000/check" }
+forward_auth = { address = "ftp://127.0.0.1/check" }
 [[route]]
 name = "a"
 action = { type = "respond" }
@@ -1449,10 +1486,10 @@ copy_headers = ["Content-Length"]
 )");
   EXPECT_EQ(r.errors,
             (Strings{
-                "gw.toml:2:28: [middleware] forward_auth: address: https needs TLS upstreams, "
-                "not available yet",
+                "gw.toml:2:28: [middleware] forward_auth: address: 'ftp://127.0.0.1/check' must "
+                "be an http:// or https:// URL",
                 "gw.toml:7:11: [[route]] 'a' middleware forward_auth: address: 'auth:9000' must "
-                "be an http:// URL",
+                "be an http:// or https:// URL",
                 "gw.toml:12:11: [[route]] 'b' middleware forward_auth: address: "
                 "'http://auth:0/x': invalid port '0'",
                 "gw.toml:13:16: [[route]] 'b' middleware forward_auth: copy_headers: 'bad name' "

@@ -291,12 +291,24 @@ TEST(Jwt, JwksUrlFetchedOverHttp) {
       EXPECT_NE(std::string(e.what()).find("status 404"), std::string::npos) << e.what();
     }
   }
+  {
+    // https: a TLS handshake is started, and a server that never answers it (this one waits
+    // for an HTTP head) runs into the deadline, which the message names with the URL.
+    CannedServer server(ok_json(jwks));
+    const std::string url = "https" + server.url("/keys").substr(4);
+    try {
+      JwtKeys::jwks_url(url, std::chrono::milliseconds(300));
+      FAIL() << "no TLS server, yet the keys were fetched";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), url + ": timed out: TLS handshake");
+    }
+  }
   try {
-    JwtKeys::jwks_url("https://127.0.0.1/keys", std::chrono::seconds(5));
-    FAIL() << "https was accepted";
+    JwtKeys::jwks_url("ftp://127.0.0.1/keys", std::chrono::seconds(5));
+    FAIL() << "ftp was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "https://127.0.0.1/keys: https JWKS needs TLS support, not available yet");
+              "ftp://127.0.0.1/keys: the URL must start with http:// or https://");
   }
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/backend_metrics.hpp"
 
+#include <algorithm>
+
 #include "metrics/exposition.hpp"
 
 namespace rws::gateway {
@@ -25,6 +27,7 @@ metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gatew
     std::string healthy;
     std::string ejected;
     std::string circuit;
+    std::string idle;
     gateway->for_each_backend([&](const proxy::Backend& b) {
       const metrics::Labels labels = {{"upstream", b.upstream()}, {"backend", b.authority()}};
       const bool out_now = b.ejected(now);
@@ -33,6 +36,8 @@ metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gatew
       metrics::write_sample(ejected, "rws_upstream_backend_ejected", labels, out_now ? 1 : 0);
       metrics::write_sample(circuit, "rws_upstream_circuit_state", labels,
                             circuit_value(b.circuit()));
+      metrics::write_sample(idle, "rws_upstream_pool_idle_connections", labels,
+                            std::max<std::int64_t>(0, b.idle_connections->load()));
     });
     metrics::write_header(out, "rws_upstream_backend_healthy", "gauge",
                           "1 while the backend is healthy for both active health checks and "
@@ -44,6 +49,9 @@ metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gatew
     metrics::write_header(out, "rws_upstream_circuit_state", "gauge",
                           "Circuit breaker state: 0 closed, 1 half-open, 2 open.");
     out += circuit;
+    metrics::write_header(out, "rws_upstream_pool_idle_connections", "gauge",
+                          "Idle keep-alive connections to the backend, all workers together.");
+    out += idle;
   };
 }
 

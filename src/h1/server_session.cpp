@@ -659,6 +659,7 @@ void ServerSession::log_exchange(const ExchangeMeta* meta, int status, std::uint
   record.user_agent = meta->user_agent;
   record.status = status;
   record.body_bytes = body_bytes;
+  record.request_bytes = body_.received;
   record.start = started_wall_;
   record.duration = net::Clock::now() - started_steady_;
   record.connection_id = id_;

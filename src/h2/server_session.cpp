@@ -67,6 +67,7 @@ struct ServerSession::Stream {
 
   // Request body as DATA frames delivered it; what the handler has not read yet.
   std::string body_in;
+  std::uint64_t received = 0;  // request body bytes, for the access log and metrics
   bool body_ended = false;
   bool has_body = false;
   http::Headers trailers_in;
@@ -247,6 +248,7 @@ struct Callbacks {
       return 0;
     }
     stream->body_in.append(reinterpret_cast<const char*>(data), length);
+    stream->received += length;
     if (stream->body_wake) stream->body_wake->notify();
     return 0;
   }
@@ -517,6 +519,7 @@ void ServerSession::log_exchange(Stream& stream) {
   record.user_agent = stream.user_agent;
   record.status = stream.status;
   record.body_bytes = stream.body_bytes;
+  record.request_bytes = stream.received;
   record.start = stream.started_wall;
   record.duration = net::Clock::now() - stream.started_steady;
   record.connection_id = id_;

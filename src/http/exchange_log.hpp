@@ -17,7 +17,8 @@ struct ExchangeRecord {
   std::string_view referer;     // request's Referer field, "" when absent
   std::string_view user_agent;  // request's User-Agent field, "" when absent
   int status = 0;
-  std::uint64_t body_bytes = 0;  // response body bytes written
+  std::uint64_t body_bytes = 0;     // response body bytes written
+  std::uint64_t request_bytes = 0;  // request body bytes received
   std::chrono::system_clock::time_point start;
   std::chrono::steady_clock::duration duration{};
   std::uint64_t connection_id = 0;

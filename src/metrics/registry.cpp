@@ -23,6 +23,7 @@ void Registry::record(const http::ExchangeRecord& exchange) noexcept {
     route.requests[method_index(exchange.method) * kCodes.size() + code_index(exchange.status)]
         .fetch_add(1, std::memory_order_relaxed);
     route.response_bytes.fetch_add(exchange.body_bytes, std::memory_order_relaxed);
+    route.request_bytes.fetch_add(exchange.request_bytes, std::memory_order_relaxed);
     route.duration.observe(exchange.duration);
     if (!exchange.upstream_address.empty()) {
       BackendSlot& backend = backends_.get(exchange.upstream, exchange.upstream_address);
@@ -72,6 +73,11 @@ std::string Registry::scrape() const {
   for (const auto& e : routes)
     write_sample(out, "rws_http_response_bytes_total", {{"route", e.first}},
                  e.slot->response_bytes.load(std::memory_order_relaxed));
+  write_header(out, "rws_http_request_bytes_total", "counter",
+               "Request body bytes received, by route.");
+  for (const auto& e : routes)
+    write_sample(out, "rws_http_request_bytes_total", {{"route", e.first}},
+                 e.slot->request_bytes.load(std::memory_order_relaxed));
 
   write_header(out, "rws_upstream_requests_total", "counter",
                "Requests sent to backends (last attempt of each exchange), by status class; "

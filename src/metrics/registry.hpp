@@ -51,6 +51,7 @@ class Registry final : public http::ExchangeLog {
   struct RouteSlot {
     std::array<std::atomic<std::uint64_t>, kMethods.size() * kCodes.size()> requests{};
     std::atomic<std::uint64_t> response_bytes{0};
+    std::atomic<std::uint64_t> request_bytes{0};
     Histogram duration;
   };
   struct BackendSlot {

@@ -40,6 +40,10 @@ class Backend {
 
   // Requests in flight and a moving average of response latency, for least_conn and p2c.
   std::atomic<std::uint32_t> in_flight{0};
+  // Idle pooled connections to this backend, all workers together (kept by the pools; shared
+  // so that connections pooled after a reload dropped the backend can still count down).
+  const std::shared_ptr<std::atomic<std::int64_t>> idle_connections =
+      std::make_shared<std::atomic<std::int64_t>>(0);
   void record_latency(std::chrono::microseconds latency);
   double latency_us() const { return latency_us_.load(std::memory_order_relaxed); }
 

@@ -325,6 +325,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
           tls ? upstream_->tls_server_name(backend) : std::string_view{});
       if (!connected) co_return Unexpected(std::move(connected).error());
       conn = std::move(*connected);
+      conn->idle_gauge = backend.idle_connections;
     }
     const bool stale_possible = conn->reused;
     // Only an idempotent request may go out again (RFC 9110 §9.2.2): a backend that closes

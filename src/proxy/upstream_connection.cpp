@@ -142,6 +142,18 @@ void UpstreamConnection::on_abort() noexcept {
   cancel_io();
 }
 
+void ConnectionPool::left_pool(UpstreamConnection& c) noexcept {
+  if (c.idle_gauge) c.idle_gauge->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ConnectionPool::clear() {
+  for (auto& [key, list] : idle_) {
+    for (auto& c : list)
+      left_pool(*c);
+  }
+  idle_.clear();
+}
+
 ConnectionPool& ConnectionPool::local() {
   thread_local ConnectionPool pool;
   return pool;
@@ -157,6 +169,7 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take(const std::string& key,
   while (!list.empty()) {
     std::unique_ptr<UpstreamConnection> c = std::move(list.back());
     list.pop_back();
+    left_pool(*c);
     if (c->dead || now - c->idle_since >= idle_timeout) continue;
     if (verify_open && !c->still_open()) continue;
     c->in_pool = false;
@@ -172,7 +185,11 @@ void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection, unsign
   net::ConnectionRegistry* registry = net::ConnectionRegistry::current();
   if (max_idle == 0 || connection->dead || (registry != nullptr && registry->draining())) return;
   auto& list = idle_[connection->pool_key()];
-  if (list.size() >= max_idle) list.erase(list.begin());
+  if (list.size() >= max_idle) {
+    left_pool(*list.front());
+    list.erase(list.begin());
+  }
+  if (connection->idle_gauge) connection->idle_gauge->fetch_add(1, std::memory_order_relaxed);
   connection->in_pool = true;
   connection->idle_since = net::Clock::now();
   connection->deadline = connection->idle_since + idle_timeout;  // closed when it expires
@@ -181,8 +198,10 @@ void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection, unsign
 
 void ConnectionPool::purge() {
   for (auto& [key, list] : idle_) {
-    list.erase(std::remove_if(list.begin(), list.end(), [](const auto& c) { return c->dead; }),
-               list.end());
+    auto dead = std::remove_if(list.begin(), list.end(), [](const auto& c) { return c->dead; });
+    for (auto it = dead; it != list.end(); ++it)
+      left_pool(**it);
+    list.erase(dead, list.end());
   }
 }
 

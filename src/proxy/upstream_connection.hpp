@@ -60,6 +60,8 @@ class UpstreamConnection final : public net::TrackedConnection {
   bool dead = false;      // closed; the pool drops it
   bool in_pool = false;
   net::Clock::time_point idle_since{};
+  // Counts this connection while it sits in a pool; null: not counted.
+  std::shared_ptr<std::atomic<std::int64_t>> idle_gauge;
 
   // Whether an idle connection can still carry a request: no FIN, reset or stray bytes have
   // arrived (one non-blocking peek).
@@ -87,6 +89,7 @@ class UpstreamConnection final : public net::TrackedConnection {
 class ConnectionPool {
  public:
   static ConnectionPool& local();
+  ~ConnectionPool() { clear(); }
 
   // An idle connection to `key` that has not been idle longer than `idle_timeout`, or null.
   // With `verify_open`, one non-blocking peek per candidate also makes sure the backend has not
@@ -101,10 +104,13 @@ class ConnectionPool {
   // Drops connections that were closed while idle.
   void purge();
   // Closes and drops every idle connection (before their io_context goes away, in tests).
-  void clear() { idle_.clear(); }
+  void clear();
   std::size_t idle_count() const;
 
  private:
+  // A connection leaves the idle list: its gauge counts it no more.
+  static void left_pool(UpstreamConnection& c) noexcept;
+
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 

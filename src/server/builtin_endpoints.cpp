@@ -1,5 +1,7 @@
 #include "server/builtin_endpoints.hpp"
 
+#include <algorithm>
+
 #include "metrics/exposition.hpp"
 
 namespace rws::server {
@@ -16,8 +18,10 @@ http::Response probe(int status, std::string body) {
 http::Response BuiltinEndpoints::scrape() const {
   std::string body = metrics_->scrape();
   metrics::write_header(body, "rws_connections_active", "gauge", "Open client connections.");
-  metrics::write_sample(body, "rws_connections_active", {{"protocol", "http1"}},
-                        connections_.load(std::memory_order_relaxed));
+  const std::size_t all = connections_.load(std::memory_order_relaxed);
+  const std::size_t h2 = std::min(all, h2_connections_.load(std::memory_order_relaxed));
+  metrics::write_sample(body, "rws_connections_active", {{"protocol", "http1"}}, all - h2);
+  metrics::write_sample(body, "rws_connections_active", {{"protocol", "http2"}}, h2);
   http::Response r = http::Response::text(200, std::move(body), metrics::kContentType);
   r.head.headers.add("Cache-Control", "no-store");
   return r;

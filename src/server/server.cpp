@@ -85,9 +85,9 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
   }
   s.shared.settings = session_settings(s.options);
   s.shared.metrics = s.options.metrics;
-  s.shared.service =
-      std::make_shared<BuiltinEndpoints>(std::move(service), s.shared.draining, s.options.metrics,
-                                         s.options.metrics_path, s.shared.connections);
+  s.shared.service = std::make_shared<BuiltinEndpoints>(
+      std::move(service), s.shared.draining, s.options.metrics, s.options.metrics_path,
+      s.shared.connections, s.shared.h2_connections);
   s.shared.max_connections = s.options.max_connections;
   if (s.options.tls.enabled()) {
     auto tls = net::TlsContext::load(tls_settings(s.options.tls));

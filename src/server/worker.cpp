@@ -188,12 +188,22 @@ asio::awaitable<void> Worker::serve_plain(asio::ip::tcp::socket socket, std::uin
     }
   }
   if (h2) {
-    auto session = std::make_unique<h2::ServerSession>(std::move(transport), *env_, id);
-    co_await h2::ServerSession::run(std::move(session));
+    co_await serve_h2(std::move(transport), id);
     co_return;
   }
   auto session = std::make_unique<h1::ServerSession>(std::move(transport), *env_, id);
   co_await h1::ServerSession::run(std::move(session));
+}
+
+asio::awaitable<void> Worker::serve_h2(std::unique_ptr<net::Transport> transport,
+                                       std::uint64_t id) {
+  shared_.h2_connections.fetch_add(1, std::memory_order_relaxed);
+  struct Count {
+    std::atomic<std::size_t>& n;
+    ~Count() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } count{shared_.h2_connections};
+  auto session = std::make_unique<h2::ServerSession>(std::move(transport), *env_, id);
+  co_await h2::ServerSession::run(std::move(session));
 }
 
 asio::awaitable<void> Worker::serve_tls(std::unique_ptr<net::TlsTransport> transport,
@@ -210,8 +220,7 @@ asio::awaitable<void> Worker::serve_tls(std::unique_ptr<net::TlsTransport> trans
     }
   }
   if (transport->tls_info()->alpn == "h2") {
-    auto session = std::make_unique<h2::ServerSession>(std::move(transport), *env_, id);
-    co_await h2::ServerSession::run(std::move(session));
+    co_await serve_h2(std::move(transport), id);
     co_return;
   }
   auto session = std::make_unique<h1::ServerSession>(std::move(transport), *env_, id);

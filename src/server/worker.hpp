@@ -39,6 +39,7 @@ struct WorkerShared {
   std::shared_ptr<HttpsRedirect> redirect_service;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> h2_connections{0};  // of `connections`, those speaking HTTP/2
   std::size_t max_connections = 0;
   std::atomic<std::uint64_t> next_connection_id{1};
   std::shared_ptr<AccessLogSink> access_log;  // null: no access log
@@ -68,6 +69,7 @@ class Worker {
   void spawn_session(asio::ip::tcp::socket socket, Listener kind);
   // Cleartext: HTTP/2 when the connection starts with its preface, else HTTP/1.1.
   asio::awaitable<void> serve_plain(asio::ip::tcp::socket socket, std::uint64_t id);
+  asio::awaitable<void> serve_h2(std::unique_ptr<net::Transport> transport, std::uint64_t id);
   // The TLS handshake (bounded by header_timeout), then the session ALPN chose.
   asio::awaitable<void> serve_tls(std::unique_ptr<net::TlsTransport> transport, std::uint64_t id);
 

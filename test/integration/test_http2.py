@@ -149,6 +149,10 @@ def test_many_concurrent_streams_on_one_connection(rws, site):
     head = c.request("/index.html", method="HEAD")
     c.wait(lambda: head in c.ended)
     assert c.responses[head]["content-length"] == "12" and head not in c.data
+    # The open connection counts as an HTTP/2 one; the curl asking is the HTTP/1.1 one.
+    code, out, err = curl(f"http://127.0.0.1:{server.port}/metrics")
+    assert 'rws_connections_active{protocol="http2"} 1\n' in out, out
+    assert 'rws_connections_active{protocol="http1"} 1\n' in out, out
     c.close()
 
 

@@ -143,10 +143,17 @@ def test_gateway_counts_requests_bytes_upstreams_and_backend_state(gateway, live
     check_histogram(samples, "rws_http_request_duration_seconds", 3, route="")
     check_histogram(samples, "rws_http_request_duration_seconds", 1, route="dead")
     assert value(samples, "rws_http_response_bytes_total", route="live") == body_bytes
+    assert value(samples, "rws_http_request_bytes_total", route="live") == len(b"abc")
 
     upstream_requests = {(dict(k[1])["upstream"], dict(k[1])["backend"], dict(k[1])["code"]): v
                          for k, v in samples.items() if k[0] == "rws_upstream_requests_total"}
     assert upstream_requests == {("api", live.addr, "2xx"): 3, ("down", dead_addr, "error"): 1}
+    # Sequential requests on two workers: each worker that served one keeps one idle
+    # keep-alive connection to the live backend.
+    assert value(samples, "rws_upstream_pool_idle_connections", upstream="api",
+                 backend=live.addr) in (1, 2)
+    assert value(samples, "rws_upstream_pool_idle_connections", upstream="down",
+                 backend=dead_addr) == 0
     check_histogram(samples, "rws_upstream_response_seconds", 3, upstream="api")
     check_histogram(samples, "rws_upstream_response_seconds", 1, upstream="down")
 

@@ -521,3 +521,16 @@ def test_upstream_tls_configuration_errors(pki, tmp_path):
     config.write_text(proxy_config("https://127.0.0.1:9", f'[upstream.tls]\nca_file = "{garbage}"\n'))
     code, err = run_rws("--check-config", "--config", str(config), cwd=tmp_path)
     assert code == 1 and f"[[upstream]] 'u' tls: CA file '{garbage}' cannot be used" in err, err
+
+
+def test_security_headers_send_their_hsts_over_tls_only(gateway, backends, pki):
+    backend = backends("b")
+    cert, key = pki.server
+    server = gateway(f'tls_cert_file = "{cert}"\ntls_key_file = "{key}"\nhsts = ""\n'
+                     f'[middleware]\nsecurity_headers = {{ strict_transport_security = '
+                     f'"max-age=60; includeSubDomains" }}\n'
+                     + proxy_config(f"http://{backend.addr}"))
+    code, out, err = curl("--cacert", pki.path("ca.pem"), "-D", "-", "-o", "/dev/null",
+                          f"https://127.0.0.1:{server.port}/echo")
+    assert code == 0, err
+    assert "strict-transport-security: max-age=60; includesubdomains" in out.lower(), out

@@ -52,6 +52,7 @@ TEST(Registry, ConcurrentRecordsAreAllCounted) {
         proxied.upstream_address = "127.0.0.1:1";
         proxied.upstream_time = 1500us;
         proxied.upstream_status = 502;
+        proxied.request_bytes = 7;
         registry.record(proxied);
       }
     });
@@ -75,6 +76,8 @@ TEST(Registry, ConcurrentRecordsAreAllCounted) {
                                  std::to_string(2 * kThreads * kPerThread)));
   EXPECT_TRUE(has_line(text, "rws_http_response_bytes_total{route=\"shared\"} " +
                                  std::to_string(20 * kThreads * kPerThread)));
+  EXPECT_TRUE(has_line(text, "rws_http_request_bytes_total{route=\"shared\"} " +
+                                 std::to_string(7 * kThreads * kPerThread)));
   EXPECT_TRUE(has_line(
       text, "rws_upstream_requests_total{upstream=\"api\",backend=\"127.0.0.1:1\",code=\"5xx\"} " +
                 total));

@@ -1,6 +1,7 @@
 #include "h2/server_session.hpp"
 
 #include <nghttp2/nghttp2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -73,7 +74,10 @@ struct ServerSession::Stream {
   http::Headers trailers_in;
   std::unique_ptr<Signal> body_wake;
 
-  // Response body bytes pulled from the handler's Body, not yet taken by nghttp2.
+  // A file body is read by the data provider straight into nghttp2's frame buffer.
+  std::optional<http::FileRegion> file;
+  std::uint64_t file_sent = 0;
+  // Other response bodies: bytes pulled from the handler's Body, not yet taken by nghttp2.
   std::unique_ptr<http::BodySource> source;
   std::string out;
   std::size_t out_offset = 0;
@@ -275,6 +279,21 @@ struct Callbacks {
     ServerSession& s = self(user_data);
     ServerSession::Stream* stream = find(s, stream_id);
     if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (stream->file) {
+      const http::FileRegion& region = *stream->file;
+      const std::size_t want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(length, region.length - stream->file_sent));
+      const ssize_t got = ::pread(region.file->fd(), buffer, want,
+                                  static_cast<off_t>(region.offset + stream->file_sent));
+      if (got <= 0 && want > 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // shrank, or EIO
+      stream->file_sent += static_cast<std::uint64_t>(got);
+      stream->body_bytes += static_cast<std::uint64_t>(got);
+      if (stream->file_sent == region.length) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (stream->pump_wake) stream->pump_wake->notify();  // the handler logs the exchange
+      }
+      return got;
+    }
     const std::size_t n = std::min(length, stream->pending_out());
     std::memcpy(buffer, stream->out.data() + stream->out_offset, n);
     stream->out_offset += n;
@@ -418,7 +437,18 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
     response = http::Response::text(501, "Not Implemented: upgrade over HTTP/2\n");
   }
   if (!stream->closed && !failed_) {
-    if (submit_response(*stream, response, head_request)) co_await pump_response(stream);
+    if (submit_response(*stream, response, head_request)) {
+      if (stream->source) {
+        co_await pump_response(stream);
+      } else {
+        // A file goes out from the data provider; the exchange ends when it has all left.
+        wake_writer();
+        for (;;) {
+          if (stream->closed || failed_ || stream->file_sent == stream->file->length) break;
+          co_await stream->pump_wake->wait();
+        }
+      }
+    }
     wake_writer();
   }
   log_exchange(*stream);
@@ -463,7 +493,11 @@ bool ServerSession::submit_response(Stream& stream, http::Response& response, bo
     nva.push_back(make_nv(strings[i], strings[i + 1]));
   nghttp2_data_provider provider{};
   provider.read_callback = Callbacks::read_data;
-  if (body) stream.source = std::move(response.body).into_source();
+  if (body && response.body.is_file()) {
+    stream.file = response.body.file();
+  } else if (body) {
+    stream.source = std::move(response.body).into_source();
+  }
   nghttp2_submit_response(session_, stream.id, nva.data(), nva.size(), body ? &provider : nullptr);
   return body;
 }

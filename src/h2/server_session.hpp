@@ -60,7 +60,7 @@ class ServerSession final : public net::TrackedConnection {
   asio::awaitable<void> pump_response(std::shared_ptr<Stream> stream);
   void start_stream(const std::shared_ptr<Stream>& stream);
   // Submits the response head (for HEAD: with the length the body would have); true when a
-  // body follows (then `stream.source` is set).
+  // body follows (then `stream.file` or `stream.source` is set).
   bool submit_response(Stream& stream, http::Response& response, bool head_request);
   void note_reset();
   void wake_writer();

@@ -9,20 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/openssl_errors.hpp"
+
 namespace rws::auth {
 namespace {
-
-// The OpenSSL error queue as text (emptied).
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text.empty() ? "unknown TLS error" : text;
-}
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buffer[16];

@@ -7,21 +7,12 @@
 
 #include <atomic>
 
+#include "core/openssl_errors.hpp"
+
 namespace rws::net {
 namespace {
 
 constexpr unsigned char kAlpn[] = "\x08http/1.1";
-
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
 
 bool is_ip_literal(const std::string& name) {
   unsigned char buffer[16];

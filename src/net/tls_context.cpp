@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/openssl_errors.hpp"
 #include "net/session_tickets.hpp"
 
 namespace rws::net {
@@ -21,18 +22,6 @@ constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr long kSessionTimeoutSecs = 3 * 3600;
 constexpr int kClientVerifyDepth = 4;
 constexpr unsigned char kSessionIdContext[] = "rws";
-
-// The OpenSSL error queue as one line (and emptied).
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);

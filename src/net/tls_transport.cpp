@@ -10,6 +10,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "core/openssl_errors.hpp"
 #include "net/tcp_transport.hpp"
 
 namespace rws::net {
@@ -18,17 +19,6 @@ namespace {
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Writes up to one TLS record's payload are gathered into a single record.
 constexpr std::size_t kRecordPayload = 16 * 1024;
-
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -65,7 +55,7 @@ asio::awaitable<std::error_code> TlsTransport::wait_for(int ssl_error) {
       if (errno != 0) co_return std::error_code(errno, std::system_category());
       co_return asio::error::eof;
     default: {
-      failure_ = openssl_errors();
+      failure_ = ERR_peek_error() != 0 ? openssl_errors() : std::string();
       const long verified = SSL_get_verify_result(ssl_);
       if (verified != X509_V_OK) {
         failure_ += std::string(failure_.empty() ? "" : "; ") +

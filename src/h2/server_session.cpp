@@ -346,9 +346,27 @@ void ServerSession::wake_writer() {
 }
 
 void ServerSession::update_deadline() {
-  deadline = streams_.empty() && running_tasks_ == 0
-                 ? net::Clock::now() + env_.settings.idle_timeout
-                 : net::Clock::time_point::max();
+  const net::Clock::time_point now = net::Clock::now();
+  if (streams_.empty() && running_tasks_ == 0) {
+    deadline = now + env_.settings.idle_timeout;
+    return;
+  }
+  // A client that keeps its flow-control window shut while response data waits would hold the
+  // streams forever: that wait is bounded like a write.
+  const bool connection_shut = nghttp2_session_get_remote_window_size(session_) <= 0;
+  for (const auto& [id, stream] : streams_) {
+    const bool waiting =
+        stream->pending_out() > 0 || (stream->file && stream->file_sent < stream->file->length);
+    if (waiting &&
+        (connection_shut || nghttp2_session_get_stream_remote_window_size(session_, id) <= 0)) {
+      if (!stalled_) stalled_since_ = now;
+      stalled_ = true;
+      deadline = stalled_since_ + env_.settings.write_timeout;
+      return;
+    }
+  }
+  stalled_ = false;
+  deadline = net::Clock::time_point::max();
 }
 
 void ServerSession::note_reset() {
@@ -597,6 +615,7 @@ asio::awaitable<void> ServerSession::write_loop() {
     const bool want_read = nghttp2_session_want_read(session_) != 0;
     const bool want_write = nghttp2_session_want_write(session_) != 0;
     if (!want_write && (!want_read || closing_) && running_tasks_ == 0) break;
+    update_deadline();
     co_await writer_wake_->wait();
   }
   writer_done_ = true;

@@ -13,7 +13,8 @@
 //
 // Limits: SETTINGS_MAX_CONCURRENT_STREAMS, a header block limit (431 on the stream), and a
 // rapid-reset guard (a client cancelling streams faster than kMaxResetsPerSecond gets GOAWAY
-// ENHANCE_YOUR_CALM). A drain sends GOAWAY and lets open streams finish.
+// ENHANCE_YOUR_CALM), and a client that keeps the flow-control window shut while response data
+// waits is disconnected after write_timeout. A drain sends GOAWAY and lets open streams finish.
 
 #include <cstdint>
 #include <map>
@@ -80,6 +81,8 @@ class ServerSession final : public net::TrackedConnection {
   bool closing_ = false;  // no more reading; finish writing what is queued
   bool failed_ = false;   // transport error or abort: stop everything
   bool goaway_sent_ = false;
+  bool stalled_ = false;  // response data waits for a window the client keeps shut
+  net::Clock::time_point stalled_since_{};
   std::uint64_t requests_ = 0;
   std::uint64_t resets_in_window_ = 0;
   net::Clock::time_point reset_window_start_{};

@@ -10,10 +10,12 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 
 import h2.config
 import h2.connection
 import h2.events
+import h2.settings
 import h2.errors
 import httpx
 import pytest
@@ -329,3 +331,26 @@ def test_a_continuation_flood_is_cut_off_with_goaway(rws, site):
     assert rss_kib(server.proc.pid) - rss_before < 32 * 1024
     code, out, err = curl("--http2-prior-knowledge", f"http://127.0.0.1:{server.port}/index.html")
     assert code == 0 and "h2" in out, err
+
+
+def test_a_client_that_never_opens_its_window_is_disconnected(rws, site):
+    """Zero-window stall: the client announces a window of 0 and never raises it, so response
+    data can never leave; the server must not keep the stream forever."""
+    server = rws("--idle-timeout-ms", "500", cwd=site)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    conn.send_headers(1, [(":method", "GET"), (":path", "/big.bin"), (":scheme", "http"),
+                          (":authority", "localhost")], end_stream=True)
+    s.sendall(conn.data_to_send())
+    start = time.monotonic()
+    closed = False
+    while time.monotonic() - start < 15:
+        data = s.recv(65536)
+        if not data:
+            closed = True
+            break
+        conn.receive_data(data)  # headers and SETTINGS, never DATA: the window is 0
+        s.sendall(conn.data_to_send())
+    assert closed, "the stalled connection was kept open"

@@ -104,10 +104,14 @@ bool TcpTransport::idle_and_open() noexcept {
 }
 
 asio::awaitable<std::size_t> TcpTransport::peek(char* data, std::size_t size) {
-  auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kUseTuple);
-  if (ec) co_return 0;
-  const ssize_t n = ::recv(socket_.native_handle(), data, size, MSG_PEEK | MSG_DONTWAIT);
-  co_return n > 0 ? static_cast<std::size_t>(n) : 0;
+  for (;;) {
+    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kUseTuple);
+    if (ec) co_return 0;
+    const ssize_t n = ::recv(socket_.native_handle(), data, size, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) co_return static_cast<std::size_t>(n);
+    // Readiness can be reported before the bytes are there (or be stale): wait again.
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return 0;
+  }
 }
 
 void TcpTransport::shutdown_send() noexcept {

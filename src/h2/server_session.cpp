@@ -55,6 +55,25 @@ nghttp2_nv make_nv(const std::string& name, const std::string& value) {
                     value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
+// A response head as HTTP/2 fields: ":status", then the fields lower-cased, without those only
+// HTTP/1.1 connections have. `strings` keeps the text the returned fields point into.
+std::vector<nghttp2_nv> head_fields(int status, const http::Headers& headers,
+                                    std::vector<std::string>& strings) {
+  strings.reserve(strings.size() + 2 * headers.size() + 2);
+  strings.push_back(":status");
+  strings.push_back(std::to_string(status));
+  for (const http::Field& f : headers) {
+    if (dropped_response_field(f.name)) continue;
+    strings.push_back(lower(f.name));
+    strings.push_back(f.value);
+  }
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(strings.size() / 2);
+  for (std::size_t i = 0; i < strings.size(); i += 2)
+    nva.push_back(make_nv(strings[i], strings[i + 1]));
+  return nva;
+}
+
 }  // namespace
 
 struct ServerSession::Stream {
@@ -87,6 +106,8 @@ struct ServerSession::Stream {
   std::unique_ptr<Signal> pump_wake;
 
   bool closed = false;
+  bool responded = false;         // the final response head was submitted
+  bool continue_pending = false;  // "Expect: 100-continue": 100 owed when the body is first read
   // For the access log.
   std::string method;
   std::string target;
@@ -113,6 +134,15 @@ class RequestBody final : public http::BodySource {
 
   asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
     ServerSession::Stream& s = *stream_;
+    if (s.continue_pending) {
+      // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+      s.continue_pending = false;
+      if (!s.closed && !s.responded && s.body_in.empty() && !s.body_ended) {
+        const nghttp2_nv status = make_nv(kStatusName, kContinue);
+        nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s.id, nullptr, &status, 1, nullptr);
+        wake_writer_();
+      }
+    }
     for (;;) {
       if (!s.body_in.empty()) {
         const std::size_t n = std::min(max_bytes, s.body_in.size());
@@ -147,8 +177,39 @@ class RequestBody final : public http::BodySource {
   nghttp2_session* session_;
   std::shared_ptr<ServerSession::Stream> stream_;
   std::function<void()> wake_writer_;
+  static inline const std::string kStatusName = ":status";
+  static inline const std::string kContinue = "100";
   std::string chunk_;
   bool trailers_sent_ = false;
+};
+
+// Interim (1xx) responses of one stream, e.g. 103 Early Hints relayed by the proxy: HEADERS
+// frames without END_STREAM ahead of the final response (RFC 9113 §8.1).
+class StreamInterim final : public http::InterimSender {
+ public:
+  StreamInterim(nghttp2_session* session, ServerSession::Stream& stream,
+                std::function<void()> wake_writer)
+      : session_(session), stream_(stream), wake_writer_(std::move(wake_writer)) {}
+
+  asio::awaitable<bool> send_interim(const http::ResponseHead& head) override {
+    // 101 does not exist in HTTP/2; after the final head it is too late.
+    if (stream_.closed || stream_.responded || head.status < 100 || head.status > 199 ||
+        head.status == 101) {
+      co_return false;
+    }
+    if (head.status == 100) stream_.continue_pending = false;
+    std::vector<std::string> strings;
+    std::vector<nghttp2_nv> nva = head_fields(head.status, head.headers, strings);
+    const int rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream_.id, nullptr,
+                                          nva.data(), nva.size(), nullptr);
+    wake_writer_();
+    co_return rv >= 0;
+  }
+
+ private:
+  nghttp2_session* session_;
+  ServerSession::Stream& stream_;
+  std::function<void()> wake_writer_;
 };
 
 }  // namespace
@@ -402,6 +463,8 @@ void ServerSession::start_stream(const std::shared_ptr<Stream>& stream) {
     head.headers.add("Host", head.authority);
   }
   if (!stream->cookies.empty()) head.headers.add("cookie", stream->cookies);
+  stream->continue_pending =
+      stream->has_body && http::iequals(head.headers.get("expect"), "100-continue");
   stream->method = head.method;
   stream->target = head.target;
   stream->referer = std::string(head.headers.get("referer"));
@@ -429,8 +492,9 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
         std::make_unique<RequestBody>(session_, stream, [this] { wake_writer(); }), size);
   }
   const net::PeerAddress& peer = transport_->peer();
+  StreamInterim interim(session_, *stream, [this] { wake_writer(); });
   http::RequestContext context{peer.address,          peer.port, transport_->secure(), id_,
-                               ++requests_,           nullptr,   &stream->notes,       {},
+                               ++requests_,           &interim,  &stream->notes,       {},
                                transport_->tls_info()};
   if (!env_.settings.trusted_proxies.empty()) {
     context.client_address =
@@ -477,26 +541,24 @@ bool ServerSession::submit_response(Stream& stream, http::Response& response, bo
   stream.status = status;
   const bool body = !head_request && !http::status_forbids_body(status) &&
                     !response.body.is_empty() && response.body.size().value_or(1) > 0;
-  std::vector<std::string> strings;
-  strings.reserve(2 * response.head.headers.size() + 12);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(response.head.headers.size() + 6);
-  auto add = [&](std::string name, std::string value) {
-    strings.push_back(std::move(name));
-    strings.push_back(std::move(value));
-  };
-  add(":status", std::to_string(status));
+  stream.responded = true;
   bool has_date = false;
   bool has_server = false;
   bool has_hsts = false;
   for (const http::Field& f : response.head.headers) {
-    if (dropped_response_field(f.name)) continue;
-    std::string name = lower(f.name);
-    has_date = has_date || name == "date";
-    has_server = has_server || name == "server";
-    has_hsts = has_hsts || name == "strict-transport-security";
-    add(std::move(name), f.value);
+    has_date = has_date || http::iequals(f.name, "date");
+    has_server = has_server || http::iequals(f.name, "server");
+    has_hsts = has_hsts || http::iequals(f.name, "strict-transport-security");
   }
+  // The fields the session adds, after the handler's.
+  std::vector<std::string> strings;
+  std::vector<nghttp2_nv> nva = head_fields(status, response.head.headers, strings);
+  std::vector<std::string> added;
+  added.reserve(8);
+  auto add = [&](std::string name, std::string value) {
+    added.push_back(std::move(name));
+    added.push_back(std::move(value));
+  };
   if (!has_date) add("date", std::string(http::http_date_now()));
   if (!has_server && !env_.settings.server_name.empty()) add("server", env_.settings.server_name);
   if (!has_hsts && !env_.settings.hsts.empty() && transport_->secure()) {
@@ -507,8 +569,8 @@ bool ServerSession::submit_response(Stream& stream, http::Response& response, bo
       add("content-length", std::to_string(*size));
     }
   }
-  for (std::size_t i = 0; i < strings.size(); i += 2)
-    nva.push_back(make_nv(strings[i], strings[i + 1]));
+  for (std::size_t i = 0; i < added.size(); i += 2)
+    nva.push_back(make_nv(added[i], added[i + 1]));
   nghttp2_data_provider provider{};
   provider.read_callback = Callbacks::read_data;
   if (body && response.body.is_file()) {

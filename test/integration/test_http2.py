@@ -44,6 +44,7 @@ class H2Client:
         self.conn.initiate_connection()
         self.flush()
         self.responses = {}
+        self.informational = []  # (stream id, fields) of 1xx responses
         self.data = {}
         self.trailers = {}
         self.ended = set()
@@ -81,22 +82,28 @@ class H2Client:
         if not data:
             raise EOFError("server closed the connection")
         for event in self.conn.receive_data(data):
-            if isinstance(event, h2.events.ResponseReceived):
-                self.responses[event.stream_id] = dict(
-                    (k.decode(), v.decode()) for k, v in event.headers)
-            elif isinstance(event, h2.events.DataReceived):
-                self.data[event.stream_id] = self.data.get(event.stream_id, b"") + event.data
-                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            elif isinstance(event, h2.events.TrailersReceived):
-                self.trailers[event.stream_id] = dict(
-                    (k.decode(), v.decode()) for k, v in event.headers)
-            elif isinstance(event, h2.events.StreamEnded):
-                self.ended.add(event.stream_id)
-            elif isinstance(event, h2.events.StreamReset):
-                self.reset[event.stream_id] = event.error_code
-            elif isinstance(event, h2.events.ConnectionTerminated):
-                self.goaway = event
+            self.handle(event)
         self.flush()
+
+    def handle(self, event):
+        if isinstance(event, h2.events.ResponseReceived):
+            self.responses[event.stream_id] = dict(
+                (k.decode(), v.decode()) for k, v in event.headers)
+        elif isinstance(event, h2.events.InformationalResponseReceived):
+            self.informational.append((event.stream_id, dict(
+                (k.decode(), v.decode()) for k, v in event.headers)))
+        elif isinstance(event, h2.events.DataReceived):
+            self.data[event.stream_id] = self.data.get(event.stream_id, b"") + event.data
+            self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+        elif isinstance(event, h2.events.TrailersReceived):
+            self.trailers[event.stream_id] = dict(
+                (k.decode(), v.decode()) for k, v in event.headers)
+        elif isinstance(event, h2.events.StreamEnded):
+            self.ended.add(event.stream_id)
+        elif isinstance(event, h2.events.StreamReset):
+            self.reset[event.stream_id] = event.error_code
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            self.goaway = event
 
     def wait(self, predicate):
         while not predicate():
@@ -354,3 +361,26 @@ def test_a_client_that_never_opens_its_window_is_disconnected(rws, site):
         conn.receive_data(data)  # headers and SETTINGS, never DATA: the window is 0
         s.sendall(conn.data_to_send())
     assert closed, "the stalled connection was kept open"
+
+
+def test_interim_responses_over_h2_100_continue_and_103_from_the_backend(gateway, backends):
+    backend = backends("b")
+    server = gateway(proxy_config(backend))
+    c = H2Client(server.port)
+    informational = c.informational
+    # Expect: 100-continue: the body waits for the 100, which comes when the proxy reads it.
+    sid = c.request("/upload", method="POST", end=False,
+                    headers=[("expect", "100-continue"), ("content-length", "5")])
+    c.wait(lambda: any(s == sid for s, _ in informational) or sid in c.ended)
+    assert informational and informational[0][1][":status"] == "100", informational
+    c.conn.send_data(sid, b"hello", end_stream=True)
+    c.flush()
+    c.wait(lambda: sid in c.ended)
+    assert json.loads(c.data[sid])["received"] == 5
+    # A 103 Early Hints from the backend reaches the h2 client ahead of the final response.
+    hint = c.request("/interim?code=103")
+    c.wait(lambda: hint in c.ended)
+    hints = [h for s, h in informational if s == hint]
+    assert hints and hints[0][":status"] == "103" and hints[0]["link"] == "</style.css>; rel=preload"
+    assert c.responses[hint][":status"] == "200"
+    c.close()

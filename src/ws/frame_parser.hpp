@@ -13,6 +13,9 @@
 // text fails early with 1007. Messages whose first frame has RSV1 (permessage-deflate, allowed
 // only with `allow_rsv1`) are reported compressed and are not UTF-8-checked: the caller inflates
 // and checks them.
+//
+// Not enforced here: that nothing follows a close frame (the caller stops reading after kClose,
+// §5.5.1). A length not written in its shortest form is accepted, as most peers do.
 
 #include <cstddef>
 #include <cstdint>

@@ -27,17 +27,25 @@ bool Utf8Validator::feed(std::string_view bytes) noexcept {
     if (b >= 0xC2 && b <= 0xDF) {
       pending_ = 1;
     } else if (b == 0xE0) {
-      pending_ = 2, next_lo_ = 0xA0;  // below: overlong
+      // a lower second byte would be overlong
+      pending_ = 2;
+      next_lo_ = 0xA0;
     } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
       pending_ = 2;
     } else if (b == 0xED) {
-      pending_ = 2, next_hi_ = 0x9F;  // above: surrogates
+      // a higher second byte would encode a surrogate
+      pending_ = 2;
+      next_hi_ = 0x9F;
     } else if (b == 0xF0) {
-      pending_ = 3, next_lo_ = 0x90;  // below: overlong
+      // a lower second byte would be overlong
+      pending_ = 3;
+      next_lo_ = 0x90;
     } else if (b >= 0xF1 && b <= 0xF3) {
       pending_ = 3;
     } else if (b == 0xF4) {
-      pending_ = 3, next_hi_ = 0x8F;  // above: > U+10FFFF
+      // a higher second byte would be above U+10FFFF
+      pending_ = 3;
+      next_hi_ = 0x8F;
     } else {
       state_ = kReject;  // 80–C1 (stray continuation, overlong 2-byte), F5–FF
       return false;

@@ -347,6 +347,8 @@ TEST(FrameParser, CloseCodesAcceptedAndRefused) {
 
 TEST(FrameParser, ClosePayloadOfOneByte) {
   EXPECT_EQ(run(client(Opcode::kClose, "\x03")).error, close_code::kProtocolError);
+  // 0x0C would read as 3072, a valid code, if the second byte were taken as zero.
+  EXPECT_EQ(run(client(Opcode::kClose, "\x0C")).error, close_code::kProtocolError);
 }
 
 TEST(FrameParser, CloseReasonMustBeUtf8) {

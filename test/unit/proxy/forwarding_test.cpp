@@ -175,8 +175,7 @@ TEST(ForwardingFields, TheVerifiedClientCertificateReplacesTheClientsField) {
   http::Headers h = headers({{"x-forwarded-client-cert", "Hash=00"}});
   h = forwarded(h, {"192.0.2.7", "https", "example.com", 11, &cert});
   EXPECT_EQ(h.count("x-forwarded-client-cert"), 1u);
-  EXPECT_EQ(h.get("x-forwarded-client-cert"),
-            "Hash=ab12;Subject=\"CN=al\\\"ice\\\\,O=Example\"");
+  EXPECT_EQ(h.get("x-forwarded-client-cert"), "Hash=ab12;Subject=\"CN=al\\\"ice\\\\,O=Example\"");
 }
 
 TEST(ForwardingFields, ForwardedQuotesIpv6) {

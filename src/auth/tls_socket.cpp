@@ -1,6 +1,5 @@
 #include "auth/tls_socket.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -9,18 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include <rws/http/cidr.hpp>
+
 #include "core/openssl_errors.hpp"
 
 namespace rws::auth {
-namespace {
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TlsSocket::TlsSocket(int fd, const std::string& host, Clock::time_point deadline, const Fail& fail)
     : fd_(fd),
@@ -45,7 +38,7 @@ TlsSocket::TlsSocket(int fd, const std::string& host, Clock::time_point deadline
   SSL* ssl = ssl_.get();
   bool ok = SSL_set_fd(ssl, fd_) == 1;
   SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-  if (is_ip_literal(host)) {
+  if (http::parse_ip(host).has_value()) {
     ok = ok && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1;
   } else {
     X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <rws/http/headers.hpp>
+
 namespace rws::config {
 namespace {
 
@@ -39,12 +41,6 @@ bool valid_domain(std::string_view domain) {
   return wildcard ? labels >= 3 : labels >= 1;
 }
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 }  // namespace
 
 std::vector<server::VirtualHostCertificate> load_virtual_hosts(const toml::node& node,
@@ -63,7 +59,7 @@ std::vector<server::VirtualHostCertificate> load_virtual_hosts(const toml::node&
       reader.error_here("'domain' is required");
       complete = false;
     } else if (auto domain = reader.string("domain")) {
-      host.domain = lower(*domain);
+      host.domain = http::to_lower(*domain);
       if (!valid_domain(host.domain)) {
         reader.error("domain",
                      "'" + *domain + "' is not a host name or a '*.example.com' wildcard");

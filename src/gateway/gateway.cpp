@@ -308,7 +308,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     group->balancer = proxy::Balancer::make(u.strategy, group->backends);
     if (std::any_of(u.backends.begin(), u.backends.end(),
                     [](const config::Backend& b) { return b.tls; })) {
-      group->tls = tls_context_for(u);
+      group->use_tls(tls_context_for(u));
     }
     snapshot->upstreams[u.name] = std::move(group);
   }

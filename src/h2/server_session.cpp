@@ -13,6 +13,7 @@
 #include <asio/this_coro.hpp>
 
 #include <rws/http/client_address.hpp>
+#include <rws/http/headers.hpp>
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
@@ -42,13 +43,6 @@ bool dropped_response_field(std::string_view name) {
          http::iequals(name, "upgrade") || http::iequals(name, "content-length");
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 nghttp2_nv make_nv(const std::string& name, const std::string& value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
@@ -64,7 +58,7 @@ std::vector<nghttp2_nv> head_fields(int status, const http::Headers& headers,
   strings.push_back(std::to_string(status));
   for (const http::Field& f : headers) {
     if (dropped_response_field(f.name)) continue;
-    strings.push_back(lower(f.name));
+    strings.push_back(http::to_lower(f.name));
     strings.push_back(f.value);
   }
   std::vector<nghttp2_nv> nva;
@@ -371,7 +365,7 @@ struct Callbacks {
         std::vector<nghttp2_nv> nva;
         names.reserve(stream->trailers_out.size());
         for (const http::Field& f : stream->trailers_out)
-          names.push_back(lower(f.name));
+          names.push_back(http::to_lower(f.name));
         std::size_t i = 0;
         for (const http::Field& f : stream->trailers_out)
           nva.push_back(make_nv(names[i++], f.value));

@@ -1,11 +1,12 @@
 #include "net/tls_client_context.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <atomic>
+
+#include <rws/http/cidr.hpp>
 
 #include "core/openssl_errors.hpp"
 
@@ -13,12 +14,6 @@ namespace rws::net {
 namespace {
 
 constexpr unsigned char kAlpn[] = "\x08http/1.1";
-
-bool is_ip_literal(const std::string& name) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, name.c_str(), buffer) == 1 ||
-         inet_pton(AF_INET6, name.c_str(), buffer) == 1;
-}
 
 std::atomic<std::uint64_t> next_id{1};
 
@@ -76,7 +71,7 @@ SSL* TlsClientContext::new_connection(std::string_view name) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;
   const std::string host(name);
-  const bool ip = is_ip_literal(host);
+  const bool ip = http::parse_ip(host).has_value();
   bool ok = true;
   if (!ip && !host.empty()) ok = SSL_set_tlsext_host_name(ssl, host.c_str()) == 1;
   if (verify_) {

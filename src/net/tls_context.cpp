@@ -5,7 +5,8 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include <rws/http/headers.hpp>
 
 #include "core/openssl_errors.hpp"
 #include "net/session_tickets.hpp"
@@ -22,13 +23,6 @@ constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr long kSessionTimeoutSecs = 3 * 3600;
 constexpr int kClientVerifyDepth = 4;
 constexpr unsigned char kSessionIdContext[] = "rws";
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // RFC 7301: the first of our protocols the client offers; none in common → fatal alert
 // no_application_protocol (120).
@@ -127,7 +121,7 @@ Expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::load(
   for (const TlsCertificateFiles& host : settings.virtual_hosts) {
     auto made = make_context(host, settings, context->alpn_wire_);
     if (!made) return Unexpected("virtual host '" + host.domain + "': " + made.error());
-    context->hosts_.push_back(Host{lower(host.domain), made->release()});
+    context->hosts_.push_back(Host{http::to_lower(host.domain), made->release()});
   }
   if (!context->hosts_.empty()) {
     SSL_CTX_set_tlsext_servername_callback(context->default_, select_certificate);
@@ -147,7 +141,7 @@ SSL* TlsContext::new_connection() const {
 }
 
 SSL_CTX* TlsContext::context_for(std::string_view server_name) const noexcept {
-  std::string name = lower(server_name);
+  std::string name = http::to_lower(server_name);
   if (!name.empty() && name.back() == '.') name.pop_back();
   for (const Host& host : hosts_) {
     if (host.domain == name) return host.ctx;

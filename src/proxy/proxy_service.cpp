@@ -311,9 +311,7 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
   // that the connection is still open.
   const bool resendable = attempt.idempotent && !has_body;
   const bool tls = backend.tls() && upstream_->tls;
-  std::string tls_key;
-  if (tls) tls_key = upstream_->tls_pool_key(backend);
-  const std::string& pool_key = tls ? tls_key : backend.url();
+  const std::string& pool_key = tls ? upstream_->tls_pool_keys.at(&backend) : backend.url();
   for (int round = 0;; ++round) {
     std::unique_ptr<UpstreamConnection> conn;
     if (round == 0) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <rws/http/service.hpp>
@@ -37,11 +38,16 @@ struct UpstreamGroup {
   std::unique_ptr<Balancer> balancer;
   // For the https:// / wss:// backends ([upstream.tls]); null when there are none.
   std::shared_ptr<const net::TlsClientContext> tls;
+  // The pool key of each TLS backend's connections, made once per snapshot by use_tls(): its
+  // URL and the TLS context (connections made under other TLS settings are never reused).
+  std::unordered_map<const Backend*, std::string> tls_pool_keys;
 
-  // The pool key of a TLS backend's connections: its URL and the TLS context (connections made
-  // under other TLS settings are never reused).
-  std::string tls_pool_key(const Backend& backend) const {
-    return backend.url() + " tls#" + std::to_string(tls->id());
+  // Sets `tls` for the TLS backends among `backends` (call after they are all added).
+  void use_tls(std::shared_ptr<const net::TlsClientContext> context) {
+    tls = std::move(context);
+    for (const auto& b : backends) {
+      if (b->tls()) tls_pool_keys[b.get()] = b->url() + " tls#" + std::to_string(tls->id());
+    }
   }
   // The name sent as SNI and verified in the backend's certificate.
   std::string_view tls_server_name(const Backend& backend) const {

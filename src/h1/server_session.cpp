@@ -469,6 +469,10 @@ asio::awaitable<bool> ServerSession::send_response(http::Response& response,
       !response.head.headers.contains("strict-transport-security")) {
     response.head.headers.add("Strict-Transport-Security", env_.settings.hsts);
   }
+  if (!env_.settings.alt_svc.empty() && transport_->secure() &&
+      !response.head.headers.contains("alt-svc")) {
+    response.head.headers.add("Alt-Svc", env_.settings.alt_svc);
+  }
   if (!no_content) {
     if (size) {
       framing.content_length = size;

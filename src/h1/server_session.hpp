@@ -41,7 +41,8 @@ struct SessionSettings {
   std::chrono::milliseconds write_timeout{60'000};   // for each piece of the response to leave
   std::chrono::milliseconds linger_timeout{2'000};   // reading leftovers before closing
   std::string server_name = "rws";                   // Server field; empty: none
-  std::string hsts;  // Strict-Transport-Security on TLS responses without one; empty: none
+  std::string hsts;     // Strict-Transport-Security on TLS responses without one; empty: none
+  std::string alt_svc;  // Alt-Svc on TLS responses without one (HTTP/3 offer); empty: none
   std::vector<http::Cidr> trusted_proxies;  // see http/client_address.hpp
 };
 

@@ -539,16 +539,18 @@ bool ServerSession::submit_response(Stream& stream, http::Response& response, bo
   bool has_date = false;
   bool has_server = false;
   bool has_hsts = false;
+  bool has_alt_svc = false;
   for (const http::Field& f : response.head.headers) {
     has_date = has_date || http::iequals(f.name, "date");
     has_server = has_server || http::iequals(f.name, "server");
     has_hsts = has_hsts || http::iequals(f.name, "strict-transport-security");
+    has_alt_svc = has_alt_svc || http::iequals(f.name, "alt-svc");
   }
   // The fields the session adds, after the handler's.
   std::vector<std::string> strings;
   std::vector<nghttp2_nv> nva = head_fields(status, response.head.headers, strings);
   std::vector<std::string> added;
-  added.reserve(8);
+  added.reserve(10);
   auto add = [&](std::string name, std::string value) {
     added.push_back(std::move(name));
     added.push_back(std::move(value));
@@ -557,6 +559,9 @@ bool ServerSession::submit_response(Stream& stream, http::Response& response, bo
   if (!has_server && !env_.settings.server_name.empty()) add("server", env_.settings.server_name);
   if (!has_hsts && !env_.settings.hsts.empty() && transport_->secure()) {
     add("strict-transport-security", env_.settings.hsts);
+  }
+  if (!has_alt_svc && !env_.settings.alt_svc.empty() && transport_->secure()) {
+    add("alt-svc", env_.settings.alt_svc);
   }
   if (!http::status_forbids_body(status)) {
     if (std::optional<std::uint64_t> size = response.body.size()) {

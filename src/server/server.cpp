@@ -11,6 +11,7 @@
 #include <rws/server/server.hpp>
 
 #include "core/log.hpp"
+#include "h3/credentials.hpp"
 #include "net/tls_context.hpp"
 #include "server/builtin_endpoints.hpp"
 #include "server/https_redirect.hpp"
@@ -48,6 +49,12 @@ net::TlsSettings tls_settings(const TlsOptions& o) {
   s.client_ca_file = o.client_ca_file;
   s.alpn = {"h2", "http/1.1"};
   return s;
+}
+
+// HTTP/3 runs beside TLS unless turned off, or unless client certificates are required (the
+// QUIC handshake does not check them, and serving without the check would fail open).
+bool serves_http3(const TlsOptions& o) {
+  return o.enabled() && o.http3 && o.client_ca_file.empty();
 }
 
 }  // namespace
@@ -93,6 +100,11 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
     auto tls = net::TlsContext::load(tls_settings(s.options.tls));
     if (!tls) throw std::runtime_error(tls.error());
     s.shared.tls.store(std::move(*tls));
+    if (serves_http3(s.options.tls)) {
+      auto h3 = h3::Credentials::load(tls_settings(s.options.tls));
+      if (!h3) throw std::runtime_error(h3.error());
+      s.shared.h3_tls.store(std::move(*h3));
+    }
     if (s.options.tls.http_redirect_port != 0) {
       // The TLS port is known once bound; listen() sets it.
       s.shared.redirect_service = std::make_shared<HttpsRedirect>(s.options.port);
@@ -127,6 +139,13 @@ void Server::listen() {
     endpoint.port(worker->listen(endpoint));
   }
   s.port = endpoint.port();
+  if (s.shared.h3_tls.load()) {
+    // UDP on the TCP port that was bound; every worker shares it through SO_REUSEPORT.
+    asio::ip::udp::endpoint udp(address, s.port);
+    for (auto& worker : s.workers)
+      worker->listen_h3(udp);
+    s.shared.settings.alt_svc = "h3=\":" + std::to_string(s.port) + "\"; ma=86400";
+  }
   if (s.shared.redirect_service) {
     s.shared.redirect_service->set_tls_port(s.port);
     asio::ip::tcp::endpoint plain(address, s.options.tls.http_redirect_port);
@@ -142,7 +161,15 @@ std::optional<std::string> Server::reload_tls(const TlsOptions& tls) {
   if (!tls.enabled()) return "TLS cannot be turned off by a reload; restart to serve plain HTTP";
   auto context = net::TlsContext::load(tls_settings(tls));
   if (!context) return context.error();
+  std::shared_ptr<const h3::Credentials> h3;
+  if (s.shared.h3_tls.load() && serves_http3(tls)) {
+    auto loaded = h3::Credentials::load(tls_settings(tls));
+    if (!loaded) return loaded.error();
+    h3 = std::move(*loaded);
+  }
   s.shared.tls.store(std::move(*context));
+  // A reload that sets tls_client_ca_file stops new HTTP/3 connections (null credentials).
+  if (s.shared.h3_tls.load()) s.shared.h3_tls.store(std::move(h3));
   return std::nullopt;
 }
 
@@ -150,6 +177,10 @@ std::optional<std::string> check_tls(const TlsOptions& tls) {
   if (!tls.enabled()) return std::nullopt;
   auto context = net::TlsContext::load(tls_settings(tls));
   if (!context) return context.error();
+  if (serves_http3(tls)) {
+    auto h3 = h3::Credentials::load(tls_settings(tls));
+    if (!h3) return h3.error();
+  }
   return std::nullopt;
 }
 
@@ -167,6 +198,7 @@ void Server::run() {
       s.options.ip.find(':') != std::string::npos ? "[" + s.options.ip + "]" : s.options.ip;
   log::server().info("listening on {}://{}:{} with {} worker(s)",
                      s.options.tls.enabled() ? "https" : "http", host, s.port, s.workers.size());
+  if (s.shared.h3_tls.load()) log::server().info("HTTP/3 on udp://{}:{}", host, s.port);
   if (s.shared.redirect_service) {
     log::server().info("redirecting http://{}:{} to https", host, s.options.tls.http_redirect_port);
   }

@@ -72,10 +72,17 @@ std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener k
   return acceptors_.back().first->local_endpoint().port();
 }
 
+std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint) {
+  h3_ = std::make_unique<h3::Endpoint>(io_, *env_, shared_.h3_tls, shared_.next_connection_id,
+                                       endpoint);
+  return h3_->port();
+}
+
 void Worker::start(std::function<void()> on_exit) {
   for (auto& [acceptor, kind] : acceptors_) {
     asio::co_spawn(io_, accept_loop(*acceptor, kind), asio::detached);
   }
+  if (h3_) h3_->start();
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
     net::ConnectionRegistry::set_current(&registry_);

@@ -18,6 +18,7 @@
 #include <rws/server/options.hpp>
 
 #include "h1/server_session.hpp"
+#include "h3/endpoint.hpp"
 #include "metrics/registry.hpp"
 #include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
@@ -35,6 +36,8 @@ struct WorkerShared {
   // The main listener speaks TLS with this context when set; replaced on certificate reload
   // (connections keep the one they started with).
   std::atomic<std::shared_ptr<const net::TlsContext>> tls;
+  // The same certificates for HTTP/3 (GnuTLS); null: no HTTP/3.
+  h3::CredentialsSlot h3_tls;
   // The service of the plain http_redirect_port listener (null: no such listener).
   std::shared_ptr<HttpsRedirect> redirect_service;
   std::atomic<bool> draining{false};
@@ -55,6 +58,8 @@ class Worker {
   enum class Listener { kMain, kHttpsRedirect };
   // Adds a listening socket on `endpoint` (throws std::system_error); returns its local port.
   std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint, Listener kind = Listener::kMain);
+  // Adds the HTTP/3 UDP endpoint on `endpoint` (throws std::system_error); returns its port.
+  std::uint16_t listen_h3(const asio::ip::udp::endpoint& endpoint);
   // Starts the thread; `on_exit` runs on it once the io_context has no more work.
   void start(std::function<void()> on_exit);
   void join();
@@ -82,6 +87,7 @@ class Worker {
   std::unique_ptr<ExchangeFanOut> both_logs_;  // access log and metrics, when both are on
   std::unique_ptr<h1::SessionEnv> env_;
   std::unique_ptr<h1::SessionEnv> redirect_env_;  // for http_redirect_port connections
+  std::unique_ptr<h3::Endpoint> h3_;              // HTTP/3, when TLS is on
   bool draining_ = false;                         // this worker's view, on its own thread
   std::thread thread_;
 };

@@ -39,6 +39,9 @@ struct TlsOptions {
   std::string hsts = "max-age=31536000";
   // A plain listener on this port answering 301 to https:// on the TLS port; 0: none.
   std::uint16_t http_redirect_port = 0;
+  // Also serve HTTP/3 (QUIC) on the same address and port over UDP, and advertise it with
+  // Alt-Svc. Not offered when client_ca_file is set (QUIC client certificates are not checked).
+  bool http3 = true;
 
   bool enabled() const noexcept { return !cert_file.empty(); }
 };

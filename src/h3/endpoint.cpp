@@ -1,0 +1,271 @@
+#include "h3/endpoint.hpp"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/detail/socket_option.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "h3/connection.hpp"
+
+namespace rws::h3 {
+namespace {
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReceiveBuffer = 64 * 1024;
+constexpr int kSocketBuffer = 4 * 1024 * 1024;
+// A client's first datagram is at least this large (RFC 9000 §14.1); Version Negotiation is
+// only sent in answer to one, so the endpoint cannot amplify an attack.
+constexpr std::size_t kMinInitialDatagram = 1200;
+// A stateless reset is smaller than the packet that caused it (no reset loops) and at least
+// 1 + 5 random + 16 token bytes; its size is capped.
+constexpr std::size_t kMinResetTrigger =
+    1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + NGTCP2_STATELESS_RESET_TOKENLEN + 1;
+constexpr std::size_t kMaxReset = 64;
+
+// The secret stateless reset tokens derive from: one per process, so every worker can reset a
+// connection another worker issued the connection ID for.
+const std::array<std::uint8_t, 32>& reset_secret() {
+  static const std::array<std::uint8_t, 32> secret = [] {
+    std::array<std::uint8_t, 32> s{};
+    if (gnutls_rnd(GNUTLS_RND_KEY, s.data(), s.size()) != 0) {
+      throw std::runtime_error("HTTP/3: no randomness for the stateless reset secret");
+    }
+    return s;
+  }();
+  return secret;
+}
+
+std::string describe(const asio::ip::udp::endpoint& e) {
+  std::string host = e.address().to_string();
+  if (e.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(e.port());
+}
+
+std::string key(const std::uint8_t* data, std::size_t size) {
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+}  // namespace
+
+struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnection {
+  Impl(asio::io_context& io, h1::SessionEnv e, const CredentialsSlot& c,
+       std::atomic<std::uint64_t>& ids)
+      : socket(io), env(e), credentials(c), next_id(ids) {}
+
+  // --- ConnectionHost ---
+  void associate(const ngtcp2_cid& cid, Connection& connection) override {
+    by_cid[key(cid.data, cid.datalen)] = &connection;
+  }
+  void dissociate(const ngtcp2_cid& cid) override { by_cid.erase(key(cid.data, cid.datalen)); }
+
+  bool send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
+            std::size_t size) override {
+    std::error_code ec;
+    socket.send_to(asio::buffer(data, size), to, 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+    if (ec) log::http().debug("HTTP/3: sending to {} failed: {}", describe(to), ec.message());
+    return true;
+  }
+
+  void wait_writable(std::shared_ptr<Connection> connection) override {
+    writers.push_back(std::move(connection));
+    if (waiting_writable) return;
+    waiting_writable = true;
+    socket.async_wait(asio::ip::udp::socket::wait_write, [this](const std::error_code&) {
+      waiting_writable = false;
+      std::vector<std::shared_ptr<Connection>> ready = std::move(writers);
+      writers.clear();
+      for (auto& c : ready)
+        c->on_writable();
+    });
+  }
+
+  void remove(Connection& connection) override {
+    connections.erase(&connection);
+    if (draining && connections.empty()) close_socket();
+  }
+
+  const std::uint8_t* reset_secret() const override { return h3::reset_secret().data(); }
+  std::size_t reset_secret_size() const override { return h3::reset_secret().size(); }
+
+  // --- TrackedConnection: called inside a registry walk, so the work is posted ---
+  void on_deadline() noexcept override {}
+  void on_drain() noexcept override {
+    asio::post(socket.get_executor(), [this] {
+      draining = true;
+      for (auto& c : snapshot())
+        c->drain();
+      if (connections.empty()) close_socket();
+    });
+  }
+  void on_abort() noexcept override {
+    asio::post(socket.get_executor(), [this] {
+      draining = true;
+      for (auto& c : snapshot())
+        c->abort();
+      close_socket();
+    });
+  }
+
+  std::vector<std::shared_ptr<Connection>> snapshot() const {
+    std::vector<std::shared_ptr<Connection>> all;
+    all.reserve(connections.size());
+    for (const auto& [ptr, c] : connections)
+      all.push_back(c);
+    return all;
+  }
+
+  void close_socket() {
+    std::error_code ec;
+    socket.close(ec);
+  }
+
+  asio::awaitable<void> receive_loop() {
+    env.registry.add(*this);
+    std::vector<std::uint8_t> buffer(kReceiveBuffer);
+    for (;;) {
+      asio::ip::udp::endpoint remote;
+      auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), remote, kUseTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !socket.is_open()) break;
+        continue;  // e.g. ICMP port unreachable reported on the socket
+      }
+      dispatch(remote, buffer.data(), n);
+    }
+    env.registry.remove(*this);
+  }
+
+  void dispatch(const asio::ip::udp::endpoint& remote, const std::uint8_t* data, std::size_t n) {
+    ngtcp2_version_cid vc;
+    const int rv = ngtcp2_pkt_decode_version_cid(&vc, data, n, kCidLength);
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+      send_version_negotiation(remote, vc, n);
+      return;
+    }
+    if (rv != 0) return;
+    if (auto it = by_cid.find(key(vc.dcid, vc.dcidlen)); it != by_cid.end()) {
+      std::shared_ptr<Connection> c = connections.at(it->second);
+      c->on_packet(remote, data, n);
+      return;
+    }
+    if ((data[0] & 0x80) == 0) {
+      send_stateless_reset(remote, vc, n);
+      return;
+    }
+    if (draining) return;
+    ngtcp2_pkt_hd hd;
+    if (ngtcp2_accept(&hd, data, n) != 0) return;  // not a client Initial we can take
+    std::shared_ptr<const Credentials> tls = credentials.load();
+    if (!tls) return;
+    auto c = std::make_shared<Connection>(*this, env, std::move(tls), socket.get_executor(),
+                                          next_id.fetch_add(1, std::memory_order_relaxed), local,
+                                          remote);
+    if (!c->init(hd)) {
+      log::http().debug("HTTP/3: cannot set up a connection for {}", describe(remote));
+      return;
+    }
+    connections[c.get()] = c;
+    c->on_packet(remote, data, n);
+  }
+
+  void send_version_negotiation(const asio::ip::udp::endpoint& remote, const ngtcp2_version_cid& vc,
+                                std::size_t n) {
+    if (n < kMinInitialDatagram) return;
+    const std::uint32_t versions[] = {NGTCP2_PROTO_VER_V1};
+    std::uint8_t unused = 0;
+    gnutls_rnd(GNUTLS_RND_NONCE, &unused, 1);
+    std::array<std::uint8_t, 256> out;
+    const ngtcp2_ssize size =
+        ngtcp2_pkt_write_version_negotiation(out.data(), out.size(), unused, vc.scid, vc.scidlen,
+                                             vc.dcid, vc.dcidlen, versions, std::size(versions));
+    if (size > 0) send(remote, out.data(), static_cast<std::size_t>(size));
+  }
+
+  void send_stateless_reset(const asio::ip::udp::endpoint& remote, const ngtcp2_version_cid& vc,
+                            std::size_t n) {
+    if (n < kMinResetTrigger || vc.dcidlen != kCidLength) return;
+    ngtcp2_cid cid;
+    ngtcp2_cid_init(&cid, vc.dcid, vc.dcidlen);
+    std::array<std::uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN> token;
+    if (ngtcp2_crypto_generate_stateless_reset_token(token.data(), reset_secret(),
+                                                     reset_secret_size(), &cid) != 0) {
+      return;
+    }
+    const std::size_t size = std::min(n - 1, kMaxReset);
+    std::array<std::uint8_t, kMaxReset> random;
+    const std::size_t random_size = size - 1 - NGTCP2_STATELESS_RESET_TOKENLEN;
+    gnutls_rnd(GNUTLS_RND_NONCE, random.data(), random_size);
+    std::array<std::uint8_t, kMaxReset> out;
+    const ngtcp2_ssize written = ngtcp2_pkt_write_stateless_reset(
+        out.data(), out.size(), token.data(), random.data(), random_size);
+    if (written > 0) send(remote, out.data(), static_cast<std::size_t>(written));
+  }
+
+  asio::ip::udp::socket socket;
+  asio::ip::udp::endpoint local;
+  h1::SessionEnv env;
+  const CredentialsSlot& credentials;
+  std::atomic<std::uint64_t>& next_id;
+  std::unordered_map<std::string, Connection*> by_cid;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+  std::vector<std::shared_ptr<Connection>> writers;  // waiting for the socket to drain
+  bool waiting_writable = false;
+  bool draining = false;
+};
+
+Endpoint::Endpoint(asio::io_context& io, h1::SessionEnv env, const CredentialsSlot& credentials,
+                   std::atomic<std::uint64_t>& next_id, const asio::ip::udp::endpoint& local)
+    : impl_(std::make_unique<Impl>(io, env, credentials, next_id)) {
+  asio::ip::udp::socket& s = impl_->socket;
+  std::error_code ec;
+  auto check = [&](const char* what) {
+    if (ec) throw std::system_error(ec, std::string(what) + " " + describe(local));
+  };
+  s.open(local.protocol(), ec);
+  check("cannot open a UDP socket for");
+  s.set_option(asio::socket_base::reuse_address(true), ec);
+  check("cannot set SO_REUSEADDR on");
+  s.set_option(ReusePort(true), ec);
+  check("cannot set SO_REUSEPORT on");
+  if (local.address().is_v6() && local.address().is_unspecified()) {
+    s.set_option(asio::ip::v6_only(false), ec);
+    check("cannot accept IPv4 on");
+  }
+  // Larger buffers absorb bursts (the kernel caps them at net.core.[rw]mem_max).
+  std::error_code ignored;
+  s.set_option(asio::socket_base::receive_buffer_size(kSocketBuffer), ignored);
+  s.set_option(asio::socket_base::send_buffer_size(kSocketBuffer), ignored);
+  s.bind(local, ec);
+  check("cannot listen (HTTP/3) on");
+  s.non_blocking(true, ec);
+  check("cannot make non-blocking the UDP socket of");
+  impl_->local = s.local_endpoint();
+}
+
+Endpoint::~Endpoint() = default;
+
+std::uint16_t Endpoint::port() const {
+  return impl_->local.port();
+}
+
+void Endpoint::start() {
+  asio::co_spawn(impl_->socket.get_executor(), impl_->receive_loop(), asio::detached);
+}
+
+}  // namespace rws::h3

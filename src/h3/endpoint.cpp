@@ -64,9 +64,8 @@ std::string key(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnection {
-  Impl(asio::io_context& io, h1::SessionEnv e, const CredentialsSlot& c,
-       std::atomic<std::uint64_t>& ids)
-      : socket(io), env(e), credentials(c), next_id(ids) {}
+  Impl(asio::io_context& io, h1::SessionEnv e, const CredentialsSlot& c, Counters n)
+      : socket(io), env(e), credentials(c), counters(n) {}
 
   // --- ConnectionHost ---
   void associate(const ngtcp2_cid& cid, Connection& connection) override {
@@ -97,7 +96,9 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
   }
 
   void remove(Connection& connection) override {
-    connections.erase(&connection);
+    if (connections.erase(&connection) > 0) {
+      counters.open.fetch_sub(1, std::memory_order_relaxed);
+    }
     if (draining && connections.empty()) close_socket();
   }
 
@@ -173,14 +174,20 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
     if (ngtcp2_accept(&hd, data, n) != 0) return;  // not a client Initial we can take
     std::shared_ptr<const Credentials> tls = credentials.load();
     if (!tls) return;
+    if (counters.max_open > 0 &&
+        counters.open.load(std::memory_order_relaxed) >= counters.max_open) {
+      log::server().debug("HTTP/3 connection from {} refused: max_connections", describe(remote));
+      return;
+    }
     auto c = std::make_shared<Connection>(*this, env, std::move(tls), socket.get_executor(),
-                                          next_id.fetch_add(1, std::memory_order_relaxed), local,
-                                          remote);
+                                          counters.next_id.fetch_add(1, std::memory_order_relaxed),
+                                          local, remote);
     if (!c->init(hd)) {
       log::http().debug("HTTP/3: cannot set up a connection for {}", describe(remote));
       return;
     }
     connections[c.get()] = c;
+    counters.open.fetch_add(1, std::memory_order_relaxed);
     c->on_packet(remote, data, n);
   }
 
@@ -221,7 +228,7 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
   asio::ip::udp::endpoint local;
   h1::SessionEnv env;
   const CredentialsSlot& credentials;
-  std::atomic<std::uint64_t>& next_id;
+  Counters counters;
   std::unordered_map<std::string, Connection*> by_cid;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
   std::vector<std::shared_ptr<Connection>> writers;  // waiting for the socket to drain
@@ -230,8 +237,8 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
 };
 
 Endpoint::Endpoint(asio::io_context& io, h1::SessionEnv env, const CredentialsSlot& credentials,
-                   std::atomic<std::uint64_t>& next_id, const asio::ip::udp::endpoint& local)
-    : impl_(std::make_unique<Impl>(io, env, credentials, next_id)) {
+                   Counters counters, const asio::ip::udp::endpoint& local)
+    : impl_(std::make_unique<Impl>(io, env, credentials, counters)) {
   asio::ip::udp::socket& s = impl_->socket;
   std::error_code ec;
   auto check = [&](const char* what) {

@@ -31,10 +31,17 @@ using CredentialsSlot = std::atomic<std::shared_ptr<const Credentials>>;
 
 class Endpoint {
  public:
+  // Server-wide counters the endpoint shares with the TCP listeners.
+  struct Counters {
+    std::atomic<std::uint64_t>& next_id;  // numbers connections
+    std::atomic<std::size_t>& open;       // connections open now, TCP and QUIC
+    std::size_t max_open = 0;             // refuse new connections at this many; 0: no limit
+  };
+
   // Binds the socket (throws std::system_error naming the address). `credentials` is read for
-  // each new connection (a reload swaps it); `next_id` numbers connections server-wide.
+  // each new connection (a reload swaps it).
   Endpoint(asio::io_context& io, h1::SessionEnv env, const CredentialsSlot& credentials,
-           std::atomic<std::uint64_t>& next_id, const asio::ip::udp::endpoint& local);
+           Counters counters, const asio::ip::udp::endpoint& local);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;

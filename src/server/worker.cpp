@@ -73,8 +73,9 @@ std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener k
 }
 
 std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint) {
-  h3_ = std::make_unique<h3::Endpoint>(io_, *env_, shared_.h3_tls, shared_.next_connection_id,
-                                       endpoint);
+  h3::Endpoint::Counters counters{shared_.next_connection_id, shared_.connections,
+                                  shared_.max_connections};
+  h3_ = std::make_unique<h3::Endpoint>(io_, *env_, shared_.h3_tls, counters, endpoint);
   return h3_->port();
 }
 

@@ -948,10 +948,17 @@ void Connection::start_stream(const std::shared_ptr<Stream>& stream) {
   stream->user_agent = std::string(head.headers.get("user-agent"));
   stream->body_wake = std::make_unique<h2::Signal>(executor_);
   stream->pump_wake = std::make_unique<h2::Signal>(executor_);
-  ++running_tasks_;
+  // While a handler runs (a long poll, an event stream) the connection is kept from going idle
+  // with PINGs; the idle timeout applies again once no request is being answered. A client
+  // that vanished still times out: its silence is what the idle timer measures.
+  if (running_tasks_++ == 0) {
+    ngtcp2_conn_set_keep_alive_timeout(conn_, to_ns(env_.settings.idle_timeout) / 2);
+  }
   std::shared_ptr<Connection> self = shared_from_this();
   asio::co_spawn(executor_, handle_stream(self, stream), [self](const std::exception_ptr&) {
-    --self->running_tasks_;
+    if (--self->running_tasks_ == 0 && !self->finished_) {
+      ngtcp2_conn_set_keep_alive_timeout(self->conn_, 0);
+    }
     self->schedule_write();
   });
 }

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -163,6 +164,36 @@ def test_sigterm_lets_an_open_h3_request_finish(servers, backends, pki, tmp_path
         assert client.wait(30) == 0, client.stderr.read().decode("latin-1")
         assert b"data: event 2" in got.read_bytes()
         assert server.wait_exit() == 0, server.stderr
+    finally:
+        if client.poll() is None:
+            client.kill()
+
+
+def test_a_long_running_h3_request_outlives_the_idle_timeout(servers, backends, pki, tmp_path):
+    """The QUIC idle timeout (idle_timeout_ms) closes idle connections, not those whose
+    request is still being answered: an event stream silent for longer than the timeout
+    still delivers its next event."""
+    backend = backends("b")
+    config = tmp_path / "rws.config.toml"
+    config.write_text("idle_timeout_ms = 600\n" + proxy_config(backend))
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
+                      "--config", str(config), *tls_flags(pki)])
+    down = tmp_path / "down"
+    down.mkdir()
+    client = subprocess.Popen([require_tool("gtlsclient"), "-q", "--exit-on-all-streams-close",
+                               "--timeout=20s", "--download", str(down), "127.0.0.1",
+                               str(server.port),
+                               f"https://127.0.0.1:{server.port}/sse?key=quiet&events=2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    got = down / "sse?key=quiet&events=2"
+    try:
+        wait_until(lambda: got.exists() and b"data: event 1" in got.read_bytes(),
+                   what="event 1 over h3")
+        # Silence for several idle timeouts: what is under test is that nothing closes.
+        time.sleep(2.0)
+        backend.ctl("sse_release", key="quiet")
+        assert client.wait(30) == 0, client.stderr.read().decode("latin-1")
+        assert b"data: event 2" in got.read_bytes()
     finally:
         if client.poll() is None:
             client.kill()

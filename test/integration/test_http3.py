@@ -197,3 +197,19 @@ def test_a_long_running_h3_request_outlives_the_idle_timeout(servers, backends, 
     finally:
         if client.poll() is None:
             client.kill()
+
+
+def test_every_worker_serves_h3_on_the_shared_port(servers, pki, site, tmp_path):
+    """Four workers bind the same UDP port (SO_REUSEPORT); the kernel spreads clients over
+    them by address, and each client's packets keep reaching the worker that owns its
+    connection."""
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "4",
+                      *tls_flags(pki)], cwd=site)
+    for i in range(12):
+        down = tmp_path / f"down{i}"
+        down.mkdir()
+        code, err = h3get(server.port, "/index.html", "/f3.txt", download=down)
+        assert code == 0, err
+        assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes(), i
+        assert (down / "f3.txt").read_bytes() == (site / "f3.txt").read_bytes(), i
+    assert server.alive() and "Sanitizer" not in server.stderr, server.stderr

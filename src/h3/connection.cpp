@@ -358,6 +358,11 @@ struct Callbacks {
     if (it == c.streams_.end()) return 0;
     Connection::Stream& s = *it->second;
     s.closed = true;
+    // Body bytes the handler never read still count against the connection's window.
+    if (!s.body_in.empty()) {
+      ngtcp2_conn_extend_max_offset(c.conn_, s.body_in.size());
+      s.body_in.clear();
+    }
     if (s.body_wake) s.body_wake->notify();
     if (s.pump_wake) s.pump_wake->notify();
     c.streams_.erase(it);
@@ -924,6 +929,14 @@ void Connection::maybe_close_drained() {
   abort();
 }
 
+void Connection::stop_reading(Stream& stream) {
+  ngtcp2_conn_shutdown_stream_read(conn_, stream.id, NGHTTP3_H3_NO_ERROR);
+  if (!stream.body_in.empty()) {
+    ngtcp2_conn_extend_max_offset(conn_, stream.body_in.size());
+    stream.body_in.clear();
+  }
+}
+
 void Connection::consume(Stream& stream, std::size_t n) {
   if (finished_) return;
   if (!stream.closed) ngtcp2_conn_extend_max_stream_offset(conn_, stream.id, n);
@@ -1013,6 +1026,9 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
   }
   if (!stream->closed && !finished_) {
     if (submit_response(*stream, response, head_request)) co_await pump_response(stream);
+    // Answered without reading the whole request body: ask the client to stop sending it
+    // (STOP_SENDING, RFC 9114 §4.1.1), else the stream could never close.
+    if (!stream->body_ended && !stream->closed && !finished_) stop_reading(*stream);
     schedule_write();
   }
   log_exchange(*stream);

@@ -109,6 +109,9 @@ class Connection final : public std::enable_shared_from_this<Connection> {
                                       std::shared_ptr<Stream> stream);
   asio::awaitable<void> pump_response(std::shared_ptr<Stream> stream);
   bool submit_response(Stream& stream, http::Response& response, bool head_request);
+  // The response is out but the request body is not all in: STOP_SENDING, and its unread
+  // bytes are given back to the connection's flow-control window.
+  void stop_reading(Stream& stream);
   void log_exchange(Stream& stream);
 
   ConnectionHost& host_;

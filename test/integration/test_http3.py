@@ -3,6 +3,7 @@ on HTTP/1.1 and HTTP/2 responses. The client is Debian's `gtlsclient` (ngtcp2's 
 on GnuTLS; package ngtcp2-client), which nobody here wrote: it saves each response body under
 --download, named after the last path segment."""
 
+import base64
 import hashlib
 import json
 import os
@@ -234,3 +235,33 @@ def test_every_worker_serves_h3_on_the_shared_port(servers, pki, site, tmp_path)
         assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes(), i
         assert (down / "f3.txt").read_bytes() == (site / "f3.txt").read_bytes(), i
     assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+
+def test_headless_chromium_navigates_over_h3(rws, pki, site, tmp_path):
+    """A browser nobody here wrote: Debian's chromium, forced onto QUIC for the test origin
+    (Alt-Svc alone does not switch a fresh headless profile), reports the protocol it used
+    for the page itself."""
+    (site / "proto.html").write_text(
+        "<!doctype html><html><body><div id='p'>pending</div><script>"
+        "document.getElementById('p').textContent = 'protocol=' + "
+        "performance.getEntriesByType('navigation')[0].nextHopProtocol;"
+        "</script></body></html>\n")
+    server = rws(*tls_flags(pki), cwd=site)
+    cert, _ = pki.server
+    public_key = subprocess.run([require_tool("openssl"), "x509", "-in", cert, "-pubkey",
+                                 "-noout"], capture_output=True, check=True, timeout=30).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key,
+                         capture_output=True, check=True, timeout=30).stdout
+    spki = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    out = subprocess.run(
+        [require_tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--origin-to-force-quic-on=localhost:{server.port}",
+         f"--ignore-certificate-errors-spki-list={spki}",
+         "--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND",
+         "--dump-dom", f"https://localhost:{server.port}/proto.html"],
+        capture_output=True, timeout=120)
+    dom = out.stdout.decode("latin-1")
+    assert "protocol=h3" in dom, (dom, out.stderr.decode("latin-1")[-2000:])
+    assert '"GET /proto.html HTTP/3.0" 200' in server.stdout, server.stdout

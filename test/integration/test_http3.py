@@ -16,7 +16,7 @@ import pytest
 from conftest import RWS_BIN, require_tool, wait_until
 from test_gateway import backends, gateway  # noqa: F401  (fixtures)
 from test_http2 import proxy_config
-from test_tls import curl, pki, tls_flags  # noqa: F401  (pki is a fixture)
+from test_tls import curl, pki, tls_flags, vhost_config  # noqa: F401  (pki is a fixture)
 
 
 @pytest.fixture
@@ -237,31 +237,63 @@ def test_every_worker_serves_h3_on_the_shared_port(servers, pki, site, tmp_path)
     assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
 
 
-def test_headless_chromium_navigates_over_h3(rws, pki, site, tmp_path):
-    """A browser nobody here wrote: Debian's chromium, forced onto QUIC for the test origin
-    (Alt-Svc alone does not switch a fresh headless profile), reports the protocol it used
-    for the page itself."""
-    (site / "proto.html").write_text(
-        "<!doctype html><html><body><div id='p'>pending</div><script>"
-        "document.getElementById('p').textContent = 'protocol=' + "
-        "performance.getEntriesByType('navigation')[0].nextHopProtocol;"
-        "</script></body></html>\n")
-    server = rws(*tls_flags(pki), cwd=site)
-    cert, _ = pki.server
+PROTOCOL_PAGE = (
+    "<!doctype html><html><body><div id='p'>pending</div><script>"
+    "document.getElementById('p').textContent = 'protocol=' + "
+    "performance.getEntriesByType('navigation')[0].nextHopProtocol;"
+    "</script></body></html>\n")
+
+
+def spki_sha256(cert):
+    """base64 SHA-256 of the certificate's public key, for --ignore-certificate-errors-spki-list
+    (the only way to make chromium accept a test certificate over QUIC)."""
     public_key = subprocess.run([require_tool("openssl"), "x509", "-in", cert, "-pubkey",
                                  "-noout"], capture_output=True, check=True, timeout=30).stdout
     der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key,
                          capture_output=True, check=True, timeout=30).stdout
-    spki = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def chromium_page(host, port, path, accepted_cert, profile):
+    """The DOM of https://host:port/path after headless chromium, forced onto QUIC for that
+    origin and trusting only `accepted_cert`, ran its scripts; and chromium's stderr."""
     out = subprocess.run(
         [require_tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--origin-to-force-quic-on=localhost:{server.port}",
-         f"--ignore-certificate-errors-spki-list={spki}",
-         "--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND",
-         "--dump-dom", f"https://localhost:{server.port}/proto.html"],
+         "--no-first-run", f"--user-data-dir={profile}",
+         f"--origin-to-force-quic-on={host}:{port}",
+         f"--ignore-certificate-errors-spki-list={spki_sha256(accepted_cert)}",
+         f"--host-resolver-rules=MAP {host} 127.0.0.1, MAP * ~NOTFOUND",
+         "--dump-dom", f"https://{host}:{port}{path}"],
         capture_output=True, timeout=120)
-    dom = out.stdout.decode("latin-1")
-    assert "protocol=h3" in dom, (dom, out.stderr.decode("latin-1")[-2000:])
+    return out.stdout.decode("latin-1"), out.stderr.decode("latin-1")[-2000:]
+
+
+def test_headless_chromium_navigates_over_h3(rws, pki, site, tmp_path):
+    """A browser nobody here wrote: Debian's chromium, forced onto QUIC for the test origin
+    (Alt-Svc alone does not switch a fresh headless profile), reports the protocol it used
+    for the page itself."""
+    (site / "proto.html").write_text(PROTOCOL_PAGE)
+    server = rws(*tls_flags(pki), cwd=site)
+    cert, _ = pki.server
+    dom, err = chromium_page("localhost", server.port, "/proto.html", cert, tmp_path / "p")
+    assert "protocol=h3" in dom, (dom, err)
     assert '"GET /proto.html HTTP/3.0" 200' in server.stdout, server.stdout
+
+
+def test_sni_picks_the_virtual_host_certificate_over_h3(rws, pki, site, tmp_path):
+    """Chromium trusting only the virtual host's certificate loads the page from that host
+    name over QUIC; trusting only the default certificate, it cannot (so the certificate the
+    QUIC handshake presented was the virtual host's)."""
+    (site / "proto.html").write_text(PROTOCOL_PAGE)
+    config = tmp_path / "rws.config.toml"
+    config.write_text(vhost_config(pki))
+    server = rws("--config", str(config), cwd=site)
+    api_cert, _ = pki.api
+    dom, err = chromium_page("api.other.test", server.port, "/proto.html", api_cert,
+                             tmp_path / "p1")
+    assert "protocol=h3" in dom, (dom, err)
+    default_cert, _ = pki.server
+    dom, err = chromium_page("api.other.test", server.port, "/proto.html", default_cert,
+                             tmp_path / "p2")
+    assert "protocol=" not in dom, dom

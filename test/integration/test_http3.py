@@ -279,6 +279,17 @@ def test_headless_chromium_navigates_over_h3(rws, pki, site, tmp_path):
     dom, err = chromium_page("localhost", server.port, "/proto.html", cert, tmp_path / "p")
     assert "protocol=h3" in dom, (dom, err)
     assert '"GET /proto.html HTTP/3.0" 200' in server.stdout, server.stdout
+    # The header size limit (max_header_size, 64 KiB by default) holds over h3: 431.
+    (site / "fields.html").write_text(
+        "<!doctype html><html><body><div id='p'>pending</div><script>var r = [];"
+        "for (const n of [1000, 70000]) { var x = new XMLHttpRequest();"
+        "x.open('GET', '/index.html?n=' + n, false); x.setRequestHeader('x-big', 'a'.repeat(n));"
+        "try { x.send(); r.push(n + ':' + x.status); } catch (e) { r.push(n + ':error'); } }"
+        "document.getElementById('p').textContent = 'result=' + r.join(',');"
+        "</script></body></html>\n")
+    dom, err = chromium_page("localhost", server.port, "/fields.html", cert, tmp_path / "p2")
+    assert "result=1000:200,70000:431" in dom, (dom, err)
+    assert '"GET /index.html?n=70000 HTTP/3.0" 431' in server.stdout, server.stdout
 
 
 def test_sni_picks_the_virtual_host_certificate_over_h3(rws, pki, site, tmp_path):

@@ -587,7 +587,9 @@ bool Connection::init(const ngtcp2_pkt_hd& hd) {
   ngtcp2_settings settings;
   ngtcp2_settings_default(&settings);
   settings.initial_ts = now_ns();
-  settings.handshake_timeout = to_ns(env_.settings.header_timeout);
+  if (env_.settings.header_timeout.count() > 0) {
+    settings.handshake_timeout = to_ns(env_.settings.header_timeout);
+  }
 
   ngtcp2_cid scid;
   scid.datalen = kCidLength;

@@ -53,6 +53,12 @@ def test_small_and_large_static_files_over_h3(rws, pki, site, tmp_path):
     assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes()
     # Several MB: flow control, congestion control and the body pump over many round trips.
     assert (down / "big.bin").read_bytes() == (site / "big.bin").read_bytes()
+    # Again with 5% of the datagrams lost each way (gtlsclient drops them): loss recovery.
+    lossy = tmp_path / "lossy"
+    lossy.mkdir()
+    code, err = h3get(server.port, "/big.bin", download=lossy, extra=["-r", "0.05", "-t", "0.05"])
+    assert code == 0, err
+    assert (lossy / "big.bin").read_bytes() == (site / "big.bin").read_bytes()
     assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
 
 

@@ -22,6 +22,7 @@
 #include "gateway/route_match.hpp"
 #include "h1/response_parser.hpp"
 #include "h1/serializer.hpp"
+#include "h2/client_session.hpp"
 #include "http/path.hpp"
 #include "proxy/balancer.hpp"
 #include "proxy/proxy_service.hpp"
@@ -99,6 +100,28 @@ std::string expand_location(std::string_view location, const http::RequestHead& 
   return out;
 }
 
+// A health probe of an HTTP/2 backend: GET <path> on a connection of its own, closed after.
+asio::awaitable<bool> probe_h2(std::unique_ptr<proxy::UpstreamConnection> conn,
+                               const proxy::Backend& backend, const config::HealthCheck& hc) {
+  std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
+      conn->release_transport(), std::chrono::seconds(60), backend.url());
+  static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
+      {"user-agent", "rws-health-check"}};
+  h2::OutgoingRequest request{.method = "GET",
+                              .scheme = backend.tls() ? "https" : "http",
+                              .authority = backend.authority(),
+                              .path = hc.path,
+                              .fields = kFields,
+                              .body = nullptr,
+                              .content_length = std::nullopt};
+  const h2::ExchangeLimits limits{.read_timeout = hc.timeout, .write_timeout = hc.timeout};
+  Result<http::Response> response = co_await session->exchange(std::move(request), limits, nullptr);
+  session->close();
+  if (!response) co_return false;
+  const int code = response->head.status;
+  co_return code >= hc.expect_min&& code <= hc.expect_max;
+}
+
 // One health probe: GET <path> with Connection: close; true when the status is expected.
 asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
                                  std::shared_ptr<const proxy::UpstreamGroup> group,
@@ -108,8 +131,9 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
   const bool tls = backend->tls() && group->tls;
   auto conn = co_await proxy::UpstreamConnection::connect(
       *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
-      tls ? group->tls_server_name(*backend) : std::string_view{});
+      tls ? group->tls_server_name(*backend) : std::string_view{}, tls && backend->http2());
   if (!conn) co_return false;
+  if (backend->http2()) co_return co_await probe_h2(std::move(*conn), *backend, hc);
   http::Headers fields;
   fields.add("User-Agent", "rws-health-check");
   std::string request;
@@ -354,6 +378,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
         options.connect_timeout = r.proxy.connect_timeout;
         options.read_timeout = r.proxy.read_timeout;
         options.upgrade_only = r.proxy.websocket_only;
+        options.grpc = r.proxy.grpc;
         auto it = snapshot->upstreams.find(r.proxy.upstream);
         if (it == snapshot->upstreams.end()) {
           throw std::runtime_error("route '" + r.name + "': unknown upstream '" + r.proxy.upstream +

@@ -67,9 +67,14 @@ TlsClientContext::~TlsClientContext() {
   SSL_CTX_free(ctx_);
 }
 
-SSL* TlsClientContext::new_connection(std::string_view name) const {
+SSL* TlsClientContext::new_connection(std::string_view name, bool http2) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;
+  static constexpr unsigned char kH2[] = "\x02h2";
+  if (http2 && SSL_set_alpn_protos(ssl, kH2, sizeof kH2 - 1) != 0) {
+    SSL_free(ssl);
+    return nullptr;
+  }
   const std::string host(name);
   const bool ip = http::parse_ip(host).has_value();
   bool ok = true;

@@ -66,6 +66,9 @@ struct ProxyOptions {
   std::optional<std::chrono::milliseconds> connect_timeout;
   std::optional<std::chrono::milliseconds> read_timeout;
   bool upgrade_only = false;  // websocket routes: other requests get 426
+  // grpc routes: failures are answered with a gRPC status (UNAVAILABLE when no backend could
+  // answer, DEADLINE_EXCEEDED after grpc-timeout) instead of an HTTP error status.
+  bool grpc = false;
 };
 
 // Forwards requests to one upstream group (the proxy action of a route).
@@ -88,6 +91,9 @@ class ProxyService {
   asio::awaitable<Result<http::Response>> forward(Backend& backend, http::Request& request,
                                                   const http::RequestContext& context,
                                                   Attempt& attempt);
+  // The answer to a request that no backend answered, from the last error (null: no backend
+  // was live).
+  http::Response failure_response(const Error* last_error, const Attempt& attempt) const;
 
   std::shared_ptr<UpstreamGroup> upstream_;
   ProxyOptions options_;

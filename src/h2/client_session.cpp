@@ -273,7 +273,7 @@ ClientSession::ClientSession(std::unique_ptr<net::Transport> transport,
 }
 
 ClientSession::~ClientSession() {
-  if (registry_ != nullptr) registry_->remove(*this);
+  leave_registry();
   if (session_ != nullptr) nghttp2_session_del(session_);
 }
 
@@ -310,6 +310,9 @@ asio::awaitable<std::shared_ptr<ClientSession>> ClientSession::start(
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(kStreamWindow)}};
   nghttp2_submit_settings(s->session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(s->session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  // Opened while the worker drains (a request still in flight needed it): it ends with its
+  // last stream.
+  s->draining_ = s->registry_ != nullptr && s->registry_->draining();
   s->update_deadline();
   asio::co_spawn(s->executor_, s->read_loop(s), asio::detached);
   asio::co_spawn(s->executor_, s->write_loop(s), asio::detached);
@@ -455,6 +458,14 @@ asio::awaitable<void> ClientSession::write_loop(
   dead_ = true;
   fail_all("the connection to the backend failed");
   transport_->close();  // the reader ends with it
+  // Ended: a draining worker must not wait for it (the pool may still hold the object).
+  leave_registry();
+}
+
+void ClientSession::leave_registry() noexcept {
+  if (registry_ == nullptr) return;
+  registry_->remove(*this);
+  registry_ = nullptr;
 }
 
 asio::awaitable<void> ClientSession::pump_request(
@@ -506,7 +517,8 @@ asio::awaitable<void> ClientSession::pump_request(
 asio::awaitable<Result<http::Response>> ClientSession::exchange(OutgoingRequest request,
                                                                 const ExchangeLimits& limits,
                                                                 http::InterimSender* interim) {
-  if (!can_take_stream()) {
+  // A draining session still carries what was handed to it (the pool hands it out no more).
+  if (dead_ || goaway_ || session_ == nullptr) {
     co_return upstream_error(Errc::kClosed, true,
                              "the HTTP/2 connection to " + name_ + " takes no new streams");
   }

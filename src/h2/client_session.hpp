@@ -90,7 +90,8 @@ class ClientSession final : public net::TrackedConnection,
                                                    const ExchangeLimits& limits,
                                                    http::InterimSender* interim);
 
-  // Whether a new exchange may start on this session now.
+  // Whether the pool may hand this session to a new exchange now: alive, not draining, below
+  // the backend's concurrent stream limit.
   bool can_take_stream() const noexcept;
   bool dead() const noexcept { return dead_; }
   std::size_t active_streams() const noexcept { return streams_.size(); }
@@ -117,6 +118,7 @@ class ClientSession final : public net::TrackedConnection,
   void fail_all(std::string_view why) noexcept;
   void stream_finished();
   void update_deadline();
+  void leave_registry() noexcept;
   void reset_stream(Stream& stream, std::uint32_t error_code);
 
   std::unique_ptr<net::Transport> transport_;

@@ -4,6 +4,7 @@ handlers, no protobuf), which is all a proxy sees anyway."""
 
 import concurrent.futures
 import queue
+import signal
 import socket
 import subprocess
 import threading
@@ -275,3 +276,24 @@ def socket_port_that_refuses():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def test_sigterm_lets_an_open_call_finish_then_exits(servers, backend, tmp_path):
+    """Drain: the call in flight completes through the backend session; afterwards nothing
+    (no idle backend session) keeps rws from exiting long before shutdown_timeout_ms."""
+    path = tmp_path / "rws.config.toml"
+    path.write_text(grpc_config([f"grpc://127.0.0.1:{backend.port}"]))
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
+                      "--config", str(path)])
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        future = stub(channel, "Hold").future(b"in flight", timeout=30)
+        wait_until(lambda: backend.holding == 1, what="the call at the backend")
+        server.signal(signal.SIGTERM)
+        wait_until(lambda: "SIGTERM" in server.stderr, what="rws to start draining")
+        backend.release.set()
+        assert future.result() == b"in flight"
+    started = time.monotonic()
+    server.wait_exit(timeout=20)
+    assert time.monotonic() - started < 10, "rws waited for an idle backend session"
+    assert server.proc.returncode == 0, server.stderr
+    assert "Sanitizer" not in server.stderr, server.stderr

@@ -214,7 +214,42 @@ asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend,
 }
 
 // The route's action. `path` is the request's normalized, percent-decoded path.
-asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Request request,
+// An answer already made, as the awaitable a Service returns.
+asio::awaitable<http::Response> ready(http::Response response) {
+  co_return response;
+}
+
+asio::awaitable<http::Response> serve_static([[maybe_unused]] std::shared_ptr<const void> pin,
+                                             const RouteEntry& route, http::Request request,
+                                             std::string path) {
+  if (request.head.method != "GET" && request.head.method != "HEAD") {
+    http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
+    r.head.headers.add("Allow", "GET, HEAD");
+    co_return r;
+  }
+  std::string sub = path;
+  std::string_view prefix = route.match.path_prefix();
+  // A rewrite may have moved the path out of the route's prefix: then there is none to strip.
+  const bool under_prefix = path.compare(0, prefix.size(), prefix) == 0 &&
+                            (path.size() == prefix.size() || path[prefix.size()] == '/');
+  if (route.strip_prefix && !prefix.empty() && under_prefix) {
+    sub = path.substr(prefix.size());
+    if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
+      http::Response r = plain(301, "Moved Permanently");
+      std::string location = http::percent_encode_path(path) + "/";
+      if (!request.head.query.empty()) location += "?" + request.head.query;
+      r.head.headers.add("Location", location);
+      co_return r;
+    }
+  }
+  co_return co_await route.files->serve(request.head, std::move(sub));
+}
+
+// The route's action. Not a coroutine itself: it hands the request straight to the one that
+// answers (no frame, no move of the request per layer). `pin` keeps the snapshot `route`
+// belongs to alive until the answer is complete (null when the caller already does).
+asio::awaitable<http::Response> run_action(std::shared_ptr<const void> pin, const RouteEntry& route,
+                                           http::Request request,
                                            const http::RequestContext& context, std::string path) {
   switch (route.kind) {
     case config::Route::Kind::kRespond: {
@@ -222,41 +257,29 @@ asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Reques
                                               route.respond.content_type);
       for (const auto& [name, value] : route.respond.headers)
         r.head.headers.add(name, value);
-      co_return r;
+      return ready(std::move(r));
     }
     case config::Route::Kind::kRedirect: {
       http::Response r = http::Response::empty(route.redirect.status);
       r.head.headers.add("Location", expand_location(route.redirect.location, request.head,
                                                      context.secure ? "https" : "http"));
-      co_return r;
+      return ready(std::move(r));
     }
-    case config::Route::Kind::kStatic: {
-      if (request.head.method != "GET" && request.head.method != "HEAD") {
-        http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
-        r.head.headers.add("Allow", "GET, HEAD");
-        co_return r;
-      }
-      std::string sub = path;
-      std::string_view prefix = route.match.path_prefix();
-      // A rewrite may have moved the path out of the route's prefix: then there is none to strip.
-      const bool under_prefix = path.compare(0, prefix.size(), prefix) == 0 &&
-                                (path.size() == prefix.size() || path[prefix.size()] == '/');
-      if (route.strip_prefix && !prefix.empty() && under_prefix) {
-        sub = path.substr(prefix.size());
-        if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
-          http::Response r = plain(301, "Moved Permanently");
-          std::string location = http::percent_encode_path(path) + "/";
-          if (!request.head.query.empty()) location += "?" + request.head.query;
-          r.head.headers.add("Location", location);
-          co_return r;
-        }
-      }
-      co_return co_await route.files->serve(request.head, std::move(sub));
-    }
+    case config::Route::Kind::kStatic:
+      return serve_static(std::move(pin), route, std::move(request), std::move(path));
     case config::Route::Kind::kProxy:
-      co_return co_await route.proxy->handle(std::move(request), context);
+      return route.proxy->handle(std::move(request), context, std::move(pin));
   }
-  co_return plain(500, "Internal Server Error: route without an action");
+  return ready(plain(500, "Internal Server Error: route without an action"));
+}
+
+// A route's middleware chain around its action; `pin` keeps the snapshot alive.
+asio::awaitable<http::Response> run_chain([[maybe_unused]] std::shared_ptr<const void> pin,
+                                          const Chain& chain, http::Request request,
+                                          http::RequestContext& context) {
+  Context app_context(request, context, kNoState);
+  Next next(chain, 0);
+  co_return co_await next(request, app_context);
 }
 
 }  // namespace
@@ -403,7 +426,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
             e != http::PathError::kNone) {
           co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
         }
-        co_return co_await run_action(*action, std::move(request), context.connection(),
+        co_return co_await run_action(nullptr, *action, std::move(request), context.connection(),
                                       std::move(path));
       };
       snapshot->routes.back().chain = std::move(chain);
@@ -475,29 +498,27 @@ void Gateway::schedule_dns_refresh() {
 
 asio::awaitable<http::Response> Gateway::handle(http::Request request,
                                                 http::RequestContext& context) {
-  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();  // pinned for this request
+  // Not a coroutine: the matched route's action (or chain) answers, holding the snapshot this
+  // request started with until it is done.
+  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
   std::string path;
   if (http::PathError e = http::normalize_path(request.head.path, path);
       e != http::PathError::kNone) {
-    co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
+    return ready(plain(400, "Bad Request: " + std::string(http::describe(e))));
   }
   const std::string host = host_without_port(request.head.authority);
   for (const RouteEntry& route : snapshot->routes) {
     if (!route.match.matches(request.head, host, path)) continue;
     if (context.notes != nullptr) context.notes->route = route.name;
-    if (route.chain) {
-      Context app_context(request, context, kNoState);
-      Next chain(*route.chain, 0);
-      co_return co_await chain(request, app_context);
-    }
-    co_return co_await run_action(route, std::move(request), context, std::move(path));
+    if (route.chain)
+      return run_chain(std::move(snapshot), *route.chain, std::move(request), context);
+    return run_action(std::move(snapshot), route, std::move(request), context, std::move(path));
   }
   if (snapshot->no_route) {
-    Context app_context(request, context, kNoState);
-    Next chain(*snapshot->no_route, 0);
-    co_return co_await chain(request, app_context);
+    const Chain& chain = *snapshot->no_route;
+    return run_chain(std::move(snapshot), chain, std::move(request), context);
   }
-  co_return plain(404, "Not Found: no route matches");
+  return ready(plain(404, "Not Found: no route matches"));
 }
 
 }  // namespace rws::gateway

@@ -188,8 +188,9 @@ struct ProxyService::Attempt {
 ProxyService::ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options)
     : upstream_(std::move(upstream)), options_(std::move(options)) {}
 
-asio::awaitable<http::Response> ProxyService::handle(http::Request request,
-                                                     const http::RequestContext& context) {
+asio::awaitable<http::Response> ProxyService::handle(
+    http::Request request, const http::RequestContext& context,
+    [[maybe_unused]] std::shared_ptr<const void> pin) {
   if (options_.upgrade_only && !is_upgrade_request(request.head)) {
     http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
     r.head.headers.add("Upgrade", "websocket");

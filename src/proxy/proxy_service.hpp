@@ -77,9 +77,10 @@ class ProxyService {
   ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options);
 
   // The backend's response (its body streaming from the backend as the client reads), or a
-  // 502/504 (backend side) or 400/408/413 (client side) answer naming the problem.
-  asio::awaitable<http::Response> handle(http::Request request,
-                                         const http::RequestContext& context);
+  // 502/504 (backend side) or 400/408/413 (client side) answer naming the problem. `pin` is
+  // kept until the answer is complete (e.g. the gateway snapshot this service belongs to).
+  asio::awaitable<http::Response> handle(http::Request request, const http::RequestContext& context,
+                                         std::shared_ptr<const void> pin = nullptr);
 
  private:
   struct Attempt;

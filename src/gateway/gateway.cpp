@@ -131,7 +131,8 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
   const bool tls = backend->tls() && group->tls;
   auto conn = co_await proxy::UpstreamConnection::connect(
       *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
-      tls ? group->tls_server_name(*backend) : std::string_view{}, tls && backend->http2());
+      tls ? group->tls_server_name(*backend) : std::string_view{},
+      backend->http2() ? net::TlsClientContext::Alpn::kH2 : net::TlsClientContext::Alpn::kHttp11);
   if (!conn) co_return false;
   if (backend->http2()) co_return co_await probe_h2(std::move(*conn), *backend, hc);
   http::Headers fields;

@@ -38,9 +38,9 @@ class TlsClientContext {
 
   // A client SSL object for a connection to `name` (a host name or an IP literal): SNI for
   // host names, and the certificate must be valid for `name` when verifying. The caller owns
-  // it; null when OpenSSL cannot allocate one. With `http2`, ALPN offers "h2" instead of
-  // "http/1.1".
-  SSL* new_connection(std::string_view name, bool http2 = false) const;
+  // it; null when OpenSSL cannot allocate one. `alpn` says which protocols ALPN offers.
+  enum class Alpn { kHttp11, kH2, kH2OrHttp11 };
+  SSL* new_connection(std::string_view name, Alpn alpn = Alpn::kHttp11) const;
 
   // Distinct for every context made by this process (pooled connections are not shared
   // between contexts).

@@ -62,9 +62,9 @@ asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> H2SessionPool::conne
   auto pending = std::make_shared<Connecting>(co_await asio::this_coro::executor);
   entries_[target.key].connecting = pending;
   // `target` refers to the caller's data, valid across this call.
-  Result<std::unique_ptr<UpstreamConnection>> connected =
-      co_await UpstreamConnection::connect(*target.endpoints, target.connect_timeout, target.key,
-                                           target.tls, target.server_name, target.tls != nullptr);
+  Result<std::unique_ptr<UpstreamConnection>> connected = co_await UpstreamConnection::connect(
+      *target.endpoints, target.connect_timeout, target.key, target.tls, target.server_name,
+      net::TlsClientContext::Alpn::kH2);
   Result<std::shared_ptr<h2::ClientSession>> result = Unexpected(Error{});
   if (connected) {
     std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(

@@ -29,12 +29,13 @@ namespace rws::proxy {
 class UpstreamConnection final : public net::TrackedConnection {
  public:
   // Connects to the first reachable endpoint within `timeout` — with `tls`, the TLS handshake
-  // included (SNI and certificate name `server_name`; with `http2`, ALPN must settle on "h2").
-  // Errors are upstream-side and retryable (nothing was sent).
+  // included (SNI and certificate name `server_name`; ALPN offers `alpn`, and when that is only
+  // "h2" the server must choose it). Errors are upstream-side and retryable (nothing was sent).
   static asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
       const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
       std::string pool_key, std::shared_ptr<const net::TlsClientContext> tls = nullptr,
-      std::string_view server_name = {}, bool http2 = false);
+      std::string_view server_name = {},
+      net::TlsClientContext::Alpn alpn = net::TlsClientContext::Alpn::kHttp11);
 
   ~UpstreamConnection() override;
 

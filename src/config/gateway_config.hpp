@@ -32,6 +32,7 @@ struct ProxyAction {
   std::optional<milliseconds> connect_timeout;
   std::optional<milliseconds> read_timeout;
   bool websocket_only = false;  // type = "websocket": only Upgrade requests
+  bool grpc = false;            // type = "grpc": failures answered with gRPC statuses
 };
 
 struct StaticAction {
@@ -70,7 +71,8 @@ struct Backend {
   std::string host;
   std::uint16_t port = 80;  // https:// and wss:// default to 443
   unsigned weight = 1;
-  bool tls = false;  // https:// or wss://
+  bool tls = false;    // https://, wss://, h2s://, grpcs://
+  bool http2 = false;  // h2://, h2s://, grpc://, grpcs:// (HTTP/2; by prior knowledge without TLS)
 
   bool operator==(const Backend&) const = default;
 };

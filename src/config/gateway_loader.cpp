@@ -22,7 +22,7 @@ namespace syntax = http::syntax;
 constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
 constexpr std::int64_t kMaxSecs = std::int64_t{7} * 24 * 3600;
 
-constexpr std::string_view kLaterSchemes[] = {"h2", "h2s", "h3", "grpc", "grpcs"};
+constexpr std::string_view kLaterSchemes[] = {"h3"};
 
 bool valid_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
@@ -48,14 +48,17 @@ Backend parse_backend(std::string_view text, std::string& error) {
     if (std::find(std::begin(kLaterSchemes), std::end(kLaterSchemes), scheme) !=
         std::end(kLaterSchemes)) {
       error = "backend scheme '" + scheme +
-              "' needs HTTP/2 or HTTP/3 upstreams, which this version does not have yet";
+              "' needs HTTP/3 upstreams, which this version does not have yet";
       return b;
     }
-    if (scheme != "http" && scheme != "ws" && scheme != "https" && scheme != "wss") {
+    static constexpr std::string_view kSchemes[] = {"http", "ws",  "https", "wss",
+                                                    "h2",   "h2s", "grpc",  "grpcs"};
+    if (std::find(std::begin(kSchemes), std::end(kSchemes), scheme) == std::end(kSchemes)) {
       error = "unknown backend scheme '" + scheme + "'";
       return b;
     }
-    b.tls = scheme == "https" || scheme == "wss";
+    b.tls = scheme == "https" || scheme == "wss" || scheme == "h2s" || scheme == "grpcs";
+    b.http2 = scheme == "h2" || scheme == "h2s" || scheme == "grpc" || scheme == "grpcs";
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find_first_of("/?#@") != std::string_view::npos) {
@@ -218,7 +221,7 @@ class GatewayLoader {
           std::any_of(u.backends.begin(), u.backends.end(), [](const Backend& b) { return b.tls; });
       if (!any_tls)
         named.error("tls",
-                    "[upstream.tls] applies to https:// and wss:// backends, "
+                    "[upstream.tls] applies to https://, wss://, h2s:// and grpcs:// backends, "
                     "and this upstream has none");
       u.tls = read_upstream_tls(*tls, what);
     }
@@ -395,7 +398,7 @@ class GatewayLoader {
     }
     if (const toml::table* m = named.table("match")) read_match(*m, what, route.match);
     if (const toml::table* a = named.table("action")) {
-      read_action(*a, what, route, upstreams);
+      read_action(*a, what, route, upstreams, out.upstreams);
     } else if (!t.contains("action")) {
       named.error_here("[route.action] is required");
     }
@@ -405,6 +408,22 @@ class GatewayLoader {
     }
     named.finish();
     out.routes.push_back(std::move(route));
+  }
+
+  // gRPC needs HTTP/2 end to end: every backend of a grpc route's upstream must speak it.
+  void check_grpc_upstream(TableReader& keys, const std::string& name,
+                           const std::vector<Upstream>& upstream_configs) {
+    for (const Upstream& u : upstream_configs) {
+      if (u.name != name) continue;
+      for (const Backend& b : u.backends) {
+        if (b.http2) continue;
+        keys.error("upstream",
+                   "action type 'grpc' needs backends that speak HTTP/2 (grpc://, "
+                   "grpcs://, h2:// or h2s://), but upstream '" +
+                       name + "' has '" + b.url + "'");
+        return;
+      }
+    }
   }
 
   void read_match(const toml::table& t, const std::string& what, RouteMatch& m) {
@@ -453,7 +472,8 @@ class GatewayLoader {
   }
 
   void read_action(const toml::table& t, const std::string& what, Route& route,
-                   const std::vector<std::string_view>& upstreams) {
+                   const std::vector<std::string_view>& upstreams,
+                   const std::vector<Upstream>& upstream_configs) {
     TableReader r(t, what + " action", d_);
     static constexpr std::string_view kTypes[] = {"proxy",   "static",    "redirect",
                                                   "respond", "websocket", "grpc"};
@@ -484,25 +504,23 @@ class GatewayLoader {
       r.error("type", "unknown action type '" + *type + "'" + did_you_mean(*type, kTypes));
       return;
     }
-    if (*type == "grpc") {
-      r.error("type",
-              "action type 'grpc' needs HTTP/2 upstreams, not available in this version yet");
-      return;
-    }
     // The type's keys may sit directly in [route.action] or in [route.action.<type>].
     const toml::table* nested = t.get_as<toml::table>(*type);
     r.node(*type);
     TableReader keys(nested != nullptr ? *nested : t, what + " action", d_);
     keys.node("type");
     keys.node(*type);
-    if (*type == "proxy" || *type == "websocket") {
+    if (*type == "proxy" || *type == "websocket" || *type == "grpc") {
       route.kind = Route::Kind::kProxy;
       ProxyAction& p = route.proxy;
       p.websocket_only = *type == "websocket";
+      p.grpc = *type == "grpc";
       if (auto u = keys.string("upstream")) {
         p.upstream = *u;
         if (std::find(upstreams.begin(), upstreams.end(), *u) == upstreams.end()) {
           keys.error("upstream", "unknown upstream '" + *u + "'" + did_you_mean(*u, upstreams));
+        } else if (p.grpc) {
+          check_grpc_upstream(keys, *u, upstream_configs);
         }
       } else {
         keys.error_here("upstream is required");

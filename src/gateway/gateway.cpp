@@ -22,6 +22,7 @@
 #include "gateway/route_match.hpp"
 #include "h1/response_parser.hpp"
 #include "h1/serializer.hpp"
+#include "h2/client_session.hpp"
 #include "http/path.hpp"
 #include "proxy/balancer.hpp"
 #include "proxy/proxy_service.hpp"
@@ -99,6 +100,28 @@ std::string expand_location(std::string_view location, const http::RequestHead& 
   return out;
 }
 
+// A health probe of an HTTP/2 backend: GET <path> on a connection of its own, closed after.
+asio::awaitable<bool> probe_h2(std::unique_ptr<proxy::UpstreamConnection> conn,
+                               const proxy::Backend& backend, const config::HealthCheck& hc) {
+  std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
+      conn->release_transport(), std::chrono::seconds(60), backend.url());
+  static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
+      {"user-agent", "rws-health-check"}};
+  h2::OutgoingRequest request{.method = "GET",
+                              .scheme = backend.tls() ? "https" : "http",
+                              .authority = backend.authority(),
+                              .path = hc.path,
+                              .fields = kFields,
+                              .body = nullptr,
+                              .content_length = std::nullopt};
+  const h2::ExchangeLimits limits{.read_timeout = hc.timeout, .write_timeout = hc.timeout};
+  Result<http::Response> response = co_await session->exchange(std::move(request), limits, nullptr);
+  session->close();
+  if (!response) co_return false;
+  const int code = response->head.status;
+  co_return code >= hc.expect_min&& code <= hc.expect_max;
+}
+
 // One health probe: GET <path> with Connection: close; true when the status is expected.
 asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
                                  std::shared_ptr<const proxy::UpstreamGroup> group,
@@ -108,8 +131,10 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
   const bool tls = backend->tls() && group->tls;
   auto conn = co_await proxy::UpstreamConnection::connect(
       *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
-      tls ? group->tls_server_name(*backend) : std::string_view{});
+      tls ? group->tls_server_name(*backend) : std::string_view{},
+      backend->http2() ? net::TlsClientContext::Alpn::kH2 : net::TlsClientContext::Alpn::kHttp11);
   if (!conn) co_return false;
+  if (backend->http2()) co_return co_await probe_h2(std::move(*conn), *backend, hc);
   http::Headers fields;
   fields.add("User-Agent", "rws-health-check");
   std::string request;
@@ -190,7 +215,42 @@ asio::awaitable<void> check_loop(std::shared_ptr<proxy::Backend> backend,
 }
 
 // The route's action. `path` is the request's normalized, percent-decoded path.
-asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Request request,
+// An answer already made, as the awaitable a Service returns.
+asio::awaitable<http::Response> ready(http::Response response) {
+  co_return response;
+}
+
+asio::awaitable<http::Response> serve_static([[maybe_unused]] std::shared_ptr<const void> pin,
+                                             const RouteEntry& route, http::Request request,
+                                             std::string path) {
+  if (request.head.method != "GET" && request.head.method != "HEAD") {
+    http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
+    r.head.headers.add("Allow", "GET, HEAD");
+    co_return r;
+  }
+  std::string sub = path;
+  std::string_view prefix = route.match.path_prefix();
+  // A rewrite may have moved the path out of the route's prefix: then there is none to strip.
+  const bool under_prefix = path.compare(0, prefix.size(), prefix) == 0 &&
+                            (path.size() == prefix.size() || path[prefix.size()] == '/');
+  if (route.strip_prefix && !prefix.empty() && under_prefix) {
+    sub = path.substr(prefix.size());
+    if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
+      http::Response r = plain(301, "Moved Permanently");
+      std::string location = http::percent_encode_path(path) + "/";
+      if (!request.head.query.empty()) location += "?" + request.head.query;
+      r.head.headers.add("Location", location);
+      co_return r;
+    }
+  }
+  co_return co_await route.files->serve(request.head, std::move(sub));
+}
+
+// The route's action. Not a coroutine itself: it hands the request straight to the one that
+// answers (no frame, no move of the request per layer). `pin` keeps the snapshot `route`
+// belongs to alive until the answer is complete (null when the caller already does).
+asio::awaitable<http::Response> run_action(std::shared_ptr<const void> pin, const RouteEntry& route,
+                                           http::Request request,
                                            const http::RequestContext& context, std::string path) {
   switch (route.kind) {
     case config::Route::Kind::kRespond: {
@@ -198,41 +258,29 @@ asio::awaitable<http::Response> run_action(const RouteEntry& route, http::Reques
                                               route.respond.content_type);
       for (const auto& [name, value] : route.respond.headers)
         r.head.headers.add(name, value);
-      co_return r;
+      return ready(std::move(r));
     }
     case config::Route::Kind::kRedirect: {
       http::Response r = http::Response::empty(route.redirect.status);
       r.head.headers.add("Location", expand_location(route.redirect.location, request.head,
                                                      context.secure ? "https" : "http"));
-      co_return r;
+      return ready(std::move(r));
     }
-    case config::Route::Kind::kStatic: {
-      if (request.head.method != "GET" && request.head.method != "HEAD") {
-        http::Response r = plain(405, "Method Not Allowed: static files accept GET and HEAD");
-        r.head.headers.add("Allow", "GET, HEAD");
-        co_return r;
-      }
-      std::string sub = path;
-      std::string_view prefix = route.match.path_prefix();
-      // A rewrite may have moved the path out of the route's prefix: then there is none to strip.
-      const bool under_prefix = path.compare(0, prefix.size(), prefix) == 0 &&
-                                (path.size() == prefix.size() || path[prefix.size()] == '/');
-      if (route.strip_prefix && !prefix.empty() && under_prefix) {
-        sub = path.substr(prefix.size());
-        if (sub.empty()) {  // "/static" for "/static/*": the tree's root, with its slash
-          http::Response r = plain(301, "Moved Permanently");
-          std::string location = http::percent_encode_path(path) + "/";
-          if (!request.head.query.empty()) location += "?" + request.head.query;
-          r.head.headers.add("Location", location);
-          co_return r;
-        }
-      }
-      co_return co_await route.files->serve(request.head, std::move(sub));
-    }
+    case config::Route::Kind::kStatic:
+      return serve_static(std::move(pin), route, std::move(request), std::move(path));
     case config::Route::Kind::kProxy:
-      co_return co_await route.proxy->handle(std::move(request), context);
+      return route.proxy->handle(std::move(request), context, std::move(pin));
   }
-  co_return plain(500, "Internal Server Error: route without an action");
+  return ready(plain(500, "Internal Server Error: route without an action"));
+}
+
+// A route's middleware chain around its action; `pin` keeps the snapshot alive.
+asio::awaitable<http::Response> run_chain([[maybe_unused]] std::shared_ptr<const void> pin,
+                                          const Chain& chain, http::Request request,
+                                          http::RequestContext& context) {
+  Context app_context(request, context, kNoState);
+  Next next(chain, 0);
+  co_return co_await next(request, app_context);
 }
 
 }  // namespace
@@ -354,6 +402,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
         options.connect_timeout = r.proxy.connect_timeout;
         options.read_timeout = r.proxy.read_timeout;
         options.upgrade_only = r.proxy.websocket_only;
+        options.grpc = r.proxy.grpc;
         auto it = snapshot->upstreams.find(r.proxy.upstream);
         if (it == snapshot->upstreams.end()) {
           throw std::runtime_error("route '" + r.name + "': unknown upstream '" + r.proxy.upstream +
@@ -378,7 +427,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
             e != http::PathError::kNone) {
           co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
         }
-        co_return co_await run_action(*action, std::move(request), context.connection(),
+        co_return co_await run_action(nullptr, *action, std::move(request), context.connection(),
                                       std::move(path));
       };
       snapshot->routes.back().chain = std::move(chain);
@@ -450,29 +499,27 @@ void Gateway::schedule_dns_refresh() {
 
 asio::awaitable<http::Response> Gateway::handle(http::Request request,
                                                 http::RequestContext& context) {
-  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();  // pinned for this request
+  // Not a coroutine: the matched route's action (or chain) answers, holding the snapshot this
+  // request started with until it is done.
+  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
   std::string path;
   if (http::PathError e = http::normalize_path(request.head.path, path);
       e != http::PathError::kNone) {
-    co_return plain(400, "Bad Request: " + std::string(http::describe(e)));
+    return ready(plain(400, "Bad Request: " + std::string(http::describe(e))));
   }
   const std::string host = host_without_port(request.head.authority);
   for (const RouteEntry& route : snapshot->routes) {
     if (!route.match.matches(request.head, host, path)) continue;
     if (context.notes != nullptr) context.notes->route = route.name;
-    if (route.chain) {
-      Context app_context(request, context, kNoState);
-      Next chain(*route.chain, 0);
-      co_return co_await chain(request, app_context);
-    }
-    co_return co_await run_action(route, std::move(request), context, std::move(path));
+    if (route.chain)
+      return run_chain(std::move(snapshot), *route.chain, std::move(request), context);
+    return run_action(std::move(snapshot), route, std::move(request), context, std::move(path));
   }
   if (snapshot->no_route) {
-    Context app_context(request, context, kNoState);
-    Next chain(*snapshot->no_route, 0);
-    co_return co_await chain(request, app_context);
+    const Chain& chain = *snapshot->no_route;
+    return run_chain(std::move(snapshot), chain, std::move(request), context);
   }
-  co_return plain(404, "Not Found: no route matches");
+  return ready(plain(404, "Not Found: no route matches"));
 }
 
 }  // namespace rws::gateway

@@ -142,11 +142,12 @@ class RequestBody final : public http::BodySource {
         const std::size_t n = std::min(max_bytes, s.body_in.size());
         chunk_.assign(s.body_in, 0, n);
         s.body_in.erase(0, n);
-        // The client may send this much more: the window reopens as the handler reads.
+        // The client may send this much more: the window reopens as the handler reads. Once
+        // the stream is closed the session may be gone (a proxy can still be reading).
         if (!s.closed) {
           nghttp2_session_consume(session_, s.id, n);
+          wake_writer_();
         }
-        wake_writer_();
         co_return http::BodyFrame::bytes(chunk_);
       }
       if (s.body_ended) {
@@ -388,6 +389,12 @@ ServerSession::ServerSession(std::unique_ptr<net::Transport> transport, h1::Sess
 }
 
 ServerSession::~ServerSession() {
+  // Request bodies may outlive the session (a proxy streaming one to an HTTP/2 backend): they
+  // must see their stream closed and no longer touch the session.
+  for (auto& [id, stream] : streams_) {
+    stream->closed = true;
+    if (stream->body_wake) stream->body_wake->notify();
+  }
   env_.registry.remove(*this);
   if (session_ != nullptr) nghttp2_session_del(session_);
 }

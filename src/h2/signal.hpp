@@ -1,6 +1,8 @@
 #pragma once
 // Signal: a one-waiter wake-up for coroutines on one executor. notify() before wait() is not
 // lost: the next wait() returns at once. Not thread-safe (one connection's executor).
+// wait_until() also ends at a deadline, or when the waiting coroutine is cancelled (an
+// awaitable operator such as `||` cancelling it): then it returns false.
 
 #include <chrono>
 
@@ -29,8 +31,26 @@ class Signal {
     pending_ = false;
   }
 
+  // True when notified, false when `deadline` passed (or the wait was cancelled) first.
+  asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point deadline) {
+    if (pending_) {
+      pending_ = false;
+      co_return true;
+    }
+    waiting_ = true;
+    notified_ = false;
+    timer_.expires_at(deadline);
+    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    waiting_ = false;
+    pending_ = false;
+    const bool notified = notified_;
+    notified_ = false;
+    co_return notified;
+  }
+
   void notify() {
     if (waiting_) {
+      notified_ = true;
       timer_.cancel();
     } else {
       pending_ = true;
@@ -41,6 +61,7 @@ class Signal {
   asio::steady_timer timer_;
   bool waiting_ = false;
   bool pending_ = false;
+  bool notified_ = false;
 };
 
 }  // namespace rws::h2

@@ -67,9 +67,19 @@ TlsClientContext::~TlsClientContext() {
   SSL_CTX_free(ctx_);
 }
 
-SSL* TlsClientContext::new_connection(std::string_view name) const {
+SSL* TlsClientContext::new_connection(std::string_view name, Alpn alpn) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;
+  static constexpr unsigned char kH2[] = "\x02h2";
+  static constexpr unsigned char kEither[] = "\x02h2\x08http/1.1";
+  const int offered = alpn == Alpn::kH2           ? SSL_set_alpn_protos(ssl, kH2, sizeof kH2 - 1)
+                      : alpn == Alpn::kH2OrHttp11 ? SSL_set_alpn_protos(ssl, kEither,
+                                                                        sizeof kEither - 1)
+                                                  : 0;  // the context's "http/1.1"
+  if (offered != 0) {
+    SSL_free(ssl);
+    return nullptr;
+  }
   const std::string host(name);
   const bool ip = http::parse_ip(host).has_value();
   bool ok = true;

@@ -3,8 +3,9 @@
 // anchors (the system's or a CA file), certificate verification with the backend's name, an
 // optional client certificate — built from files once and immutable afterwards.
 //
-// Policy: TLS 1.2 and 1.3, ALPN "http/1.1", peer verification unless `verify` is false (then
-// any certificate is accepted: only for backends the operator explicitly chose to trust so).
+// Policy: TLS 1.2 and 1.3, ALPN "http/1.1" (or "h2" for HTTP/2 backends), peer verification unless
+// `verify` is false (then any certificate is accepted: only for backends the operator explicitly
+// chose to trust so).
 
 #include <cstdint>
 #include <memory>
@@ -37,8 +38,9 @@ class TlsClientContext {
 
   // A client SSL object for a connection to `name` (a host name or an IP literal): SNI for
   // host names, and the certificate must be valid for `name` when verifying. The caller owns
-  // it; null when OpenSSL cannot allocate one.
-  SSL* new_connection(std::string_view name) const;
+  // it; null when OpenSSL cannot allocate one. `alpn` says which protocols ALPN offers.
+  enum class Alpn { kHttp11, kH2, kH2OrHttp11 };
+  SSL* new_connection(std::string_view name, Alpn alpn = Alpn::kHttp11) const;
 
   // Distinct for every context made by this process (pooled connections are not shared
   // between contexts).

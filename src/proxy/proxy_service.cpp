@@ -12,6 +12,8 @@
 #include "h1/serializer.hpp"
 #include "http/syntax.hpp"
 #include "proxy/forwarding.hpp"
+#include "proxy/grpc.hpp"
+#include "proxy/h2_forward.hpp"
 #include "proxy/upstream_connection.hpp"
 #include "proxy/upstream_request.hpp"
 
@@ -179,13 +181,16 @@ asio::awaitable<void> backend_to_client(UpstreamConnection& backend, http::Upgra
 struct ProxyService::Attempt {
   bool body_started = false;  // the client's body is being consumed: the request cannot replay
   bool idempotent = false;
+  // grpc-timeout of a gRPC request: the exchange ends there; max: none.
+  Clock::time_point deadline = Clock::time_point::max();
 };
 
 ProxyService::ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options)
     : upstream_(std::move(upstream)), options_(std::move(options)) {}
 
-asio::awaitable<http::Response> ProxyService::handle(http::Request request,
-                                                     const http::RequestContext& context) {
+asio::awaitable<http::Response> ProxyService::handle(
+    http::Request request, const http::RequestContext& context,
+    [[maybe_unused]] std::shared_ptr<const void> pin) {
   if (options_.upgrade_only && !is_upgrade_request(request.head)) {
     http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
     r.head.headers.add("Upgrade", "websocket");
@@ -195,6 +200,11 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
   const config::CircuitBreaker* breaker = group.breaker();
   Attempt attempt;
   attempt.idempotent = idempotent(request.head.method);
+  if (options_.grpc) {
+    if (auto timeout = grpc::parse_timeout(request.head.headers.get("grpc-timeout"))) {
+      attempt.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(*timeout);
+    }
+  }
   unsigned retries_left = group.config.retries;
   TriedBackends tried(group.backends.size());
   std::optional<Error> last_error;
@@ -234,6 +244,11 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     if (result) {
       backend->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
       backend->on_result(breaker, true, end);
+      if (options_.grpc && result->body.is_stream()) {
+        std::optional<std::uint64_t> size = result->body.size();
+        result->body = http::Body::from_stream(
+            grpc::guard_body(std::move(result->body).into_source(), attempt.deadline), size);
+      }
       co_return std::move(*result);
     }
     Error error = std::move(result).error();
@@ -242,23 +257,44 @@ asio::awaitable<http::Response> ProxyService::handle(http::Request request,
     backend->on_result(breaker, !backend_fault, end);
     log::http().warn("{}upstream '{}' backend {}: {}", request_id_prefix(context),
                      group.config.name, backend->url(), error.describe());
-    const bool retry = error.retryable && retries_left > 0;
+    const bool retry = error.retryable && retries_left > 0 && Clock::now() < attempt.deadline;
     last_error = std::move(error);
     if (!retry) break;
     --retries_left;
   }
-  if (!last_error) {
-    co_return gateway_error(502, "no live backend for upstream '" + group.config.name + "'");
+  co_return failure_response(last_error ? &*last_error : nullptr, attempt);
+}
+
+http::Response ProxyService::failure_response(const Error* last_error,
+                                              const Attempt& attempt) const {
+  const std::string& name = upstream_->config.name;
+  if (last_error == nullptr) {
+    const std::string detail = "no live backend for upstream '" + name + "'";
+    return options_.grpc ? grpc::error_response(grpc::Status::kUnavailable, detail)
+                         : gateway_error(502, detail);
   }
   const bool timeout = last_error->code == make_error_code(Errc::kTimeout);
+  if (options_.grpc) {
+    if (Clock::now() >= attempt.deadline) {
+      return grpc::error_response(grpc::Status::kDeadlineExceeded,
+                                  "deadline exceeded at the proxy: " + last_error->context);
+    }
+    if (last_error->side == ErrorSide::kDownstream) {
+      return grpc::error_response(last_error->code == make_error_code(Errc::kTooLarge)
+                                      ? grpc::Status::kResourceExhausted
+                                      : grpc::Status::kInternal,
+                                  last_error->context);
+    }
+    return grpc::error_response(grpc::Status::kUnavailable, last_error->context);
+  }
   if (last_error->side == ErrorSide::kDownstream) {
     // The client's side failed (its body was too large, too slow or malformed).
     const int status = last_error->code == make_error_code(Errc::kTooLarge) ? 413
                        : timeout                                            ? 408
                                                                             : 400;
-    co_return gateway_error(status, last_error->context);
+    return gateway_error(status, last_error->context);
   }
-  co_return gateway_error(timeout ? 504 : 502, last_error->context);
+  return gateway_error(timeout ? 504 : 502, last_error->context);
 }
 
 asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
@@ -268,6 +304,16 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
   const config::Upstream& cfg = upstream_->config;
   const milliseconds connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout);
   const milliseconds read_timeout = options_.read_timeout.value_or(cfg.read_timeout);
+  if (backend.http2()) {
+    H2Attempt h2{.connect_timeout = connect_timeout,
+                 .read_timeout = read_timeout,
+                 .deadline = attempt.deadline,
+                 .replayable = attempt.idempotent};
+    Result<http::Response> response =
+        co_await forward_h2(*upstream_, backend, options_, request, context, h2);
+    attempt.body_started = attempt.body_started || h2.body_started;
+    co_return response;
+  }
   const PoolSettings pool{cfg.max_idle_per_backend, cfg.idle_timeout,
                           cfg.max_requests_per_connection};
   const http::RequestHead& in = request.head;

@@ -66,6 +66,9 @@ struct ProxyOptions {
   std::optional<std::chrono::milliseconds> connect_timeout;
   std::optional<std::chrono::milliseconds> read_timeout;
   bool upgrade_only = false;  // websocket routes: other requests get 426
+  // grpc routes: failures are answered with a gRPC status (UNAVAILABLE when no backend could
+  // answer, DEADLINE_EXCEEDED after grpc-timeout) instead of an HTTP error status.
+  bool grpc = false;
 };
 
 // Forwards requests to one upstream group (the proxy action of a route).
@@ -74,9 +77,10 @@ class ProxyService {
   ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions options);
 
   // The backend's response (its body streaming from the backend as the client reads), or a
-  // 502/504 (backend side) or 400/408/413 (client side) answer naming the problem.
-  asio::awaitable<http::Response> handle(http::Request request,
-                                         const http::RequestContext& context);
+  // 502/504 (backend side) or 400/408/413 (client side) answer naming the problem. `pin` is
+  // kept until the answer is complete (e.g. the gateway snapshot this service belongs to).
+  asio::awaitable<http::Response> handle(http::Request request, const http::RequestContext& context,
+                                         std::shared_ptr<const void> pin = nullptr);
 
  private:
   struct Attempt;
@@ -88,6 +92,9 @@ class ProxyService {
   asio::awaitable<Result<http::Response>> forward(Backend& backend, http::Request& request,
                                                   const http::RequestContext& context,
                                                   Attempt& attempt);
+  // The answer to a request that no backend answered, from the last error (null: no backend
+  // was live).
+  http::Response failure_response(const Error* last_error, const Attempt& attempt) const;
 
   std::shared_ptr<UpstreamGroup> upstream_;
   ProxyOptions options_;

@@ -39,7 +39,7 @@ UpstreamConnection::~UpstreamConnection() {
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::connect(
     const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
     std::string pool_key, std::shared_ptr<const net::TlsClientContext> tls,
-    std::string_view server_name) {
+    std::string_view server_name, net::TlsClientContext::Alpn alpn) {
   auto executor = co_await asio::this_coro::executor;
   std::unique_ptr<UpstreamConnection> c(new UpstreamConnection(executor, pool_key));
   c->timed_out_ = false;
@@ -57,7 +57,7 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection:
     c->transport_ = std::make_unique<net::TcpTransport>(std::move(c->socket_));
     co_return std::move(c);
   }
-  SSL* ssl = tls->new_connection(server_name);
+  SSL* ssl = tls->new_connection(server_name, alpn);
   if (ssl == nullptr) {
     co_return fail(std::make_error_code(std::errc::not_enough_memory), ErrorSide::kUpstream,
                    "cannot set up TLS toward " + c->pool_key_);
@@ -75,6 +75,13 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection:
     Error e{c->timed_out_ ? make_error_code(Errc::kTimeout) : handshake, ErrorSide::kUpstream, true,
             std::move(context)};
     co_return Unexpected(std::move(e));
+  }
+  if (alpn == net::TlsClientContext::Alpn::kH2) {
+    const http::TlsInfo* info = handshaking.tls_info();
+    if (info == nullptr || info->alpn != "h2") {
+      co_return fail(make_error_code(Errc::kBadMessage), ErrorSide::kUpstream,
+                     c->pool_key_ + " did not agree to HTTP/2 (ALPN h2) in the TLS handshake");
+    }
   }
   co_return std::move(c);
 }

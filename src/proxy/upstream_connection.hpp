@@ -29,12 +29,13 @@ namespace rws::proxy {
 class UpstreamConnection final : public net::TrackedConnection {
  public:
   // Connects to the first reachable endpoint within `timeout` — with `tls`, the TLS handshake
-  // included (SNI and certificate name `server_name`). Errors are upstream-side and retryable
-  // (nothing was sent).
+  // included (SNI and certificate name `server_name`; ALPN offers `alpn`, and when that is only
+  // "h2" the server must choose it). Errors are upstream-side and retryable (nothing was sent).
   static asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
       const std::vector<asio::ip::tcp::endpoint>& endpoints, std::chrono::milliseconds timeout,
       std::string pool_key, std::shared_ptr<const net::TlsClientContext> tls = nullptr,
-      std::string_view server_name = {});
+      std::string_view server_name = {},
+      net::TlsClientContext::Alpn alpn = net::TlsClientContext::Alpn::kHttp11);
 
   ~UpstreamConnection() override;
 
@@ -51,6 +52,8 @@ class UpstreamConnection final : public net::TrackedConnection {
   bool timed_out() const noexcept { return timed_out_; }
   const std::string& pool_key() const noexcept { return pool_key_; }
   net::Transport& transport() noexcept { return *transport_; }
+  // Hands the connected transport to another owner (an HTTP/2 session); this object is done.
+  std::unique_ptr<net::Transport> release_transport() noexcept { return std::move(transport_); }
   // Where the exchange using the connection writes its request head; the capacity stays for
   // the next exchange (no allocation per request).
   std::string& request_head() noexcept { return request_head_; }

@@ -7,6 +7,11 @@
 namespace rws::server {
 namespace {
 
+// An answer already made, as the awaitable a Service returns.
+asio::awaitable<http::Response> ready(http::Response response) {
+  co_return response;
+}
+
 http::Response probe(int status, std::string body) {
   http::Response r = http::Response::text(status, std::move(body));
   r.head.headers.add("Cache-Control", "no-store");
@@ -29,6 +34,7 @@ http::Response BuiltinEndpoints::scrape() const {
 
 asio::awaitable<http::Response> BuiltinEndpoints::handle(http::Request request,
                                                          http::RequestContext& context) {
+  // Not a coroutine: requests for the application go straight to it.
   const http::RequestHead& head = request.head;
   const bool healthz = head.path == "/healthz";
   const bool readyz = head.path == "/readyz";
@@ -37,19 +43,19 @@ asio::awaitable<http::Response> BuiltinEndpoints::handle(http::Request request,
     if (head.method != "GET" && head.method != "HEAD") {
       http::Response r = http::Response::text(405, "Method Not Allowed\n");
       r.head.headers.add("Allow", "GET, HEAD");
-      co_return r;
+      return ready(std::move(r));
     }
-    if (healthz) co_return probe(200, "OK");
-    if (scrape_metrics) co_return scrape();
-    if (draining_.load(std::memory_order_relaxed)) co_return probe(503, "draining");
-    co_return probe(200, "ready");
+    if (healthz) return ready(probe(200, "OK"));
+    if (scrape_metrics) return ready(scrape());
+    if (draining_.load(std::memory_order_relaxed)) return ready(probe(503, "draining"));
+    return ready(probe(200, "ready"));
   }
   if (head.path == "*") {
     http::Response r = http::Response::empty(204);
     r.head.headers.add("Allow", "GET, HEAD, OPTIONS");
-    co_return r;
+    return ready(std::move(r));
   }
-  co_return co_await next_->handle(std::move(request), context);
+  return next_->handle(std::move(request), context);
 }
 
 }  // namespace rws::server

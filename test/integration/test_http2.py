@@ -384,3 +384,68 @@ def test_interim_responses_over_h2_100_continue_and_103_from_the_backend(gateway
     assert hints and hints[0][":status"] == "103" and hints[0]["link"] == "</style.css>; rel=preload"
     assert c.responses[hint][":status"] == "200"
     c.close()
+
+
+def test_an_hpack_bomb_gets_431_and_memory_stays_flat(rws, site):
+    """One 4000-byte field stored in the HPACK dynamic table and then referenced 300 times: a few
+    KiB on the wire, 1.2 MB decoded. The header list limit applies to the decoded size."""
+    server = rws(cwd=site)
+    rss_before = rss_kib(server.proc.pid)
+    c = H2Client(server.port)
+    bombs = [c.request("/index.html", headers=[("x-bomb", "a" * 4000)] * 300) for _ in range(20)]
+    ok = c.request("/index.html")
+    c.wait(lambda: all(s in c.ended or s in c.reset for s in bombs) and ok in c.ended)
+    for sid in bombs:
+        assert c.responses.get(sid, {}).get(":status") == "431" or sid in c.reset
+    assert c.responses[ok][":status"] == "200"
+    c.close()
+    assert rss_kib(server.proc.pid) - rss_before < 32 * 1024
+
+
+@pytest.mark.parametrize("kind", ["ping", "settings"])
+def test_a_control_frame_flood_from_a_client_that_never_reads_is_cut_off(rws, site, kind):
+    """PING or SETTINGS frames each oblige the server to queue an acknowledgement; a client that
+    sends them without ever reading would make that queue grow without end. The server must say
+    GOAWAY ENHANCE_YOUR_CALM and close, with bounded memory, and go on serving others."""
+    from hyperframe.frame import Frame, GoAwayFrame, PingFrame, SettingsFrame
+    server = rws(cwd=site)
+    rss_before = rss_kib(server.proc.pid)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the acks pile up at the server
+    s.settimeout(20)
+    s.connect(("127.0.0.1", server.port))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SettingsFrame(0).serialize())
+    if kind == "ping":
+        frame = PingFrame(0)
+        frame.opaque_data = b"12345678"
+    else:
+        frame = SettingsFrame(0)
+        frame.settings = {SettingsFrame.INITIAL_WINDOW_SIZE: 65535}
+    batch = frame.serialize() * 1000
+    for _ in range(2000):  # 2 million frames; after the GOAWAY the server reads and drops them
+        try:
+            s.sendall(batch)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    received = b""
+    while True:  # what the server sent, up to its close
+        try:
+            data = s.recv(1 << 16)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        received += data
+    s.close()
+    frames = []
+    while len(received) >= 9:
+        f, length = Frame.parse_frame_header(memoryview(received[:9]))
+        f.parse_body(memoryview(received[9:9 + length]))
+        frames.append(f)
+        received = received[9 + length:]
+    goaway = next((f for f in frames if isinstance(f, GoAwayFrame)), None)
+    assert goaway is not None, f"no GOAWAY in {frames[:5]}"
+    assert goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+    assert rss_kib(server.proc.pid) - rss_before < 64 * 1024
+    code, out, err = curl("--http2-prior-knowledge", f"http://127.0.0.1:{server.port}/index.html")
+    assert code == 0 and "h2" in out, err

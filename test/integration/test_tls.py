@@ -513,7 +513,7 @@ def test_upstream_tls_configuration_errors(pki, tmp_path):
                       f'[upstream.tls]\nclient_cert = "{alice_cert}"\ncolor = 1\n')
     code, err = run_rws("--check-config", "--config", str(config), cwd=tmp_path)
     assert code == 1
-    assert "[upstream.tls] applies to https:// and wss:// backends" in err, err
+    assert "[upstream.tls] applies to https://, wss://, h2s:// and grpcs:// backends" in err, err
     assert "client_cert and client_key must be set together" in err, err
     assert "unknown key 'color'" in err, err
     garbage = tmp_path / "ca.pem"

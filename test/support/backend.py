@@ -565,9 +565,9 @@ class Backend:
             if not released:
                 req.conn.sock.close()
                 return GONE
-            req.chunk(f"id: {i}\ndata: event {i}\n\n".encode())
-            with self.lock:
+            with self.lock:  # counted before it leaves, so a client never sees it uncounted
                 self.sse_sent[key] = i
+            req.chunk(f"id: {i}\ndata: event {i}\n\n".encode())
         req.end_chunks()
         return KEEP
 

@@ -348,14 +348,31 @@ TEST(GatewayLoader, BadBackendAddressesAreRefused) {
   }
 }
 
-TEST(GatewayLoader, SchemesNeedingH2OrH3AreRefused) {
-  for (std::string_view scheme : {"h2", "h2s", "h3", "grpc", "grpcs"}) {
+TEST(GatewayLoader, H3BackendsAreRefusedUntilThereAreHttp3Upstreams) {
+  std::string error;
+  parse_backend("h3://h:1", error);
+  EXPECT_EQ(error,
+            "backend scheme 'h3' needs HTTP/3 upstreams, which this version does not have "
+            "yet");
+}
+
+TEST(GatewayLoader, Http2SchemesSayHowTheBackendIsReached) {
+  struct Case {
+    std::string_view text;
+    bool tls;
+    std::uint16_t port;
+  };
+  for (const Case& c : {Case{"h2://h", false, 80}, Case{"h2s://h", true, 443},
+                        Case{"grpc://h:50051", false, 50051}, Case{"grpcs://h", true, 443}}) {
     std::string error;
-    parse_backend(std::string(scheme) + "://h:1", error);
-    EXPECT_EQ(error, "backend scheme '" + std::string(scheme) +
-                         "' needs HTTP/2 or HTTP/3 upstreams, which this version does not "
-                         "have yet");
+    Backend b = parse_backend(c.text, error);
+    EXPECT_EQ(error, "") << c.text;
+    EXPECT_TRUE(b.http2) << c.text;
+    EXPECT_EQ(b.tls, c.tls) << c.text;
+    EXPECT_EQ(b.port, c.port) << c.text;
   }
+  std::string error;
+  EXPECT_FALSE(parse_backend("https://h", error).http2);
 }
 
 TEST(GatewayLoader, HttpsAndWssBackendsUseTlsAndDefaultToPort443) {
@@ -408,8 +425,8 @@ tls = { ca_file = "/nonexistent/ca.pem", client_key = "/etc/hostname", sni = "ba
 )");
   EXPECT_EQ(r.errors,
             (Strings{
-                "gw.toml:4:7: [[upstream]] 'plain': [upstream.tls] applies to https:// and wss:// "
-                "backends, and this upstream has none",
+                "gw.toml:4:7: [[upstream]] 'plain': [upstream.tls] applies to https://, wss://, "
+                "h2s:// and grpcs:// backends, and this upstream has none",
                 "gw.toml:9:99: [[upstream]] 'api' tls: verify must be true or false",
                 "gw.toml:9:19: [[upstream]] 'api' tls: '/nonexistent/ca.pem' cannot be read: No "
                 "such file or directory",
@@ -424,14 +441,14 @@ TEST(GatewayLoader, EachBadBackendIsReportedAtItsOwnPosition) {
   Loaded r = load(R"(
 [[upstream]]
 name = "api"
-backends = ["ok:1", "nohost", "h2://x:1",
+backends = ["ok:1", "nohost", "h3://x:1",
             { url = "h:99999" }, 42, { weight = 2 }]
 )");
   EXPECT_EQ(r.errors,
             (Strings{
                 "gw.toml:3:21: [[upstream]] 'api': backend 'nohost' needs a port (host:port)",
-                "gw.toml:3:31: [[upstream]] 'api': backend scheme 'h2' needs HTTP/2 or HTTP/3 "
-                "upstreams, which this version does not have yet",
+                "gw.toml:3:31: [[upstream]] 'api': backend scheme 'h3' needs HTTP/3 upstreams, "
+                "which this version does not have yet",
                 "gw.toml:4:13: [[upstream]] 'api': invalid port '99999'",
                 "gw.toml:4:34: [[upstream]] 'api': a backend is a string or { url, weight }",
                 "gw.toml:4:38: [[upstream]] 'api' backend: url is required",
@@ -840,22 +857,32 @@ status = 200
       << r.all();
 }
 
-TEST(GatewayLoader, FeaturesNotBuiltYetFailClosed) {
+TEST(GatewayLoader, GrpcRoutesNeedHttp2Backends) {
   Loaded r = load(R"(
 [[upstream]]
 name = "api"
-backends = ["h:1"]
+backends = ["grpc://h:1", "h:2"]
+
+[[upstream]]
+name = "rpc"
+backends = ["grpc://h:1", "h2s://h:2"]
 
 [[route]]
 action = { type = "grpc", upstream = "api" }
+
+[[route]]
+action = { type = "grpc", upstream = "rpc" }
 )");
-  EXPECT_EQ(
-      r.errors,
-      (Strings{
-          "gw.toml:6:19: [[route]] 'route-1' action: action type 'grpc' needs HTTP/2 upstreams, "
-          "not available in this version yet",
-      }))
+  EXPECT_EQ(r.errors,
+            (Strings{
+                "gw.toml:10:38: [[route]] 'route-1' action: action type 'grpc' needs backends "
+                "that speak HTTP/2 (grpc://, grpcs://, h2:// or h2s://), but upstream 'api' has "
+                "'h:2'",
+            }))
       << r.all();
+  ASSERT_EQ(r.config.routes.size(), 2u);
+  EXPECT_TRUE(r.config.routes[1].proxy.grpc);
+  EXPECT_EQ(r.config.routes[1].kind, Route::Kind::kProxy);
 }
 
 TEST(GatewayLoader, InvalidMatchValues) {

@@ -1,0 +1,161 @@
+"""rws-client, the command-line client the HTTP/3 tests and users rely on (Debian's curl has no
+HTTP/3), checked here over HTTP/1.1 and HTTP/2 against servers nobody here wrote: Debian's
+nginx (HTTP/1.1, and HTTP/2 over TLS by ALPN) and nghttpd (HTTP/2 by prior knowledge)."""
+
+import hashlib
+import os
+import socket
+import subprocess
+
+import pytest
+
+from conftest import Process, require_tool, wait_until
+from test_h2_upstream import Nghttpd, free_port
+from test_tls import pki  # noqa: F401  (fixture)
+
+RWS_CLIENT = os.environ.get("RWS_CLIENT", "")
+
+
+def client(*args, timeout=60):
+    if not RWS_CLIENT:
+        pytest.fail("RWS_CLIENT is not set: run the integration tests through ctest")
+    out = subprocess.run([RWS_CLIENT, *args], capture_output=True, timeout=timeout)
+    return out.returncode, out.stdout, out.stderr.decode()
+
+
+def split(stdout):
+    head, _, body = stdout.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(": ")
+        fields[name.lower()] = value
+    return lines[0], fields, body
+
+
+@pytest.fixture
+def www(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello from nginx\n")
+    (root / "big.bin").write_bytes(os.urandom(3 << 20))
+    return root
+
+
+@pytest.fixture
+def nginx(tmp_path, www, pki):
+    """nginx serving `www` on a cleartext port and a TLS port with HTTP/2."""
+    prefix = tmp_path / "nginx"
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / sub).mkdir(parents=True)
+    plain, secure = free_port(), free_port()
+    cert, key = pki.server
+    conf = prefix / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    types {{ text/plain txt; application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{plain};
+        listen 127.0.0.1:{secure} ssl http2;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        root {www};
+        location /echo-header {{ return 200 "x-test=$http_x_test method=$request_method\\n"; }}
+    }}
+}}
+""")
+    proc = Process([require_tool("nginx"), "-c", str(conf), "-e", "stderr"])
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", secure), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    wait_until(listening, what="nginx")
+    yield plain, secure
+    proc.stop()
+
+
+def test_http1_get_with_headers_and_method(nginx):
+    plain, _ = nginx
+    code, out, err = client(f"http://127.0.0.1:{plain}/hello.txt")
+    assert code == 0, err
+    status, fields, body = split(out)
+    assert status == "HTTP/1.1 200 OK"
+    assert fields["server"].startswith("nginx")
+    assert body == b"hello from nginx\n"
+    code, out, err = client("-X", "DELETE", "-H", "X-Test: abc",
+                            f"http://127.0.0.1:{plain}/echo-header")
+    assert code == 0, err
+    assert split(out)[2] == b"x-test=abc method=DELETE\n"
+
+
+def test_https_negotiates_h2_by_alpn_or_keeps_http11_when_asked(nginx, pki, www, tmp_path):
+    _, secure = nginx
+    ca = pki.path("ca.pem")
+    url = f"https://localhost:{secure}/big.bin"
+    want = hashlib.sha256((www / "big.bin").read_bytes()).hexdigest()
+    for flags, protocol in (([], "HTTP/2 200"), (["--http1.1"], "HTTP/1.1 200 OK"),
+                            (["--http2"], "HTTP/2 200")):
+        target = tmp_path / "copy.bin"
+        code, out, err = client(*flags, "--cacert", ca, "-o", str(target), url)
+        assert code == 0, err
+        status, fields, _ = split(out)
+        assert status == protocol, flags
+        assert int(fields["content-length"]) == 3 << 20
+        assert hashlib.sha256(target.read_bytes()).hexdigest() == want
+
+
+def test_certificate_verification(nginx, pki):
+    _, secure = nginx
+    code, out, err = client(f"https://localhost:{secure}/hello.txt")
+    assert code == 2 and out == b""
+    assert "certificate" in err
+    code, out, err = client("-k", f"https://localhost:{secure}/hello.txt")
+    assert code == 0, err
+    assert split(out)[2] == b"hello from nginx\n"
+
+
+def test_h2c_prior_knowledge_get_and_post(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.html").write_text("nghttpd here\n")
+    server = Nghttpd(docs)
+    try:
+        code, out, err = client("--http2", f"http://127.0.0.1:{server.port}/index.html")
+        assert code == 0, err
+        status, fields, body = split(out)
+        assert status == "HTTP/2 200"
+        assert fields["server"].startswith("nghttpd")
+        assert body == b"nghttpd here\n"
+        upload = tmp_path / "up.bin"
+        upload.write_bytes(os.urandom(1 << 20))
+        echoed = tmp_path / "echo.bin"
+        code, out, err = client("--http2", "-d", f"@{upload}", "-o", str(echoed),
+                                f"http://127.0.0.1:{server.port}/echo")
+        assert code == 0, err
+        assert echoed.read_bytes() == upload.read_bytes()
+    finally:
+        server.stop()
+
+
+def test_failures_are_reported_with_exit_status_2():
+    code, out, err = client(f"http://127.0.0.1:{free_port()}/")
+    assert code == 2 and out == b""
+    assert "Connection refused" in err
+    code, _, err = client("ftp://example.com/")
+    assert code == 1
+    assert "not an http:// or https:// URL" in err

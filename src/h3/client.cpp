@@ -157,9 +157,8 @@ struct ClientCallbacks {
   static int stream_reset(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t, void* user_data,
                           void*) {
     Exchange& e = self(user_data);
-    return nghttp3_conn_shutdown_stream_read(e.http_, stream_id) == 0
-               ? 0
-               : NGTCP2_ERR_CALLBACK_FAILURE;
+    return nghttp3_conn_shutdown_stream_read(e.http_, stream_id) == 0 ? 0
+                                                                      : NGTCP2_ERR_CALLBACK_FAILURE;
   }
 
   static int extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
@@ -193,8 +192,8 @@ struct ClientCallbacks {
     return 0;
   }
 
-  static int h3_deferred_consume(nghttp3_conn*, int64_t stream_id, size_t consumed,
-                                 void* user_data, void*) {
+  static int h3_deferred_consume(nghttp3_conn*, int64_t stream_id, size_t consumed, void* user_data,
+                                 void*) {
     Exchange& e = self(user_data);
     ngtcp2_conn_extend_max_stream_offset(e.conn_, stream_id, consumed);
     ngtcp2_conn_extend_max_offset(e.conn_, consumed);
@@ -258,18 +257,17 @@ ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref) {
 std::optional<std::string> Exchange::init(const ClientTls& tls) {
   if (gnutls_certificate_allocate_credentials(&credentials_) != 0) return "out of memory";
   if (tls.verify) {
-    const int loaded =
-        tls.ca_file.empty()
-            ? gnutls_certificate_set_x509_system_trust(credentials_)
-            : gnutls_certificate_set_x509_trust_file(credentials_, tls.ca_file.c_str(),
-                                                     GNUTLS_X509_FMT_PEM);
+    const int loaded = tls.ca_file.empty()
+                           ? gnutls_certificate_set_x509_system_trust(credentials_)
+                           : gnutls_certificate_set_x509_trust_file(
+                                 credentials_, tls.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
     if (loaded <= 0) {
       return tls.ca_file.empty() ? std::string("the system's trust store cannot be loaded")
                                  : "CA file '" + tls.ca_file + "' cannot be used";
     }
   }
-  if (gnutls_init(&session_, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA |
-                                 GNUTLS_NO_END_OF_EARLY_DATA) != 0 ||
+  if (gnutls_init(&session_,
+                  GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA) != 0 ||
       gnutls_priority_set_direct(session_, kPriority, nullptr) != 0 ||
       ngtcp2_crypto_gnutls_configure_client_session(session_) != 0 ||
       gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, credentials_) != 0) {
@@ -493,8 +491,8 @@ void Exchange::close() {
   ngtcp2_pkt_info info{};
   ngtcp2_connection_close_error ccerr;
   ngtcp2_connection_close_error_set_application_error(&ccerr, NGHTTP3_H3_NO_ERROR, nullptr, 0);
-  const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(
-      conn_, &ps.path, &info, buffer.data(), buffer.size(), &ccerr, now_ns());
+  const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, buffer.data(),
+                                                            buffer.size(), &ccerr, now_ns());
   if (n > 0) {
     asio::error_code ec;
     socket_.send(asio::buffer(buffer.data(), static_cast<std::size_t>(n)), 0, ec);
@@ -512,8 +510,9 @@ asio::awaitable<Result<ClientResponse>> fetch(const asio::ip::udp::endpoint& rem
   asio::ip::udp::socket socket(executor);
   asio::error_code ec;
   socket.connect(remote, ec);
-  if (ec) co_return failure(Errc::kClosed, "cannot reach " + remote.address().to_string() + ": " +
-                                               ec.message());
+  if (ec)
+    co_return failure(Errc::kClosed,
+                      "cannot reach " + remote.address().to_string() + ": " + ec.message());
   socket.non_blocking(true, ec);
   Exchange exchange(socket, request, sink);
   if (auto problem = exchange.init(tls)) co_return failure(Errc::kInvalidArgument, *problem);
@@ -547,8 +546,9 @@ asio::awaitable<Result<ClientResponse>> fetch(const asio::ip::udp::endpoint& rem
   }
   if (!ok || !exchange.complete()) {
     exchange.close();
-    co_return failure(Errc::kClosed, exchange.error().empty() ? std::string("the HTTP/3 exchange failed")
-                                                              : exchange.error());
+    co_return failure(Errc::kClosed, exchange.error().empty()
+                                         ? std::string("the HTTP/3 exchange failed")
+                                         : exchange.error());
   }
   exchange.close();
   co_return std::move(exchange.response());

@@ -9,6 +9,7 @@
 #include "h1/response_parser.hpp"
 #include "h1/serializer.hpp"
 #include "h2/client_session.hpp"
+#include "h3/client.hpp"
 #include "http/syntax.hpp"
 #include "net/tls_client_context.hpp"
 #include "proxy/upstream_connection.hpp"
@@ -142,6 +143,32 @@ asio::awaitable<Result<FetchResult>> fetch_h2(std::unique_ptr<net::Transport> tr
   co_return result;
 }
 
+asio::awaitable<Result<FetchResult>> fetch_h3(const std::vector<asio::ip::tcp::endpoint>& endpoints,
+                                              const FetchRequest& request,
+                                              const std::function<void(std::string_view)>& sink) {
+  h3::ClientTls tls{
+      .server_name = request.url.host, .ca_file = request.ca_file, .verify = !request.insecure};
+  h3::ClientRequest outgoing{.method = request.method,
+                             .authority = request.url.authority,
+                             .path = request.url.target,
+                             .fields = {},
+                             .body = request.body};
+  for (const auto& [name, value] : request.headers) {
+    std::string lower = http::to_lower(name);
+    if (lower != "host") outgoing.fields.emplace_back(std::move(lower), value);
+  }
+  const asio::ip::udp::endpoint remote(endpoints.front().address(), endpoints.front().port());
+  Result<h3::ClientResponse> response =
+      co_await h3::fetch(remote, tls, outgoing, sink, request.read_timeout);
+  if (!response) co_return Unexpected(std::move(response).error());
+  FetchResult result;
+  result.protocol = "HTTP/3";
+  result.head.status = response->status;
+  result.head.headers = std::move(response->headers);
+  result.trailers = std::move(response->trailers);
+  co_return result;
+}
+
 }  // namespace
 
 asio::awaitable<Result<FetchResult>> fetch(const FetchRequest& request,
@@ -158,6 +185,10 @@ asio::awaitable<Result<FetchResult>> fetch(const FetchRequest& request,
   for (const auto& entry : results)
     endpoints.push_back(entry.endpoint());
 
+  if (request.protocol == Protocol::kHttp3) {
+    if (!request.url.tls) co_return failure("HTTP/3 needs an https:// URL");
+    co_return co_await fetch_h3(endpoints, request, sink);
+  }
   std::shared_ptr<const net::TlsClientContext> tls;
   Alpn alpn = Alpn::kHttp11;
   if (request.url.tls) {

@@ -1,6 +1,6 @@
 #pragma once
-// One request of rws-client over HTTP/1.1 or HTTP/2 (cleartext by prior knowledge, or TLS
-// with ALPN), the response body handed to a sink as it arrives.
+// One request of rws-client over HTTP/1.1, HTTP/2 (cleartext by prior knowledge, or TLS with
+// ALPN) or HTTP/3, the response body handed to a sink as it arrives.
 
 #include <chrono>
 #include <functional>
@@ -24,6 +24,7 @@ enum class Protocol {
   kAuto,   // https: what ALPN settles on (h2 preferred); http: HTTP/1.1
   kHttp1,  // HTTP/1.1 only
   kHttp2,  // HTTP/2 only: prior knowledge on http://, ALPN "h2" on https://
+  kHttp3,  // HTTP/3 over QUIC (https:// only)
 };
 
 struct FetchRequest {
@@ -39,7 +40,7 @@ struct FetchRequest {
 };
 
 struct FetchResult {
-  std::string protocol;  // "HTTP/1.1", "HTTP/2"
+  std::string protocol;  // "HTTP/1.1", "HTTP/2", "HTTP/3"
   http::ResponseHead head;
   http::Headers trailers;
 };

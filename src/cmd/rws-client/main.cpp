@@ -1,8 +1,10 @@
-// rws-client: fetches one URL over HTTP/1.1 or HTTP/2 and prints the response like `curl -i`:
+// rws-client: fetches one URL over HTTP/1.1, HTTP/2 or HTTP/3 and prints the response like
+// `curl -i`:
 // the status line (which names the protocol that was negotiated), the header fields, a blank
 // line and the body (or the body into a file with -o), then trailer fields if any.
 //
-//   rws-client [--http1.1 | --http2] [-X METHOD] [-H "Name: value"]... [-d DATA | -d @FILE]
+//   rws-client [--http1.1 | --http2 | --http3] [-X METHOD] [-H "Name: value"]... [-d DATA | -d
+//   @FILE]
 //              [--cacert FILE] [-k] [-o FILE] [--max-time SECONDS] URL
 //
 // Exit status: 0 when a response arrived (whatever its status), 1 for a usage error, 2 when
@@ -54,11 +56,12 @@ void print_head(const FetchResult& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("rws-client: fetch a URL over HTTP/1.1 or HTTP/2 and print the response");
+  CLI::App app("rws-client: fetch a URL over HTTP/1.1, HTTP/2 or HTTP/3 and print the response");
   std::string url;
   FetchRequest request;
   bool http1 = false;
   bool http2 = false;
+  bool http3 = false;
   std::vector<std::string> headers;
   std::string data;
   std::string output;
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   app.add_option("url", url, "http:// or https:// URL")->required();
   app.add_flag("--http1.1", http1, "HTTP/1.1 only");
   app.add_flag("--http2", http2, "HTTP/2 only (prior knowledge on http://, ALPN h2 on https://)");
+  app.add_flag("--http3", http3, "HTTP/3 over QUIC (https:// only)");
   app.add_option("-X,--request", request.method, "request method");
   app.add_option("-H,--header", headers, "request header field \"Name: value\"");
   app.add_option("-d,--data", data, "request body; @FILE reads it from FILE");
@@ -80,12 +84,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
-  if (http1 && http2) {
-    std::cerr << "rws-client: --http1.1 and --http2 exclude each other\n";
+  if (int(http1) + int(http2) + int(http3) > 1) {
+    std::cerr << "rws-client: --http1.1, --http2 and --http3 exclude each other\n";
     return 1;
   }
   request.protocol = http1   ? rws::client::Protocol::kHttp1
                      : http2 ? rws::client::Protocol::kHttp2
+                     : http3 ? rws::client::Protocol::kHttp3
                              : rws::client::Protocol::kAuto;
   auto parsed = rws::client::parse_target_url(url);
   if (!parsed) {

@@ -61,7 +61,7 @@ L4Service::L4Service(config::L4Config config)
     : config_(std::move(config)),
       io_(std::make_unique<asio::io_context>(1)),
       work_(io_->get_executor()),
-      drain_timer_(*io_) {}
+      drain_timer_(std::in_place, *io_) {}
 
 L4Service::~L4Service() {
   stop();
@@ -71,6 +71,8 @@ L4Service::~L4Service() {
   udp_.clear();
   retired_tcp_.clear();
   retired_udp_.clear();
+  work_.reset();
+  drain_timer_.reset();
   io_.reset();
 }
 
@@ -206,8 +208,8 @@ void L4Service::drain(std::chrono::milliseconds timeout) {
     }
     log::server().info("L4: stopped accepting; draining {} TCP connection(s), waiting up to {} ms",
                        tunnels_->size(), timeout.count());
-    drain_timer_.expires_after(timeout);
-    drain_timer_.async_wait([this](const std::error_code& ec) {
+    drain_timer_->expires_after(timeout);
+    drain_timer_->async_wait([this](const std::error_code& ec) {
       if (ec) return;
       log::server().info("L4: closing {} remaining TCP connection(s)", tunnels_->size());
       tunnels_->close_all();
@@ -220,7 +222,7 @@ void L4Service::drain(std::chrono::milliseconds timeout) {
 void L4Service::abort() {
   asio::post(*io_, [this] {
     if (!draining_) return;
-    drain_timer_.cancel();
+    drain_timer_->cancel();
     log::server().info("L4: closing {} remaining TCP connection(s)", tunnels_->size());
     tunnels_->close_all();
     set_drained();

@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -87,7 +88,7 @@ class L4Service {
   std::vector<std::unique_ptr<TcpProxy>> retired_tcp_;
   std::vector<std::unique_ptr<UdpProxy>> retired_udp_;
   bool draining_ = false;
-  asio::steady_timer drain_timer_;
+  std::optional<asio::steady_timer> drain_timer_;  // reset before io_
 
   mutable std::mutex mutex_;  // guards stats_ and drained_
   std::vector<std::shared_ptr<const ListenerStats>> stats_;

@@ -136,6 +136,10 @@ asio::awaitable<void> TcpProxy::serve(tcp::socket client) {
       stats_->count_connect_failure(backend->url());
       continue;
     }
+    // As nginx stream and haproxy do: no Nagle delay on either side; a small chunk (a request, a
+    // response) is forwarded as soon as it is read.
+    client.set_option(tcp::no_delay(true), ignored);
+    upstream.set_option(tcp::no_delay(true), ignored);
     backend->in_flight.fetch_add(1, std::memory_order_relaxed);
     stats_->active_tcp.fetch_add(1, std::memory_order_relaxed);
     const std::uint64_t id = tunnels_->add();

@@ -2,7 +2,7 @@
 // TcpProxy: one [[tcp_proxy]] listener. Each accepted connection goes to a backend chosen by
 // the strategy (connect timeout per attempt; on failure the next eligible backend is tried, each
 // at most once) and is then spliced to it (l4/tcp_splice.hpp). A client for which no backend
-// connects is closed.
+// connects is closed. Both sockets of a spliced pair have TCP_NODELAY set.
 //
 // Lifecycle: construct on an io_context → listen() binds (throws std::system_error naming the
 // listener and address) → start() spawns the accept loop and, with [tcp_proxy.health_check],

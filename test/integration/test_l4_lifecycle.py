@@ -240,3 +240,23 @@ def test_l4_metrics(rws_l4, echo_server, udp_echo):
                                  listener="echo") == 0, what="the active gauge to drop")
     finally:
         client.close()
+
+
+def test_listener_added_by_reload_runs_and_is_in_metrics(rws_l4, echo_server, tmp_path):
+    echo = echo_server()
+    route = ('\n[[upstream]]\nname = "u"\nbackends = ["127.0.0.1:1"]\n'
+             '\n[[route]]\nname = "r"\nmatch = { path = "/*" }\n'
+             'action = { type = "proxy", upstream = "u" }\n')
+    server = rws_l4("[metrics]\nenabled = true\n" + route)
+    server.wait_listening()
+    samples, types = scrape(server)
+    assert types["rws_l4_connections_total"] == "counter"
+    assert not [k for k in samples if k[0].startswith("rws_l4_")]
+    cfg = tmp_path / "rws.config.toml"
+    cfg.write_text(cfg.read_text() + tcp_proxy("late", [f"127.0.0.1:{echo.port}"]))
+    server.signal(signal.SIGHUP)
+    port = l4_port(server, "tcp_proxy", "late")
+    with connect(port) as s:
+        assert echoes(s, b"hi")
+    samples, _ = scrape(server)
+    assert value(samples, "rws_l4_connections_total", listener="late") == 1

@@ -194,7 +194,8 @@ int main(int argc, char** argv) {
     if (config.metrics.enabled) {
       metrics = std::make_shared<rws::metrics::Registry>();
       if (gateway) metrics->add_collector(rws::gateway::backend_state_collector(gateway));
-      if (!config.l4.empty()) metrics->add_collector(rws::l4::l4_collector(l4));
+      // In every gateway file: a reload may add L4 listeners to one that has none yet.
+      if (gateway) metrics->add_collector(rws::l4::l4_collector(l4));
       config.server.metrics = metrics;
       config.server.metrics_path = config.metrics.path;
     }

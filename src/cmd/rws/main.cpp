@@ -179,7 +179,6 @@ int main(int argc, char** argv) {
                   config.config_file.c_str());
       return 0;
     }
-    // [metrics]: counted by the server, served on its path; the gateway adds its backend state.
     // [[tcp_proxy]] / [[udp_proxy]] (none is fine: a reload may add some): bound after the HTTP
     // listeners (a failure stops the start); they drain with the HTTP server and stop after it.
     auto l4 = std::make_shared<rws::l4::L4Service>(config.l4);
@@ -190,6 +189,7 @@ int main(int argc, char** argv) {
         l4->drain(timeout);
       }
     };
+    // [metrics]: counted by the server, served on its path; the gateway adds its backend state.
     std::shared_ptr<rws::metrics::Registry> metrics;
     if (config.metrics.enabled) {
       metrics = std::make_shared<rws::metrics::Registry>();
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     }
     // The reload callback runs on the server's control thread, while `server` exists.
     rws::server::Server* running_server = nullptr;
-    if (gateway || config.server.tls.enabled() || !config.l4.empty()) {
+    if (gateway || config.server.tls.enabled()) {  // a file with L4 listeners is a gateway file
       config.server.on_reload = [args, gateway, running = config.server, l4, metrics,
                                  &running_server] {
         const bool success = reload(args, gateway.get(), running, *l4, *running_server);

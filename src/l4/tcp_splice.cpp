@@ -20,11 +20,12 @@ constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 // Shared by the two pumps and the idle watch; the last of them to finish destroys it.
 struct Pair {
   Pair(tcp::socket first, tcp::socket second, std::chrono::seconds idle,
-       std::function<void()> finish)
+       std::shared_ptr<SpliceCounters> bytes, std::function<void()> finish)
       : a(std::move(first)),
         b(std::move(second)),
         timer(a.get_executor()),
         idle_timeout(idle),
+        counters(std::move(bytes)),
         on_finish(std::move(finish)) {}
   ~Pair() {
     if (on_finish) on_finish();
@@ -43,13 +44,15 @@ struct Pair {
   tcp::socket b;
   asio::steady_timer timer;
   std::chrono::seconds idle_timeout;
+  std::shared_ptr<SpliceCounters> counters;
   std::function<void()> on_finish;
   Clock::time_point last_activity = Clock::now();
   int open_directions = 2;
   bool closed = false;
 };
 
-asio::awaitable<void> pump(std::shared_ptr<Pair> pair, tcp::socket& from, tcp::socket& to) {
+asio::awaitable<void> pump(std::shared_ptr<Pair> pair, tcp::socket& from, tcp::socket& to,
+                           std::atomic<std::uint64_t>& written_total) {
   std::vector<char> buffer(kSpliceBuffer);
   for (;;) {
     auto [read_error, n] = co_await from.async_read_some(asio::buffer(buffer), kUseTuple);
@@ -69,6 +72,7 @@ asio::awaitable<void> pump(std::shared_ptr<Pair> pair, tcp::socket& from, tcp::s
       pair->close();
       break;
     }
+    written_total.fetch_add(written, std::memory_order_relaxed);
     pair->last_activity = Clock::now();
   }
   if (--pair->open_directions == 0) pair->close();
@@ -85,14 +89,18 @@ asio::awaitable<void> watch_idle(std::shared_ptr<Pair> pair) {
 
 }  // namespace
 
-void splice(tcp::socket a, tcp::socket b, std::chrono::seconds idle_timeout,
-            std::function<void()> on_finish) {
+CloseSplice splice(tcp::socket a, tcp::socket b, std::chrono::seconds idle_timeout,
+                   std::shared_ptr<SpliceCounters> counters, std::function<void()> on_finish) {
   auto executor = a.get_executor();
-  auto pair =
-      std::make_shared<Pair>(std::move(a), std::move(b), idle_timeout, std::move(on_finish));
-  asio::co_spawn(executor, pump(pair, pair->a, pair->b), asio::detached);
-  asio::co_spawn(executor, pump(pair, pair->b, pair->a), asio::detached);
+  SpliceCounters& bytes = *counters;
+  auto pair = std::make_shared<Pair>(std::move(a), std::move(b), idle_timeout, std::move(counters),
+                                     std::move(on_finish));
+  asio::co_spawn(executor, pump(pair, pair->a, pair->b, bytes.a_to_b), asio::detached);
+  asio::co_spawn(executor, pump(pair, pair->b, pair->a, bytes.b_to_a), asio::detached);
   asio::co_spawn(executor, watch_idle(pair), asio::detached);
+  return [weak = std::weak_ptr<Pair>(pair)] {
+    if (std::shared_ptr<Pair> p = weak.lock()) p->close();
+  };
 }
 
 }  // namespace rws::l4

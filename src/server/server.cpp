@@ -237,9 +237,11 @@ void Server::Impl::watch_signals() {
 void Server::Impl::begin_shutdown() {
   if (shutting_down) {
     abort_connections();  // asked twice: do not wait for the drain
+    if (options.on_shutdown) options.on_shutdown(true);
     return;
   }
   shutting_down = true;
+  if (options.on_shutdown) options.on_shutdown(false);
   shared.draining.store(true);
   log::server().info("draining {} connection(s), waiting up to {} ms", shared.connections.load(),
                      options.shutdown_timeout.count());

@@ -194,18 +194,6 @@ def test_idle_timeout_closes_both_sides(rws_l4, echo_server):
     assert echo.peer_closed.wait(10)
 
 
-def test_sigterm_stops_with_open_l4_connections(rws_l4, echo_server):
-    echo = echo_server()
-    server = rws_l4(tcp_proxy("echo", [f"127.0.0.1:{echo.port}"]))
-    port = l4_port(server, "tcp_proxy", "echo")
-    with connect(port) as s:
-        s.sendall(b"x")
-        assert s.recv(1) == b"x"
-        server.signal(signal.SIGTERM)
-        assert server.wait_exit() == 0
-        assert read_to_eof(s) == b""
-
-
 def test_health_check_takes_a_dead_backend_out(rws_l4, echo_server):
     echo = echo_server()
     dead = free_port()
@@ -232,20 +220,6 @@ def test_http_port_of_an_l4_only_file_serves_404(rws_l4, echo_server):
     assert conn.read_response().status == 404
     conn.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert conn.read_response().status == 200
-
-
-def test_reload_keeps_l4_listeners_and_logs_changes(rws_l4, echo_server, tmp_path):
-    echo = echo_server()
-    server = rws_l4(tcp_proxy("echo", [f"127.0.0.1:{echo.port}"]))
-    port = l4_port(server, "tcp_proxy", "echo")
-    cfg = tmp_path / "rws.config.toml"
-    cfg.write_text(cfg.read_text().replace('name = "echo"', 'name = "renamed"'))
-    server.signal(signal.SIGHUP)
-    wait_until(lambda: "L4 listeners need a restart" in server.stderr, what="the reload warning")
-    with connect(port) as s:
-        s.sendall(b"still")
-        assert s.recv(5) == b"still"
-    assert "tcp_proxy renamed listening" not in server.stderr
 
 
 def test_bind_alias_is_warned_and_busy_address_refused(rws_l4, servers, tmp_path, echo_server):

@@ -82,6 +82,9 @@ struct ServerOptions {
   bool handle_signals = true;  // SIGTERM/SIGINT drain, SIGHUP reload, in Server::run()
   // Called on SIGHUP (after the access log is reopened), on the server's control thread.
   std::function<void()> on_reload;
+  // Called on the server's control thread when a shutdown is asked (signal or shutdown()):
+  // with false when the drain begins, with true when a second request skips the wait.
+  std::function<void(bool immediate)> on_shutdown;
 };
 
 }  // namespace rws::server

@@ -18,6 +18,7 @@
 #include "gateway/backend_metrics.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/middleware_chain.hpp"
+#include "l4/l4_metrics.hpp"
 #include "l4/l4_service.hpp"
 #include "metrics/registry.hpp"
 
@@ -75,10 +76,10 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
 // SIGHUP: re-read and validate everything; publish only a fully valid result. Routes, upstreams
 // and certificates change in place; other server settings need a restart (a warning says which).
 // `gateway` is null in the static file server mode. L4 listeners ([[tcp_proxy]], [[udp_proxy]])
-// keep running as started; a change to them is only logged. Returns whether anything was
-// published.
+// follow the file (l4/l4_service.hpp); their new sockets are bound before anything is published.
+// Returns whether anything was published.
 bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway,
-            const rws::server::ServerOptions& running, const rws::config::L4Config& running_l4,
+            const rws::server::ServerOptions& running, rws::l4::L4Service& l4,
             rws::server::Server& server) {
   rws::config::LoadResult loaded =
       rws::config::load_server_config(args, [](const char* name) { return std::getenv(name); });
@@ -101,14 +102,15 @@ bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway
     rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
                             changed);
   }
-  if (loaded.config.l4 != running_l4) {
-    rws::log::server().warn(
-        "reload: [[tcp_proxy]] or [[udp_proxy]] changed; L4 listeners need a restart, the "
-        "running ones stay as they are");
-  }
   const bool tls = running.tls.enabled() && loaded.config.server.tls.enabled();
   if (tls) {
     if (auto problem = rws::server::check_tls(loaded.config.server.tls)) return fail(*problem);
+  }
+  std::shared_ptr<rws::l4::L4Service::Update> l4_update;
+  try {
+    l4_update = l4.prepare(loaded.config.l4);
+  } catch (const std::exception& e) {
+    return fail(e.what());
   }
   if (gateway) {
     try {
@@ -120,6 +122,7 @@ bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway
                             loaded.config.gateway->routes.size(),
                             loaded.config.gateway->upstreams.size());
   }
+  l4.apply(std::move(l4_update));
   if (tls) {
     if (auto problem = server.reload_tls(loaded.config.server.tls)) return fail(*problem);
     rws::log::server().info("certificates reloaded");
@@ -176,34 +179,40 @@ int main(int argc, char** argv) {
                   config.config_file.c_str());
       return 0;
     }
+    // [[tcp_proxy]] / [[udp_proxy]] (none is fine: a reload may add some): bound after the HTTP
+    // listeners (a failure stops the start); they drain with the HTTP server and stop after it.
+    auto l4 = std::make_shared<rws::l4::L4Service>(config.l4);
+    config.server.on_shutdown = [l4, timeout = config.server.shutdown_timeout](bool immediate) {
+      if (immediate) {
+        l4->abort();
+      } else {
+        l4->drain(timeout);
+      }
+    };
     // [metrics]: counted by the server, served on its path; the gateway adds its backend state.
     std::shared_ptr<rws::metrics::Registry> metrics;
     if (config.metrics.enabled) {
       metrics = std::make_shared<rws::metrics::Registry>();
       if (gateway) metrics->add_collector(rws::gateway::backend_state_collector(gateway));
+      // In every gateway file: a reload may add L4 listeners to one that has none yet.
+      if (gateway) metrics->add_collector(rws::l4::l4_collector(l4));
       config.server.metrics = metrics;
       config.server.metrics_path = config.metrics.path;
     }
     // The reload callback runs on the server's control thread, while `server` exists.
     rws::server::Server* running_server = nullptr;
-    if (gateway || config.server.tls.enabled()) {
-      config.server.on_reload = [args, gateway, running = config.server, l4 = config.l4, metrics,
+    if (gateway || config.server.tls.enabled()) {  // a file with L4 listeners is a gateway file
+      config.server.on_reload = [args, gateway, running = config.server, l4, metrics,
                                  &running_server] {
-        const bool success = reload(args, gateway.get(), running, l4, *running_server);
+        const bool success = reload(args, gateway.get(), running, *l4, *running_server);
         if (metrics) metrics->count_reload(success);
       };
     }
     rws::server::Server server(config.server, std::move(service));
     running_server = &server;
     server.listen();
-    // [[tcp_proxy]] / [[udp_proxy]]: bound now (a failure stops the start), stopped when the
-    // HTTP server has finished its drain.
-    std::unique_ptr<rws::l4::L4Service> l4;
-    if (!config.l4.empty()) {
-      l4 = std::make_unique<rws::l4::L4Service>(config.l4);
-      l4->listen();
-      l4->start();
-    }
+    l4->listen();
+    l4->start();
     if (gateway) {
       rws::log::server().info("gateway: {} route(s), {} upstream(s) from {}",
                               config.gateway->routes.size(), config.gateway->upstreams.size(),
@@ -212,7 +221,9 @@ int main(int argc, char** argv) {
       rws::log::server().info("serving {}", config.files.root);
     }
     server.run();
-    if (l4) l4->stop();
+    l4->drain(config.server.shutdown_timeout);  // begun by the shutdown already; idempotent
+    l4->wait_drained();
+    l4->stop();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rws: error: %s\n", e.what());
     return 1;

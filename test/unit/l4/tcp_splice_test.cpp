@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
@@ -45,7 +46,7 @@ struct Spliced {
     auto [back, b] = connected_pair(io);
     client = std::move(c);
     backend = std::move(b);
-    splice(std::move(front), std::move(back), idle, [this] { finished = true; });
+    close = splice(std::move(front), std::move(back), idle, counters, [this] { finished = true; });
     thread = std::thread([this] { io.run(); });
   }
   ~Spliced() {
@@ -56,6 +57,8 @@ struct Spliced {
   asio::io_context io;
   tcp::socket client{io};
   tcp::socket backend{io};
+  std::shared_ptr<SpliceCounters> counters = std::make_shared<SpliceCounters>();
+  CloseSplice close;
   std::atomic<bool> finished{false};
   std::thread thread;
 };
@@ -71,6 +74,21 @@ TEST(TcpSplice, HalfCloseIsPassedOnAndTheOtherDirectionKeepsGoing) {
   EXPECT_EQ(read_all(s.client), std::string(300000, 'b'));
   s.wait_done();
   EXPECT_TRUE(s.finished);
+  EXPECT_EQ(s.counters->a_to_b, 200000u);
+  EXPECT_EQ(s.counters->b_to_a, 300000u);
+}
+
+TEST(TcpSplice, CloseHandleClosesBothSidesAndDoesNothingAfterTheEnd) {
+  Spliced s(std::chrono::seconds(60));
+  asio::write(s.client, asio::buffer(std::string("ping")));
+  char got[4];
+  asio::read(s.backend, asio::buffer(got));
+  asio::post(s.io, s.close);
+  EXPECT_EQ(read_all(s.client), "");
+  EXPECT_EQ(read_all(s.backend), "");
+  s.wait_done();
+  EXPECT_TRUE(s.finished);
+  s.close();  // the pair is gone: no effect, no crash
 }
 
 TEST(TcpSplice, IdleTimeoutClosesBothSides) {

@@ -159,3 +159,89 @@ def test_failures_are_reported_with_exit_status_2():
     code, _, err = client("ftp://example.com/")
     assert code == 1
     assert "not an http:// or https:// URL" in err
+
+
+# --- HTTP/3 ------------------------------------------------------------------------------------
+
+def udp_port_free():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_h3(port, ca):
+    """Until an HTTP/3 server answers on `port` (UDP gives no connect to wait for)."""
+    def answers():
+        code, _, _ = client("--http3", "--cacert", ca, "--max-time", "2",
+                            f"https://localhost:{port}/hello.txt")
+        return code == 0
+    wait_until(answers, timeout=30, what=f"an HTTP/3 server on port {port}")
+
+
+def test_http3_against_gtlsserver(www, pki, tmp_path):
+    """ngtcp2's own example server (Debian package ngtcp2-server)."""
+    cert, key = pki.server
+    ca = pki.path("ca.pem")
+    port = udp_port_free()
+    server = Process([require_tool("gtlsserver"), "-q", "-d", str(www), "127.0.0.1", str(port),
+                      key, cert])
+    try:
+        wait_h3(port, ca)
+        code, out, err = client("--http3", "--cacert", ca, f"https://localhost:{port}/hello.txt")
+        assert code == 0, err
+        status, fields, body = split(out)
+        assert status == "HTTP/3 200"
+        assert "ngtcp2" in fields["server"]
+        assert body == b"hello from nginx\n"
+        target = tmp_path / "copy.bin"
+        code, out, err = client("--http3", "--cacert", ca, "-o", str(target),
+                                f"https://localhost:{port}/big.bin")
+        assert code == 0, err
+        assert target.read_bytes() == (www / "big.bin").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_http3_against_caddy(www, pki, tmp_path):
+    cert, key = pki.server
+    ca = pki.path("ca.pem")
+    port = free_port()
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text(f"""{{
+	admin off
+	auto_https disable_redirects
+	storage file_system {tmp_path}/caddy-data
+	servers {{
+		protocols h1 h2 h3
+	}}
+}}
+https://localhost:{port} {{
+	tls {cert} {key}
+	root * {www}
+	file_server
+}}
+""")
+    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "xdg"),
+               XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    server = Process([require_tool("caddy"), "run", "--config", str(caddyfile), "--adapter",
+                      "caddyfile"], env=env)
+    try:
+        wait_h3(port, ca)
+        code, out, err = client("--http3", "--cacert", ca, f"https://localhost:{port}/hello.txt")
+        assert code == 0, err
+        status, fields, body = split(out)
+        assert status == "HTTP/3 200"
+        assert fields["server"] == "Caddy"
+        assert body == b"hello from nginx\n"
+        code, out, err = client("--http3", f"https://localhost:{port}/hello.txt")
+        assert code == 2 and "certificate" in err
+    finally:
+        server.stop()
+
+
+def test_http3_needs_https():
+    code, _, err = client("--http3", "http://127.0.0.1:1/")
+    assert code == 2
+    assert "HTTP/3 needs an https:// URL" in err

@@ -16,7 +16,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "http/syntax.hpp"
+#include "h3/packet_writer.hpp"
 
 namespace rws::h3 {
 namespace {
@@ -24,7 +24,6 @@ namespace {
 constexpr std::size_t kMaxDatagram = 1452;
 constexpr std::uint64_t kStreamWindow = 1 << 20;
 constexpr std::uint64_t kConnectionWindow = 4 << 20;
-constexpr std::size_t kMaxVecs = 16;
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 // TLS 1.3 only, without the middlebox compatibility mode QUIC forbids (RFC 9001 §8.4).
 constexpr const char* kPriority =
@@ -435,45 +434,17 @@ bool Exchange::write() {
   ngtcp2_pkt_info info{};
   const ngtcp2_tstamp ts = now_ns();
   for (;;) {
-    std::int64_t stream_id = -1;
-    int fin = 0;
-    std::array<nghttp3_vec, kMaxVecs> vec;
-    nghttp3_ssize count = 0;
-    if (http_ != nullptr && ngtcp2_conn_get_max_data_left(conn_) > 0) {
-      count = nghttp3_conn_writev_stream(http_, &stream_id, &fin, vec.data(), vec.size());
-      if (count < 0) {
-        error_ = std::string("HTTP/3: ") + nghttp3_strerror(static_cast<int>(count));
-        return false;
-      }
-    }
-    ngtcp2_ssize written = -1;
-    std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
-    if (fin != 0) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-    const ngtcp2_ssize n = ngtcp2_conn_writev_stream(
-        conn_, &ps.path, &info, buffer.data(), buffer.size(), &written, flags, stream_id,
-        reinterpret_cast<const ngtcp2_vec*>(vec.data()), static_cast<std::size_t>(count), ts);
-    if (n < 0) {
-      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
-        nghttp3_conn_block_stream(http_, stream_id);
-        continue;
-      }
-      if (n == NGTCP2_ERR_STREAM_SHUT_WR) {
-        nghttp3_conn_shutdown_stream_write(http_, stream_id);
-        continue;
-      }
-      if (n == NGTCP2_ERR_WRITE_MORE) {
-        nghttp3_conn_add_write_offset(http_, stream_id, static_cast<std::size_t>(written));
-        continue;
-      }
-      error_ = std::string("QUIC: ") + ngtcp2_strerror(static_cast<int>(n));
+    const NextPacket next =
+        write_next_packet(conn_, http_, &ps.path, &info, buffer.data(), buffer.size(), ts);
+    if (next.failed) {
+      error_ = next.http_error != 0 ? std::string("HTTP/3: ") + nghttp3_strerror(next.http_error)
+                                    : std::string("QUIC: ") + ngtcp2_strerror(next.quic_error);
       return false;
     }
-    if (written >= 0) {
-      nghttp3_conn_add_write_offset(http_, stream_id, static_cast<std::size_t>(written));
-    }
+    const std::size_t n = next.size;
     if (n == 0) break;
     asio::error_code ec;
-    socket_.send(asio::buffer(buffer.data(), static_cast<std::size_t>(n)), 0, ec);
+    socket_.send(asio::buffer(buffer.data(), n), 0, ec);
     // A datagram the socket could not take is lost like one on the wire: QUIC resends.
   }
   if (ngtcp2_conn_get_handshake_completed(conn_) != 0) ngtcp2_conn_update_pkt_tx_time(conn_, ts);

@@ -20,6 +20,7 @@
 
 #include "core/log.hpp"
 #include "h2/signal.hpp"
+#include "h3/packet_writer.hpp"
 #include "http/date.hpp"
 
 namespace rws::h3 {
@@ -32,7 +33,6 @@ constexpr std::uint64_t kMaxRequestStreams = 100;  // concurrent, per connection
 constexpr std::uint64_t kStreamWindow = 256 * 1024;
 constexpr std::uint64_t kConnectionWindow = 1024 * 1024;
 constexpr std::size_t kMaxDatagram = 1500;
-constexpr std::size_t kMaxVecs = 16;
 
 ngtcp2_tstamp now_ns() {
   return static_cast<ngtcp2_tstamp>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -765,60 +765,25 @@ void Connection::write() {
   std::size_t packets = 0;
   bool failed = false;
   while (packets < max_packets) {
-    std::int64_t stream_id = -1;
-    int fin = 0;
-    std::array<nghttp3_vec, kMaxVecs> vec;
-    nghttp3_ssize count = 0;
-    if (http_ != nullptr && ngtcp2_conn_get_max_data_left(conn_) > 0) {
-      count = nghttp3_conn_writev_stream(http_, &stream_id, &fin, vec.data(), vec.size());
-      if (count < 0) {
+    const NextPacket next =
+        write_next_packet(conn_, http_, &ps.path, &info, buffer.data(), buffer.size(), ts);
+    if (next.failed) {
+      if (next.http_error != 0) {
         ngtcp2_connection_close_error_set_application_error(
-            &last_error_, nghttp3_err_infer_quic_app_error_code(static_cast<int>(count)), nullptr,
-            0);
+            &last_error_, nghttp3_err_infer_quic_app_error_code(next.http_error), nullptr, 0);
         error_set_ = true;
-        failed = true;
-        break;
-      }
-    }
-    ngtcp2_ssize written_data = -1;
-    std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
-    if (fin != 0) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
-    const ngtcp2_ssize n = ngtcp2_conn_writev_stream(
-        conn_, &ps.path, &info, buffer.data(), buffer.size(), &written_data, flags, stream_id,
-        reinterpret_cast<const ngtcp2_vec*>(vec.data()), static_cast<std::size_t>(count), ts);
-    if (n < 0) {
-      if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
-        nghttp3_conn_block_stream(http_, stream_id);
-        continue;
-      }
-      if (n == NGTCP2_ERR_STREAM_SHUT_WR) {
-        nghttp3_conn_shutdown_stream_write(http_, stream_id);
-        continue;
-      }
-      if (n == NGTCP2_ERR_WRITE_MORE) {
-        if (nghttp3_conn_add_write_offset(http_, stream_id,
-                                          static_cast<std::size_t>(written_data)) != 0) {
-          failed = true;
-          break;
-        }
-        continue;
-      }
-      if (!error_set_) {
-        ngtcp2_connection_close_error_set_transport_error_liberr(&last_error_, static_cast<int>(n),
+      } else if (!error_set_) {
+        ngtcp2_connection_close_error_set_transport_error_liberr(&last_error_, next.quic_error,
                                                                  nullptr, 0);
       }
       failed = true;
       break;
     }
-    if (written_data >= 0 && nghttp3_conn_add_write_offset(
-                                 http_, stream_id, static_cast<std::size_t>(written_data)) != 0) {
-      failed = true;
-      break;
-    }
+    const std::size_t n = next.size;
     if (n == 0) break;
     ++packets;
     const asio::ip::udp::endpoint to = to_endpoint(ps.path.remote);
-    if (!host_.send(to, buffer.data(), static_cast<std::size_t>(n))) {
+    if (!host_.send(to, buffer.data(), n)) {
       pending_.assign(buffer.data(), buffer.data() + n);
       pending_to_ = to;
       blocked_ = true;

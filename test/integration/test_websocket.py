@@ -25,13 +25,17 @@ MASK = b"\x11\x22\x33\x44"
 TAIL = b"\x00\x00\xff\xff"
 
 
-@pytest.fixture
-def server(servers):
+def start_server(servers, *args):
     if not RWS_WS_TEST_SERVER:
         pytest.fail("RWS_WS_TEST_SERVER is not set: run the integration tests through ctest")
     if websockets is None:
         pytest.fail("python3-websockets is not installed (run scripts/setup test)")
-    return servers([RWS_WS_TEST_SERVER, "0"])
+    return servers([RWS_WS_TEST_SERVER, "0", *args])
+
+
+@pytest.fixture
+def server(servers):
+    return start_server(servers)
 
 
 def ws_url(server, path):
@@ -348,3 +352,14 @@ def test_a_client_that_stops_reading_blocks_the_sender(server):
         assert chunk, "the server closed the connection"
         received += len(chunk)
     wait_until(lambda: stats(server)["flood_sent"] > sent, what="the sender to resume")
+
+
+def test_idle_timeout_still_applies_after_a_send(servers):
+    """A read and a write were pending together; the write finishing must not lift the read's
+    deadline (the server's idle timeout, here 500 ms, with keep-alive pings off)."""
+    server = start_server(servers, "500")
+    conn, _ = open_raw(server, "/quiet")
+    conn.send(masked_frame(0x1, b"hi"))
+    assert read_frame(conn) == (True, False, 0x1, b"hi")
+    assert conn.closed_by_peer(timeout=10), "the silent connection outlived the idle timeout"
+    wait_until(lambda: stats(server)["closed"] == 1006, what="the handler to see 1006")

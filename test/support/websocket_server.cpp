@@ -1,6 +1,6 @@
 // rws-ws-test-server: WebSocket endpoints of the App framework, for the integration tests.
 //
-//   rws-ws-test-server PORT
+//   rws-ws-test-server PORT [IDLE_TIMEOUT_MS]
 //
 // Routes:
 //   /echo                  sends every message back (text as text, binary as binary)
@@ -11,6 +11,7 @@
 //   /close?code=N&reason=R closes at once with code N; waits 500 ms at most for the answer
 //   /throw                 the handler throws after the first message (→ 1011)
 //   /keepalive             echo, pinging after 200 ms of silence; 300 ms to answer
+//   /quiet                 echo without keep-alive pings (only the server's idle timeout)
 //   /flood?size=N          sends binary messages of N bytes until a send fails
 //   GET /stats             "flood_sent=<messages sent by /flood> closed=<code>": `closed` is the
 //                          close_code() of the last connection that ended (0: none yet)
@@ -104,6 +105,10 @@ int main(int argc, char** argv) {
   keepalive.pong_timeout = 300ms;
   app.ws("/keepalive", recorded(echo), keepalive);
 
+  rws::WebSocketOptions quiet;
+  quiet.ping_interval = 0ms;
+  app.ws("/quiet", recorded(echo), quiet);
+
   app.get("/flood", [](rws::Context& ctx) {
     std::size_t size = ctx.query_as<std::size_t>("size").value_or(1 << 20);
     rws::WebSocketOptions options;
@@ -128,5 +133,6 @@ int main(int argc, char** argv) {
   options.ip = "127.0.0.1";
   options.port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
   options.thread_count = 1;
+  if (argc > 2) options.idle_timeout = std::chrono::milliseconds(std::atoi(argv[2]));
   return rws::run(app, options);
 }

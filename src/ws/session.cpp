@@ -221,31 +221,24 @@ asio::awaitable<bool> Session::send_message(Opcode opcode, std::string_view data
   if (opcode == Opcode::kText && !is_valid_utf8(data)) {
     throw std::invalid_argument("WebSocket text message is not valid UTF-8");
   }
-  if (close_sent_ || reader_done_) co_return false;
-  if (!deflater_) co_return co_await write_frame(opcode, data);
-  // Compressed under the write lock: the compressor's context must follow the sending order.
-  auto [lock_ec, token] = co_await lock_.async_receive(kUseTuple);
-  if (lock_ec) co_return false;
-  LockGuard guard(lock_);
-  if (close_sent_ || reader_done_) co_return false;
-  std::string compressed = deflater_->compress(data);
-  std::array<char, kMaxHeaderSize> header{};
-  FrameHeader h;
-  h.opcode = opcode;
-  h.rsv1 = true;
-  h.length = compressed.size();
-  std::size_t header_length = write_header(h, header);
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header_length),
-                                            asio::buffer(compressed)};
-  std::error_code ec = co_await stream_.write(buffers);
-  co_return !ec;
+  co_return co_await write_frame(opcode, data);
 }
 
-asio::awaitable<bool> Session::write_frame(Opcode opcode, std::string_view payload, bool rsv1) {
+asio::awaitable<bool> Session::write_frame(Opcode opcode, std::string_view payload) {
   auto [lock_ec, token] = co_await lock_.async_receive(kUseTuple);
   if (lock_ec) co_return false;
   LockGuard guard(lock_);
-  if (reader_done_) co_return false;
+  // Nothing may follow our close frame (§5.5.1), which may have left while this waited.
+  if (reader_done_ || close_sent_) co_return false;
+  if (deflater_ && !is_control(opcode)) {
+    // Compressed under the lock: the compressor's context must follow the sending order.
+    std::string compressed = deflater_->compress(payload);
+    co_return co_await write_locked(opcode, compressed, true);
+  }
+  co_return co_await write_locked(opcode, payload, false);
+}
+
+asio::awaitable<bool> Session::write_locked(Opcode opcode, std::string_view payload, bool rsv1) {
   std::array<char, kMaxHeaderSize> header{};
   FrameHeader h;
   h.opcode = opcode;

@@ -64,8 +64,11 @@ class Session final : public WebSocket {
   asio::awaitable<bool> on_data(const Event& event);
   asio::awaitable<void> watchdog();
   asio::awaitable<bool> send_message(Opcode opcode, std::string_view data);
-  // Writes one frame under the write lock.
-  asio::awaitable<bool> write_frame(Opcode opcode, std::string_view payload, bool rsv1 = false);
+  // Writes one frame (a data frame compressed when permessage-deflate was agreed) under the
+  // write lock; false once our close frame has left or the connection is gone.
+  asio::awaitable<bool> write_frame(Opcode opcode, std::string_view payload);
+  // Writes one frame; the caller holds the write lock.
+  asio::awaitable<bool> write_locked(Opcode opcode, std::string_view payload, bool rsv1);
   // Sends a close frame (`code` 0: an empty one) unless one was sent; starts the close timer.
   asio::awaitable<void> send_close(std::uint16_t code, std::string_view reason);
   void wake_watchdog() noexcept { watchdog_timer_.cancel(); }

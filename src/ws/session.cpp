@@ -202,10 +202,11 @@ asio::awaitable<void> Session::watchdog() {
 }
 
 asio::awaitable<std::optional<WebSocketMessage>> Session::receive() {
-  if (close_sent_) co_return std::nullopt;
-  if (reader_done_ && !slot_.ready()) co_return std::nullopt;
+  // A message that arrived before the closing handshake began is still handed out; nothing
+  // is read into the slot after it (see on_data).
+  if ((close_sent_ || reader_done_) && !slot_.ready()) co_return std::nullopt;
   auto [ec, message] = co_await slot_.async_receive(kUseTuple);
-  if (ec || close_sent_) co_return std::nullopt;
+  if (ec) co_return std::nullopt;
   co_return std::move(message);
 }
 

@@ -308,6 +308,16 @@ def test_keepalive_pings_and_drops_a_silent_peer(server):
     wait_until(lambda: stats(server)["closed"] == 1006, what="the handler to see 1006")
 
 
+def test_messages_sent_right_before_the_close_frame_reach_the_handler(server):
+    # The handler starts receiving 200 ms late: by then the close frame has been read.
+    conn, _ = open_raw(server, "/collect?delay_ms=200")
+    conn.send(b"".join(masked_frame(0x1, b"message %d" % i) for i in range(5)) +
+              masked_frame(0x8, struct.pack("!H", 1000)))
+    expect_close(conn, 1000)
+    wait_until(lambda: stats(server)["closed"] == 1000, what="the handler to finish")
+    assert stats(server)["collected"] == 5
+
+
 def test_pings_are_answered_while_the_handler_waits(server):
     conn, _ = open_raw(server, "/echo")
     conn.send(masked_frame(0x9, b"ping 1"))

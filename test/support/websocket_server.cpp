@@ -12,8 +12,11 @@
 //   /throw                 the handler throws after the first message (→ 1011)
 //   /keepalive             echo, pinging after 200 ms of silence; 300 ms to answer
 //   /quiet                 echo without keep-alive pings (only the server's idle timeout)
+//   /collect?delay_ms=N    waits N ms, then receives until the connection closes, counting the
+//                          messages
 //   /flood?size=N          sends binary messages of N bytes until a send fails
-//   GET /stats             "flood_sent=<messages sent by /flood> closed=<code>": `closed` is the
+//   GET /stats             "flood_sent=<messages sent by /flood> collected=<messages /collect
+//                          received> closed=<code>": `closed` is the
 //                          close_code() of the last connection that ended (0: none yet)
 
 #include <atomic>
@@ -22,11 +25,16 @@
 #include <stdexcept>
 #include <string>
 
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <rws/rws.hpp>
 
 namespace {
 
 std::atomic<std::uint64_t> flood_sent{0};
+std::atomic<std::uint64_t> collected{0};
 std::atomic<int> last_close_code{0};
 
 void remember_close(const rws::WebSocket& ws) {
@@ -109,6 +117,20 @@ int main(int argc, char** argv) {
   quiet.ping_interval = 0ms;
   app.ws("/quiet", recorded(echo), quiet);
 
+  app.get("/collect", [](rws::Context& ctx) {
+    auto delay = std::chrono::milliseconds(ctx.query_as<int>("delay_ms").value_or(0));
+    return rws::websocket(ctx, recorded([delay](rws::WebSocket& ws) -> asio::awaitable<void> {
+                            // A handler slower than the client: messages wait in the slot.
+                            asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+                            co_await timer.async_wait(asio::use_awaitable);
+                            for (;;) {
+                              std::optional<rws::WebSocketMessage> message = co_await ws.receive();
+                              if (!message) break;
+                              ++collected;
+                            }
+                          }));
+  });
+
   app.get("/flood", [](rws::Context& ctx) {
     std::size_t size = ctx.query_as<std::size_t>("size").value_or(1 << 20);
     rws::WebSocketOptions options;
@@ -126,6 +148,7 @@ int main(int argc, char** argv) {
 
   app.get("/stats", [](rws::Context&) {
     return rws::text("flood_sent=" + std::to_string(flood_sent.load()) +
+                     " collected=" + std::to_string(collected.load()) +
                      " closed=" + std::to_string(last_close_code.load()) + "\n");
   });
 

@@ -78,7 +78,8 @@ class WebSocket {
  public:
   virtual ~WebSocket() = default;
 
-  // The next whole message; nullopt once the connection is closing or closed.
+  // The next whole message; nullopt once the connection is closing or closed and the messages
+  // received before that have been handed out.
   virtual asio::awaitable<std::optional<WebSocketMessage>> receive() = 0;
   // False when the message could not be sent (the connection is closing or failed). Text that
   // is not valid UTF-8 is refused with std::invalid_argument.

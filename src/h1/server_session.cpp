@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "h1/serializer.hpp"
 #include "http/date.hpp"
+#include "http/drain_notice.hpp"
 
 namespace rws::h1 {
 namespace {
@@ -120,6 +121,7 @@ void ServerSession::on_deadline() noexcept {
 }
 
 void ServerSession::on_drain() noexcept {
+  if (drain_callback_) drain_callback_();  // an upgraded protocol that closes on its own
   if (phase_ == Phase::kIdle || phase_ == Phase::kLinger) transport_->cancel();
 }
 
@@ -301,7 +303,7 @@ asio::awaitable<bool> ServerSession::exchange() {
 // first, then the socket. A read waits at most idle_timeout, a write write_timeout; a read and a
 // write may be pending together (WebSocket sessions, proxy tunnels), so each keeps its own
 // deadline and the connection's is the earlier one.
-class ServerSession::Tunnel final : public http::UpgradedStream {
+class ServerSession::Tunnel final : public http::UpgradedStream, public http::DrainNotice {
  public:
   explicit Tunnel(ServerSession& session) : s_(session) {}
 
@@ -336,6 +338,13 @@ class ServerSession::Tunnel final : public http::UpgradedStream {
 
   void shutdown_send() noexcept override { s_.transport_->shutdown_send(); }
 
+  void on_drain(std::function<void()> callback) override {
+    s_.drain_callback_ = std::move(callback);
+    if (s_.drain_callback_ && s_.env_.draining.load(std::memory_order_relaxed)) {
+      s_.drain_callback_();
+    }
+  }
+
  private:
   void update_deadline() noexcept { s_.deadline = std::min(read_deadline_, write_deadline_); }
 
@@ -360,6 +369,7 @@ asio::awaitable<void> ServerSession::switch_protocols(http::Response& response,
   } catch (const std::exception& e) {
     log::http().warn("conn {}: upgraded connection failed: {}", id_, e.what());
   }
+  drain_callback_ = nullptr;
 }
 
 asio::awaitable<bool> ServerSession::send_interim(const http::ResponseHead& head) {

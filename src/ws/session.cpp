@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "http/drain_notice.hpp"
 #include "ws/frame_writer.hpp"
 #include "ws/utf8.hpp"
 
@@ -54,9 +55,18 @@ Session::Session(http::UpgradedStream& stream, const asio::any_io_executor& exec
     inflater_ = std::make_unique<Inflater>(deflate->client_no_context_takeover);
   }
   lock_.try_send(std::error_code{}, true);  // the one token: unlocked
+  drain_notice_ = dynamic_cast<http::DrainNotice*>(&stream_);
+  if (drain_notice_) {
+    drain_notice_->on_drain([this] {
+      drain_requested_ = true;
+      wake_watchdog();
+    });
+  }
 }
 
-Session::~Session() = default;
+Session::~Session() {
+  if (drain_notice_) drain_notice_->on_drain({});
+}
 
 asio::awaitable<void> Session::run(const WebSocketHandler& handler) {
   using namespace asio::experimental::awaitable_operators;
@@ -171,6 +181,10 @@ asio::awaitable<bool> Session::on_data(const Event& event) {
 asio::awaitable<void> Session::watchdog() {
   for (;;) {
     if (reader_done_) co_return;
+    if (drain_requested_ && !close_sent_) {
+      co_await send_close(close_code::kGoingAway, "server shutting down");
+      continue;
+    }
     const Clock::time_point now = Clock::now();
     Clock::time_point wake = Clock::time_point::max();
     if (close_sent_) {

@@ -28,6 +28,10 @@
 #include "ws/frame.hpp"
 #include "ws/frame_parser.hpp"
 
+namespace rws::http {
+class DrainNotice;
+}
+
 namespace rws::ws {
 
 class Session final : public WebSocket {
@@ -85,6 +89,8 @@ class Session final : public WebSocket {
   Lock lock_;
   asio::steady_timer watchdog_timer_;
 
+  http::DrainNotice* drain_notice_ = nullptr;  // the stream's, when it has one
+  bool drain_requested_ = false;               // the server is shutting down: close with 1001
   bool close_sent_ = false;
   bool reader_done_ = false;
   bool reader_blocked_ = false;  // waiting for room in the slot

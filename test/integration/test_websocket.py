@@ -7,6 +7,7 @@ import base64
 import hashlib
 import os
 import re
+import signal
 import struct
 import zlib
 
@@ -373,3 +374,16 @@ def test_idle_timeout_still_applies_after_a_send(servers):
     assert read_frame(conn) == (True, False, 0x1, b"hi")
     assert conn.closed_by_peer(timeout=10), "the silent connection outlived the idle timeout"
     wait_until(lambda: stats(server)["closed"] == 1006, what="the handler to see 1006")
+
+
+def test_server_shutdown_closes_with_1001(server):
+    conn, _ = open_raw(server, "/echo")
+    conn.send(masked_frame(0x1, b"up"))
+    assert read_frame(conn)[3] == b"up"
+    server.signal(signal.SIGTERM)
+    fin, rsv1, opcode, payload = read_frame(conn)
+    assert (opcode, close_code_of(payload)) == (0x8, 1001)
+    conn.send(masked_frame(0x8, payload[:2]))
+    assert conn.closed_by_peer()
+    # Long before the 30 s shutdown timeout that cuts connections still open.
+    assert server.wait_exit(timeout=10) == 0

@@ -29,7 +29,8 @@
 // if the handler threw). close() sends a close frame; the peer's answer is awaited at most
 // `close_timeout`, then the TCP connection is closed. A protocol violation by the peer closes
 // with the codec's code (1002, 1007 for invalid UTF-8 or compressed data, 1009 for a frame or
-// message over the limits) without waiting for an answer. Keep-alive: when nothing was received
+// message over the limits) without waiting for an answer. A draining server (graceful shutdown)
+// closes with 1001. Keep-alive: when nothing was received
 // for `ping_interval`, a ping is sent; when nothing arrives within `pong_timeout` after it, the
 // peer is considered gone and the connection is dropped without a close frame (close_code()
 // 1006), since a peer that does not answer pings would not answer a close frame either.

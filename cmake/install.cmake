@@ -25,8 +25,9 @@ endif()
 add_library(rws::rws ALIAS rws_library)
 
 set(RWS_INSTALLED_LIBRARIES
-  rws_run rws_middleware rws_proxy rws_auth rws_app rws_static rws_server rws_access_log rws_metrics
-  rws_h3 rws_h2 rws_h1 rws_h1_codec rws_redis rws_redis_codec rws_net rws_http rws_blocking rws_log rws_openssl rws_core)
+  rws_run rws_middleware rws_proxy rws_auth rws_app rws_ws rws_ws_codec rws_static rws_server
+  rws_access_log rws_metrics rws_h3 rws_h2 rws_h1 rws_h1_codec rws_redis rws_redis_codec rws_net
+  rws_http rws_blocking rws_log rws_openssl rws_core)
 install(TARGETS rws_library ${RWS_INSTALLED_LIBRARIES}
   EXPORT rwsTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -23,6 +23,7 @@
 #include <rws/app/sse.hpp>
 #include <rws/app/test_client.hpp>
 #include <rws/app/validate.hpp>
+#include <rws/app/websocket.hpp>
 #include <rws/middleware/compress.hpp>
 #include <rws/middleware/cors.hpp>
 #include <rws/middleware/ip_filter.hpp>

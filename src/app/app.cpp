@@ -233,6 +233,12 @@ RouteRef Routes::route(std::string_view method, std::string_view pattern, Handle
   return RouteRef(*core_, index);
 }
 
+RouteRef Routes::ws(std::string_view pattern, WebSocketHandler handler, WebSocketOptions options) {
+  return get(pattern, [handler = std::move(handler), options = std::move(options)](Context& ctx) {
+    return websocket(ctx, handler, options);
+  });
+}
+
 Routes& Routes::use(Middleware middleware) {
   core_->check_open();
   core_->groups[group_].middleware.push_back(std::move(middleware));

@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "h1/serializer.hpp"
 #include "http/date.hpp"
+#include "http/drain_notice.hpp"
 
 namespace rws::h1 {
 namespace {
@@ -120,6 +121,7 @@ void ServerSession::on_deadline() noexcept {
 }
 
 void ServerSession::on_drain() noexcept {
+  if (drain_callback_) drain_callback_();  // an upgraded protocol that closes on its own
   if (phase_ == Phase::kIdle || phase_ == Phase::kLinger) transport_->cancel();
 }
 
@@ -298,8 +300,10 @@ asio::awaitable<bool> ServerSession::exchange() {
 }
 
 // The connection's byte stream after a 101: bytes the client sent right after the request come
-// first, then the socket; reads wait at most idle_timeout.
-class ServerSession::Tunnel final : public http::UpgradedStream {
+// first, then the socket. A read waits at most idle_timeout, a write write_timeout; a read and a
+// write may be pending together (WebSocket sessions, proxy tunnels), so each keeps its own
+// deadline and the connection's is the earlier one.
+class ServerSession::Tunnel final : public http::UpgradedStream, public http::DrainNotice {
  public:
   explicit Tunnel(ServerSession& session) : s_(session) {}
 
@@ -314,22 +318,39 @@ class ServerSession::Tunnel final : public http::UpgradedStream {
     if (s_.aborted_)
       co_return std::pair<std::error_code, std::size_t>{asio::error::operation_aborted, 0};
     s_.phase_ = Phase::kBody;
-    s_.timed_out_ = false;
-    s_.deadline = after(s_.env_.settings.idle_timeout);
+    read_deadline_ = after(s_.env_.settings.idle_timeout);
+    update_deadline();
     auto result = co_await s_.transport_->read_some(buffer);
-    s_.deadline = net::Clock::time_point::max();
+    read_deadline_ = net::Clock::time_point::max();
+    update_deadline();
     co_return result;
   }
 
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override {
-    bool ok = co_await s_.write(buffers);
-    co_return ok ? std::error_code{} : make_error_code(asio::error::broken_pipe);
+    if (s_.aborted_) co_return make_error_code(asio::error::operation_aborted);
+    write_deadline_ = after(s_.env_.settings.write_timeout);
+    update_deadline();
+    std::error_code ec = co_await s_.transport_->write(buffers);
+    write_deadline_ = net::Clock::time_point::max();
+    update_deadline();
+    co_return ec;
   }
 
   void shutdown_send() noexcept override { s_.transport_->shutdown_send(); }
 
+  void on_drain(std::function<void()> callback) override {
+    s_.drain_callback_ = std::move(callback);
+    if (s_.drain_callback_ && s_.env_.draining.load(std::memory_order_relaxed)) {
+      s_.drain_callback_();
+    }
+  }
+
  private:
+  void update_deadline() noexcept { s_.deadline = std::min(read_deadline_, write_deadline_); }
+
   ServerSession& s_;
+  net::Clock::time_point read_deadline_ = net::Clock::time_point::max();
+  net::Clock::time_point write_deadline_ = net::Clock::time_point::max();
 };
 
 asio::awaitable<void> ServerSession::switch_protocols(http::Response& response,
@@ -348,6 +369,7 @@ asio::awaitable<void> ServerSession::switch_protocols(http::Response& response,
   } catch (const std::exception& e) {
     log::http().warn("conn {}: upgraded connection failed: {}", id_, e.what());
   }
+  drain_callback_ = nullptr;
 }
 
 asio::awaitable<bool> ServerSession::send_interim(const http::ResponseHead& head) {

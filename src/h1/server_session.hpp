@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,6 +140,8 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   Phase phase_ = Phase::kIdle;
   bool timed_out_ = false;
   bool aborted_ = false;
+  // Set while an upgraded protocol wants to hear of draining (Tunnel, http::DrainNotice).
+  std::function<void()> drain_callback_;
   net::Clock::time_point started_steady_;
   std::chrono::system_clock::time_point started_wall_;
   std::string client_address_;  // of the current exchange, behind trusted proxies; empty: the peer

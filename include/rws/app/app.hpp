@@ -27,6 +27,7 @@
 #include <rws/app/handler.hpp>
 #include <rws/app/state.hpp>
 #include <rws/app/static_options.hpp>
+#include <rws/app/websocket.hpp>
 #include <rws/http/service.hpp>
 
 namespace rws {
@@ -87,6 +88,8 @@ class Routes {
   }
   // Any method token. Throws std::invalid_argument for a bad pattern or a duplicate route.
   RouteRef route(std::string_view method, std::string_view pattern, Handler handler);
+  // A WebSocket endpoint (a GET route answering the upgrade, see rws/app/websocket.hpp).
+  RouteRef ws(std::string_view pattern, WebSocketHandler handler, WebSocketOptions options = {});
 
   // Middleware for every route of this group (for the App: every request, also 404/405).
   Routes& use(Middleware middleware);

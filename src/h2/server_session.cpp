@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 
 #include <rws/http/client_address.hpp>
@@ -19,6 +20,7 @@
 #include "core/log.hpp"
 #include "h2/signal.hpp"
 #include "http/date.hpp"
+#include "http/drain_notice.hpp"
 
 namespace rws::h2 {
 namespace {
@@ -98,6 +100,12 @@ struct ServerSession::Stream {
   bool deferred = false;
   http::Headers trailers_out;
   std::unique_ptr<Signal> pump_wake;
+
+  // Extended CONNECT (RFC 8441): the :protocol asked for; the stream then carries that
+  // protocol's bytes in DATA frames after a 200 (WebSocket over HTTP/2).
+  std::string protocol;
+  bool extended_connect = false;
+  std::function<void()> on_drain;  // a tunnel's wish to hear of draining (http::DrainNotice)
 
   bool closed = false;
   bool responded = false;         // the final response head was submitted
@@ -262,6 +270,8 @@ struct Callbacks {
         head.authority.assign(value);
       } else if (name == ":scheme") {
         head.scheme.assign(value);
+      } else if (name == ":protocol") {
+        stream->protocol.assign(value);
       }
       return 0;
     }
@@ -464,6 +474,19 @@ void ServerSession::start_stream(const std::shared_ptr<Stream>& stream) {
     head.headers.add("Host", head.authority);
   }
   if (!stream->cookies.empty()) head.headers.add("cookie", stream->cookies);
+  if (head.method == "CONNECT" && !stream->protocol.empty()) {
+    // RFC 8441 §5: an extended CONNECT stands for HTTP/1.1's GET with Upgrade, so the same
+    // upgrade handlers answer it. The key only feeds Sec-WebSocket-Accept, which HTTP/2 drops.
+    stream->extended_connect = true;
+    stream->has_body = false;  // DATA frames are the tunnel's bytes, not a request body
+    head.method = "GET";
+    head.headers.add("Upgrade", stream->protocol);
+    head.headers.add("Connection", "Upgrade");
+    if (http::iequals(stream->protocol, "websocket") &&
+        !head.headers.contains("sec-websocket-key")) {
+      head.headers.add("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA==");
+    }
+  }
   stream->continue_pending =
       stream->has_body && http::iequals(head.headers.get("expect"), "100-continue");
   stream->method = head.method;
@@ -515,9 +538,19 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
       response = http::Response::text(500, "Internal Server Error\n");
     }
   }
+  if (response.upgrade && stream->extended_connect && response.head.status == 101 &&
+      !stream->closed && !failed_) {
+    co_await run_tunnel(stream, response);
+    log_exchange(*stream);
+    co_return;
+  }
   if (response.upgrade) {
-    // Switching protocols does not exist in HTTP/2 (RFC 9113 §8.6).
+    // Switching protocols does not exist in HTTP/2 (RFC 9113 §8.6) without extended CONNECT.
     response = http::Response::text(501, "Not Implemented: upgrade over HTTP/2\n");
+  } else if (stream->extended_connect && response.head.status / 100 == 2) {
+    // A 2xx would tell the client its tunnel is open (RFC 8441 §5): the handler did not switch.
+    response = http::Response::text(
+        501, "Not Implemented: " + stream->protocol + " is not served at this path\n");
   }
   if (!stream->closed && !failed_) {
     if (submit_response(*stream, response, head_request)) {
@@ -535,6 +568,110 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
     wake_writer();
   }
   log_exchange(*stream);
+}
+
+// The byte stream of an extended CONNECT stream (RFC 8441): reads take what DATA frames
+// delivered (reopening the window as they do), writes queue DATA and wait while more than
+// kPumpHighWater bytes are not yet taken by the flow-control window, shutdown_send ends the
+// stream.
+class ServerSession::Tunnel final : public http::UpgradedStream, public http::DrainNotice {
+ public:
+  Tunnel(ServerSession& session, std::shared_ptr<Stream> stream)
+      : s_(session), stream_(std::move(stream)) {}
+  ~Tunnel() override { stream_->on_drain = nullptr; }
+
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
+      asio::mutable_buffer buffer) override {
+    Stream& st = *stream_;
+    for (;;) {
+      if (!st.body_in.empty()) {
+        const std::size_t n = std::min(buffer.size(), st.body_in.size());
+        std::memcpy(buffer.data(), st.body_in.data(), n);
+        st.body_in.erase(0, n);
+        if (!st.closed && !s_.failed_) {
+          nghttp2_session_consume(s_.session_, st.id, n);
+          s_.wake_writer();
+        }
+        co_return std::pair<std::error_code, std::size_t>{{}, n};
+      }
+      if (st.body_ended || st.closed || s_.failed_) {
+        co_return std::pair<std::error_code, std::size_t>{asio::error::eof, 0};
+      }
+      co_await st.body_wake->wait();
+    }
+  }
+
+  asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override {
+    Stream& st = *stream_;
+    if (st.closed || s_.failed_ || st.out_ended)
+      co_return make_error_code(asio::error::broken_pipe);
+    for (const asio::const_buffer& b : buffers)
+      st.out.append(static_cast<const char*>(b.data()), b.size());
+    resume();
+    while (st.pending_out() > kPumpHighWater && !st.closed && !s_.failed_) {
+      co_await st.pump_wake->wait();
+    }
+    co_return st.closed || s_.failed_ ? make_error_code(asio::error::broken_pipe)
+                                      : std::error_code{};
+  }
+
+  void shutdown_send() noexcept override {
+    stream_->out_ended = true;
+    resume();
+  }
+
+  void on_drain(std::function<void()> callback) override {
+    stream_->on_drain = std::move(callback);
+    if (stream_->on_drain && s_.goaway_sent_) asio::post(s_.executor_, stream_->on_drain);
+  }
+
+ private:
+  void resume() {
+    Stream& st = *stream_;
+    if (st.deferred && !st.closed && !s_.failed_) {
+      st.deferred = false;
+      nghttp2_session_resume_data(s_.session_, st.id);
+    }
+    s_.wake_writer();
+  }
+
+  ServerSession& s_;
+  std::shared_ptr<Stream> stream_;
+};
+
+asio::awaitable<void> ServerSession::run_tunnel(std::shared_ptr<Stream> stream,
+                                                http::Response& response) {
+  // 200 instead of 101, without the fields of HTTP/1.1's switch (RFC 8441 §5).
+  std::vector<std::string> strings;
+  http::Headers fields;
+  for (const http::Field& f : response.head.headers) {
+    if (http::iequals(f.name, "sec-websocket-accept")) continue;
+    fields.add(f.name, f.value);
+  }
+  std::vector<nghttp2_nv> nva = head_fields(200, fields, strings);
+  const std::string date_name = "date";
+  const std::string date(http::http_date_now());
+  nva.push_back(make_nv(date_name, date));
+  stream->status = 200;
+  stream->responded = true;
+  nghttp2_data_provider provider{};
+  provider.read_callback = Callbacks::read_data;
+  nghttp2_submit_response(session_, stream->id, nva.data(), nva.size(), &provider);
+  wake_writer();
+  {
+    Tunnel tunnel(*this, stream);
+    try {
+      co_await response.upgrade(tunnel);
+    } catch (const std::exception& e) {
+      log::http().warn("conn {} stream {}: tunnel failed: {}", id_, stream->id, e.what());
+    }
+    tunnel.shutdown_send();
+  }
+  // The rest of what the handler wrote leaves before the stream's coroutine ends.
+  while (!stream->closed && !failed_ && stream->pending_out() > 0) {
+    co_await stream->pump_wake->wait();
+  }
+  wake_writer();
 }
 
 bool ServerSession::submit_response(Stream& stream, http::Response& response, bool head_request) {
@@ -716,6 +853,7 @@ asio::awaitable<void> ServerSession::serve() {
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<std::uint32_t>(kStreamWindow)},
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
        static_cast<std::uint32_t>(env_.settings.parser.max_head_bytes)}};
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
@@ -780,6 +918,9 @@ void ServerSession::on_deadline() noexcept {
 }
 
 void ServerSession::on_drain() noexcept {
+  for (auto& [id, stream] : streams_) {
+    if (stream->on_drain) asio::post(executor_, stream->on_drain);
+  }
   if (session_ == nullptr || goaway_sent_) return;
   goaway_sent_ = true;
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,

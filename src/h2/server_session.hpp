@@ -15,6 +15,10 @@
 // rapid-reset guard (a client cancelling streams faster than kMaxResetsPerSecond gets GOAWAY
 // ENHANCE_YOUR_CALM), and a client that keeps the flow-control window shut while response data
 // waits is disconnected after write_timeout. A drain sends GOAWAY and lets open streams finish.
+//
+// Extended CONNECT (RFC 8441, SETTINGS_ENABLE_CONNECT_PROTOCOL): `:method CONNECT` with
+// `:protocol websocket` reaches the service as HTTP/1.1's GET with Upgrade; when the handler
+// switches protocols, the stream answers 200 and its DATA frames carry the upgraded protocol.
 
 #include <cstdint>
 #include <map>
@@ -59,6 +63,10 @@ class ServerSession final : public net::TrackedConnection {
   asio::awaitable<void> write_loop();
   asio::awaitable<void> handle_stream(std::shared_ptr<Stream> stream);
   asio::awaitable<void> pump_response(std::shared_ptr<Stream> stream);
+  // An extended CONNECT the handler accepted (101 with an upgrade handler): 200, then the
+  // handler runs on the stream's DATA frames.
+  asio::awaitable<void> run_tunnel(std::shared_ptr<Stream> stream, http::Response& response);
+  class Tunnel;
   void start_stream(const std::shared_ptr<Stream>& stream);
   // Submits the response head (for HEAD: with the length the body would have); true when a
   // body follows (then `stream.file` or `stream.source` is set).

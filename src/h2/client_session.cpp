@@ -15,6 +15,7 @@
 #include <rws/http/headers.hpp>
 
 #include "core/log.hpp"
+#include "h2/outgoing_data.hpp"
 #include "h2/signal.hpp"
 
 namespace rws::h2 {
@@ -47,15 +48,10 @@ Unexpected<Error> upstream_error(Errc code, bool retryable, std::string context)
 
 }  // namespace
 
-struct ClientSession::Stream {
+struct ClientSession::Stream : OutgoingData {
   std::int32_t id = 0;
-  // Request body: bytes pulled from `source` that nghttp2 has not taken yet.
+  // The request body is pulled from `source` into OutgoingData.
   std::unique_ptr<http::BodySource> source;
-  std::string out;
-  std::size_t out_offset = 0;
-  bool out_ended = false;
-  bool deferred = false;
-  http::Headers trailers_out;
   std::unique_ptr<Signal> pump_wake;
 
   // Response: interim heads not yet relayed, the final head, the body as DATA delivered it.
@@ -72,8 +68,6 @@ struct ClientSession::Stream {
 
   bool closed = false;
   std::uint32_t error_code = 0;  // RST_STREAM / GOAWAY code when closed early
-
-  std::size_t pending_out() const { return out.size() - out_offset; }
 };
 
 // The response body of one stream, read by the proxy as its client takes it.
@@ -231,35 +225,9 @@ struct ClientCallbacks {
                            size_t length, uint32_t* flags, nghttp2_data_source*, void* user_data) {
     ClientSession::Stream* stream = find(self(user_data), stream_id);
     if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const std::size_t n = std::min(length, stream->pending_out());
-    std::memcpy(buffer, stream->out.data() + stream->out_offset, n);
-    stream->out_offset += n;
-    if (stream->out_offset == stream->out.size()) {
-      stream->out.clear();
-      stream->out_offset = 0;
-    }
+    const ssize_t n = provide_data(session, stream_id, *stream, buffer, length, flags);
     stream->pump_wake->notify();
-    if (stream->pending_out() == 0 && stream->out_ended) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      if (!stream->trailers_out.empty()) {
-        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        std::vector<std::string> names;
-        std::vector<nghttp2_nv> nva;
-        names.reserve(stream->trailers_out.size());
-        for (const http::Field& f : stream->trailers_out)
-          names.push_back(http::to_lower(f.name));
-        std::size_t i = 0;
-        for (const http::Field& f : stream->trailers_out)
-          nva.push_back(make_nv(names[i++], f.value));
-        nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size());
-      }
-      return static_cast<ssize_t>(n);
-    }
-    if (n == 0) {
-      stream->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-    return static_cast<ssize_t>(n);
+    return n;
   }
 };
 

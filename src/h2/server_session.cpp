@@ -18,6 +18,7 @@
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
+#include "h2/outgoing_data.hpp"
 #include "h2/signal.hpp"
 #include "http/date.hpp"
 #include "http/drain_notice.hpp"
@@ -72,7 +73,7 @@ std::vector<nghttp2_nv> head_fields(int status, const http::Headers& headers,
 
 }  // namespace
 
-struct ServerSession::Stream {
+struct ServerSession::Stream : OutgoingData {
   std::int32_t id = 0;
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9113 §8.2.3)
@@ -92,13 +93,8 @@ struct ServerSession::Stream {
   // A file body is read by the data provider straight into nghttp2's frame buffer.
   std::optional<http::FileRegion> file;
   std::uint64_t file_sent = 0;
-  // Other response bodies: bytes pulled from the handler's Body, not yet taken by nghttp2.
+  // Other response bodies are pulled from the handler's Body into OutgoingData.
   std::unique_ptr<http::BodySource> source;
-  std::string out;
-  std::size_t out_offset = 0;
-  bool out_ended = false;
-  bool deferred = false;
-  http::Headers trailers_out;
   std::unique_ptr<Signal> pump_wake;
 
   // Extended CONNECT (RFC 8441): the :protocol asked for; the stream then carries that
@@ -121,8 +117,6 @@ struct ServerSession::Stream {
   http::ExchangeNotes notes;
   std::chrono::system_clock::time_point started_wall;
   net::Clock::time_point started_steady;
-
-  std::size_t pending_out() const { return out.size() - out_offset; }
 };
 
 namespace {
@@ -360,35 +354,9 @@ struct Callbacks {
       }
       return got;
     }
-    const std::size_t n = std::min(length, stream->pending_out());
-    std::memcpy(buffer, stream->out.data() + stream->out_offset, n);
-    stream->out_offset += n;
-    if (stream->out_offset == stream->out.size()) {
-      stream->out.clear();
-      stream->out_offset = 0;
-    }
+    const ssize_t n = provide_data(session, stream_id, *stream, buffer, length, flags);
     if (stream->pump_wake) stream->pump_wake->notify();
-    if (stream->pending_out() == 0 && stream->out_ended) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      if (!stream->trailers_out.empty()) {
-        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        std::vector<std::string> names;
-        std::vector<nghttp2_nv> nva;
-        names.reserve(stream->trailers_out.size());
-        for (const http::Field& f : stream->trailers_out)
-          names.push_back(http::to_lower(f.name));
-        std::size_t i = 0;
-        for (const http::Field& f : stream->trailers_out)
-          nva.push_back(make_nv(names[i++], f.value));
-        nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size());
-      }
-      return static_cast<ssize_t>(n);
-    }
-    if (n == 0) {
-      stream->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-    return static_cast<ssize_t>(n);
+    return n;
   }
 };
 

@@ -19,6 +19,7 @@ ssize_t provide_data(nghttp2_session* session, std::int32_t stream_id, OutgoingD
   }
   if (data.pending_out() == 0 && data.out_ended) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
+    data.eof_taken = true;
     if (!data.trailers_out.empty()) {
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       std::vector<std::string> names;

@@ -20,7 +20,8 @@ struct OutgoingData {
   std::string out;
   std::size_t out_offset = 0;
   bool out_ended = false;
-  bool deferred = false;  // the provider said NGHTTP2_ERR_DEFERRED: resume_data when bytes come
+  bool deferred = false;   // the provider said NGHTTP2_ERR_DEFERRED: resume_data when bytes come
+  bool eof_taken = false;  // the end of the data (and its trailers) went to nghttp2
   http::Headers trailers_out;
 
   std::size_t pending_out() const { return out.size() - out_offset; }

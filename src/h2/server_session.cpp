@@ -635,9 +635,15 @@ asio::awaitable<void> ServerSession::run_tunnel(std::shared_ptr<Stream> stream,
     }
     tunnel.shutdown_send();
   }
-  // The rest of what the handler wrote leaves before the stream's coroutine ends.
-  while (!stream->closed && !failed_ && stream->pending_out() > 0) {
+  // The rest of what the handler wrote, and the end of the stream, go out before the stream's
+  // coroutine ends.
+  while (!stream->closed && !failed_ && !stream->eof_taken) {
     co_await stream->pump_wake->wait();
+  }
+  // The upgraded protocol is over; a client that keeps its half open is told to stop, without
+  // an error (RFC 9113 §8.1), as an HTTP/1.1 upgrade would close the connection.
+  if (!stream->closed && !failed_ && !stream->body_ended) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_NO_ERROR);
   }
   wake_writer();
 }

@@ -2,6 +2,7 @@
 python3-h2 as the client: SETTINGS_ENABLE_CONNECT_PROTOCOL, `:method CONNECT` +
 `:protocol websocket` answered 200, then WebSocket frames in DATA frames both ways."""
 
+import signal
 import socket
 import struct
 
@@ -164,3 +165,31 @@ upstream = "ws"
     ws.send(masked_frame(0x8, struct.pack("!H", 1000)))
     opcode, payload = ws.frame()
     assert opcode == 0x8 and close_code_of(payload) == 1000
+
+
+def test_server_shutdown_closes_with_1001_over_http2(server):
+    """SIGTERM: GOAWAY, and the WebSocket on the open stream gets 1001. python3-h2 refuses
+    frames after a GOAWAY (RFC 9113 §6.8 allows them on streams below its last id), so what
+    follows the signal is read as raw frames."""
+    from hyperframe.frame import DataFrame, Frame
+    ws = H2WebSocket(server.port, "/nodeflate")
+    ws.send(masked_frame(0x1, b"up"))
+    assert ws.frame() == (0x1, b"up")
+    server.signal(signal.SIGTERM)
+    raw = b""
+    payload = b""
+    while not payload.startswith(b"\x88"):
+        chunk = ws.sock.recv(1 << 16)
+        assert chunk, "the connection closed without a close frame"
+        raw += chunk
+        while len(raw) >= 9:
+            frame, length = Frame.parse_frame_header(memoryview(raw[:9]))
+            if len(raw) < 9 + length:
+                break
+            frame.parse_body(memoryview(raw[9:9 + length]))
+            raw = raw[9 + length:]
+            if isinstance(frame, DataFrame) and frame.stream_id == ws.sid:
+                payload += frame.data
+    assert close_code_of(payload[2:4]) == 1001
+    # Long before the 30 s shutdown timeout that cuts connections still open.
+    assert server.wait_exit(timeout=10) == 0

@@ -8,6 +8,7 @@ stays open."""
 import asyncio
 import http
 import signal
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -80,9 +81,9 @@ def rws_ws(servers, tmp_path):
         pytest.fail("RWS_BIN is not set: run the integration tests through ctest")
     cfg = tmp_path / "rws.config.toml"
 
-    def start(body):
+    def start(body, listen=True):
         cfg.write_text(HEAD + body)
-        return servers([RWS_BIN, "--config", str(cfg)], cwd=tmp_path), cfg
+        return servers([RWS_BIN, "--config", str(cfg)], cwd=tmp_path, listen=listen), cfg
 
     return start
 
@@ -201,3 +202,27 @@ def test_reload_changes_backends_and_keeps_an_open_tunnel(rws_ws, backends):
 
     asyncio.run(run())
     assert "reload failed" not in server.stderr
+
+
+def test_a_listen_address_in_use_stops_the_start(rws_ws, backends):
+    a = backends("a")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server, _ = rws_ws(ws_proxy("chat", [f"127.0.0.1:{a.port}"]).replace(
+            "127.0.0.1:0", f"127.0.0.1:{port}"), listen=False)
+        assert server.wait_exit() == 1
+    assert f"rws: error: ws_proxy chat: cannot listen on 127.0.0.1:{port}" in server.stderr
+
+
+def test_a_reload_that_moves_a_listener_warns_and_keeps_it(rws_ws, backends):
+    a = backends("a")
+    server, cfg = rws_ws(ws_proxy("chat", [f"127.0.0.1:{a.port}"]))
+    port = l4_port(server, "ws_proxy", "chat")
+    cfg.write_text(HEAD + ws_proxy("chat", [f"127.0.0.1:{a.port}"]).replace(
+        "127.0.0.1:0", f"127.0.0.1:{free_port()}"))
+    server.signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in server.stderr, what="the reload")
+    assert "their listeners change at the next restart" in server.stderr
+    assert exchange(port, "m") == "a:m"

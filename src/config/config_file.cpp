@@ -187,7 +187,8 @@ void apply_config_file(const std::string& path, ServerConfig& config,
   if (is_gateway_document(table)) {
     config.gateway = load_gateway(table, config.middleware, diagnostics);
     config.l4 = load_l4(table, diagnostics);
-    config.gateway->ws_proxies = load_ws_proxies(table, config.l4, diagnostics);
+    config.gateway->ws_proxies =
+        load_ws_proxies(table, config.l4, config.gateway->upstreams, diagnostics);
   }
 }
 

@@ -12,7 +12,8 @@ constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
 
 class WsProxyLoader {
  public:
-  WsProxyLoader(const L4Config& l4, Diagnostics& d) : l4_(l4), d_(d) {}
+  WsProxyLoader(const L4Config& l4, const std::vector<Upstream>& upstreams, Diagnostics& d)
+      : l4_(l4), upstreams_(upstreams), d_(d) {}
 
   std::vector<WsProxy> load(const toml::table& document) {
     std::vector<WsProxy> out;
@@ -68,6 +69,12 @@ class WsProxyLoader {
     }
     for (const UdpProxyConfig& udp : l4_.udp) {
       if (udp.name == p.name) r.error("name", "the name '" + p.name + "' is used by a udp_proxy");
+    }
+    for (const Upstream& u : upstreams_) {
+      if (u.name == "ws_proxy:" + p.name) {
+        r.error("name",
+                "an [[upstream]] is named '" + u.name + "', the name of this ws_proxy's backends");
+      }
     }
   }
 
@@ -133,14 +140,16 @@ class WsProxyLoader {
   }
 
   const L4Config& l4_;
+  const std::vector<Upstream>& upstreams_;
   Diagnostics& d_;
 };
 
 }  // namespace
 
 std::vector<WsProxy> load_ws_proxies(const toml::table& document, const L4Config& l4,
+                                     const std::vector<Upstream>& upstreams,
                                      Diagnostics& diagnostics) {
-  return WsProxyLoader(l4, diagnostics).load(document);
+  return WsProxyLoader(l4, upstreams, diagnostics).load(document);
 }
 
 }  // namespace rws::config

@@ -15,7 +15,7 @@ namespace {
 
 // Documents are raw strings starting with a newline for readability; load() drops it so that
 // line 1 is the first line shown. [[tcp_proxy]] in the document is read first, as the file
-// loader does.
+// loader does; an [[upstream]] named "ws_proxy:taken" exists.
 struct Loaded {
   std::vector<WsProxy> proxies;
   std::vector<std::string> errors;
@@ -37,7 +37,9 @@ Loaded load(std::string_view text) {
   Loaded out;
   Diagnostics diagnostics("ws.toml", out.errors, out.warnings);
   L4Config l4 = load_l4(document, diagnostics);
-  out.proxies = load_ws_proxies(document, l4, diagnostics);
+  Upstream taken;
+  taken.name = "ws_proxy:taken";
+  out.proxies = load_ws_proxies(document, l4, {taken}, diagnostics);
   return out;
 }
 
@@ -201,6 +203,17 @@ backends = ["127.0.0.1:1"]
       "tcp_proxy 'db'",
   };
   EXPECT_EQ(r.errors, expected) << r.all();
+}
+
+TEST(WsProxyLoader, NameOfAnUpstreamIsRefused) {
+  expect_error(R"(
+[[ws_proxy]]
+name = "taken"
+listen = "127.0.0.1:0"
+backends = ["127.0.0.1:1"]
+)",
+               "ws.toml:2:8: [[ws_proxy]] 'taken': an [[upstream]] is named 'ws_proxy:taken', the "
+               "name of this ws_proxy's backends");
 }
 
 TEST(WsProxyLoader, SectionMustBeAnArrayOfTables) {

@@ -10,17 +10,18 @@
 #include "config/server_keys.hpp"
 #include "config/suggest.hpp"
 #include "config/virtual_host_loader.hpp"
+#include "config/ws_proxy_loader.hpp"
 
 namespace rws::config {
 namespace {
 
 // Tables of CONFIG.md that belong to capabilities not built yet.
-constexpr std::string_view kLaterSections[] = {"ws_proxy", "acme", "admin"};
+constexpr std::string_view kLaterSections[] = {"acme", "admin"};
 // Read by the gateway, middleware and virtual host loaders.
 constexpr std::string_view kGatewaySections[] = {"route", "upstream", "cors", "middleware",
                                                  "virtual_host"};
-// Read by the L4 loader.
-constexpr std::string_view kL4Sections[] = {"tcp_proxy", "udp_proxy"};
+// Read by the L4 and ws_proxy loaders.
+constexpr std::string_view kL4Sections[] = {"tcp_proxy", "udp_proxy", "ws_proxy"};
 
 class FileReader {
  public:
@@ -186,6 +187,8 @@ void apply_config_file(const std::string& path, ServerConfig& config,
   if (is_gateway_document(table)) {
     config.gateway = load_gateway(table, config.middleware, diagnostics);
     config.l4 = load_l4(table, diagnostics);
+    config.gateway->ws_proxies =
+        load_ws_proxies(table, config.l4, config.gateway->upstreams, diagnostics);
   }
 }
 

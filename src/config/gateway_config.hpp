@@ -131,9 +131,20 @@ struct Upstream {
   UpstreamTls tls;
 };
 
+// [[ws_proxy]]: a listener of its own (plain HTTP/1.1) that only proxies WebSocket upgrades, to
+// `upstream`: named "ws_proxy:NAME", round robin, passive ejection, the optional HTTP health
+// check. With no live backend it answers 503; other requests get 426.
+struct WsProxy {
+  std::string name;
+  std::string ip;  // an IP literal, without brackets
+  std::uint16_t port = 0;
+  Upstream upstream;
+};
+
 struct GatewayConfig {
   std::vector<Route> routes;
   std::vector<Upstream> upstreams;
+  std::vector<WsProxy> ws_proxies;
   MiddlewareConfig defaults;  // [middleware] and [cors]: also around the "no route" 404
 };
 

@@ -130,6 +130,10 @@ class GatewayLoader {
  public:
   GatewayLoader(const MiddlewareConfig& defaults, Diagnostics& d) : defaults_(defaults), d_(d) {}
 
+  HealthCheck health_check(const toml::table& t, const std::string& what) {
+    return read_health(t, what);
+  }
+
   GatewayConfig load(const toml::table& document) {
     GatewayConfig out;
     out.defaults = defaults_;
@@ -621,6 +625,12 @@ class GatewayLoader {
 GatewayConfig load_gateway(const toml::table& document, const MiddlewareConfig& defaults,
                            Diagnostics& diagnostics) {
   return GatewayLoader(defaults, diagnostics).load(document);
+}
+
+HealthCheck load_health_check(const toml::table& table, const std::string& what,
+                              Diagnostics& diagnostics) {
+  static const MiddlewareConfig kNone;
+  return GatewayLoader(kNone, diagnostics).health_check(table, what);
 }
 
 }  // namespace rws::config

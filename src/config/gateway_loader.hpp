@@ -16,6 +16,10 @@ bool is_gateway_document(const toml::table& document);
 GatewayConfig load_gateway(const toml::table& document, const MiddlewareConfig& defaults,
                            Diagnostics& diagnostics);
 
+// Reads an [upstream.health_check]-style table (HTTP GET probe); messages start with `what`.
+HealthCheck load_health_check(const toml::table& table, const std::string& what,
+                              Diagnostics& diagnostics);
+
 // Parses a backend address: "host:port", "[v6]:port", "http://host[:port]", "ws://…".
 // Schemes that need TLS, HTTP/2 or HTTP/3 are refused (not available yet). Empty `error` on
 // success.

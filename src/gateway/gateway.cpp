@@ -171,6 +171,8 @@ struct Snapshot {
   std::vector<RouteEntry> routes;
   std::unique_ptr<Chain> no_route;  // the default middleware around the 404; null: none
   std::map<std::string, std::shared_ptr<proxy::UpstreamGroup>> upstreams;
+  // [[ws_proxy]] by name; their upstreams ("ws_proxy:NAME") are in `upstreams` too.
+  std::map<std::string, std::shared_ptr<proxy::ProxyService>, std::less<>> ws_proxies;
   std::uint64_t generation = 0;
 };
 
@@ -333,7 +335,7 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
   rate_limiters_.begin();
   caches_.begin();
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> used;
-  for (const config::Upstream& u : config.upstreams) {
+  auto add_upstream = [&](const config::Upstream& u) {
     auto group = std::make_shared<proxy::UpstreamGroup>();
     group->config = u;
     for (const config::Backend& b : u.backends) {
@@ -359,6 +361,20 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
       group->use_tls(tls_context_for(u));
     }
     snapshot->upstreams[u.name] = std::move(group);
+  };
+  for (const config::Upstream& u : config.upstreams)
+    add_upstream(u);
+  for (const config::WsProxy& w : config.ws_proxies) {
+    if (snapshot->upstreams.contains(w.upstream.name)) {
+      throw std::runtime_error("[[ws_proxy]] '" + w.name + "': an [[upstream]] is named '" +
+                               w.upstream.name + "', the name of this ws_proxy's backends");
+    }
+    add_upstream(w.upstream);
+    proxy::ProxyOptions options;
+    options.upgrade_only = true;
+    options.no_live_backend_status = 503;
+    snapshot->ws_proxies[w.name] = std::make_shared<proxy::ProxyService>(
+        snapshot->upstreams[w.upstream.name], std::move(options));
   }
   if (std::vector<Middleware> defaults =
           make_middleware(config.defaults, &rate_limiters_, "", &caches_);
@@ -520,6 +536,43 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
     return run_chain(std::move(snapshot), chain, std::move(request), context);
   }
   return ready(plain(404, "Not Found: no route matches"));
+}
+
+asio::awaitable<http::Response> Gateway::handle_ws_proxy(const std::string& name,
+                                                         http::Request request,
+                                                         http::RequestContext& context) {
+  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
+  if (context.notes != nullptr) context.notes->route = "ws_proxy:" + name;
+  auto it = snapshot->ws_proxies.find(name);
+  if (it == snapshot->ws_proxies.end()) {
+    co_return plain(503, "Service Unavailable: ws_proxy '" + name + "' is no longer configured");
+  }
+  std::shared_ptr<proxy::ProxyService> service = it->second;
+  co_return co_await service->handle(std::move(request), context, std::move(snapshot));
+}
+
+namespace {
+
+class WsProxyListener final : public http::Service {
+ public:
+  WsProxyListener(std::shared_ptr<Gateway> gateway, std::string name)
+      : gateway_(std::move(gateway)), name_(std::move(name)) {}
+
+  asio::awaitable<http::Response> handle(http::Request request,
+                                         http::RequestContext& context) override {
+    return gateway_->handle_ws_proxy(name_, std::move(request), context);
+  }
+
+ private:
+  std::shared_ptr<Gateway> gateway_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::shared_ptr<http::Service> make_ws_proxy_service(std::shared_ptr<Gateway> gateway,
+                                                     std::string name) {
+  return std::make_shared<WsProxyListener>(std::move(gateway), std::move(name));
 }
 
 }  // namespace rws::gateway

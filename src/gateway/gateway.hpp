@@ -46,6 +46,12 @@ class Gateway final : public http::Service {
   asio::awaitable<http::Response> handle(http::Request request,
                                          http::RequestContext& context) override;
 
+  // A request on the listener of [[ws_proxy]] `name`: proxied by that ws_proxy of the current
+  // configuration (so a reload that changes its backends applies to new requests, while open
+  // tunnels stay on their backend); 503 if a reload removed it.
+  asio::awaitable<http::Response> handle_ws_proxy(const std::string& name, http::Request request,
+                                                  http::RequestContext& context);
+
   // Calls `visit` for every backend of the current configuration (read-only, for metrics). Runs
   // under the backend registry's lock: `visit` must be short and must not call the gateway.
   void for_each_backend(const std::function<void(const proxy::Backend&)>& visit) const;
@@ -73,5 +79,9 @@ class Gateway final : public http::Service {
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> keep_alive_;
   std::thread maintenance_thread_;
 };
+
+// The Service of [[ws_proxy]] `name`'s listener (Gateway::handle_ws_proxy).
+std::shared_ptr<http::Service> make_ws_proxy_service(std::shared_ptr<Gateway> gateway,
+                                                     std::string name);
 
 }  // namespace rws::gateway

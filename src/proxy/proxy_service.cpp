@@ -271,7 +271,7 @@ http::Response ProxyService::failure_response(const Error* last_error,
   if (last_error == nullptr) {
     const std::string detail = "no live backend for upstream '" + name + "'";
     return options_.grpc ? grpc::error_response(grpc::Status::kUnavailable, detail)
-                         : gateway_error(502, detail);
+                         : gateway_error(options_.no_live_backend_status, detail);
   }
   const bool timeout = last_error->code == make_error_code(Errc::kTimeout);
   if (options_.grpc) {

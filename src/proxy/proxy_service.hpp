@@ -66,6 +66,9 @@ struct ProxyOptions {
   std::optional<std::chrono::milliseconds> connect_timeout;
   std::optional<std::chrono::milliseconds> read_timeout;
   bool upgrade_only = false;  // websocket routes: other requests get 426
+  // The status when no backend is live (circuit open, ejected, unhealthy): 502 for routes, 503
+  // for [[ws_proxy]] listeners (CONFIG.md).
+  int no_live_backend_status = 502;
   // grpc routes: failures are answered with a gRPC status (UNAVAILABLE when no backend could
   // answer, DEADLINE_EXCEEDED after grpc-timeout) instead of an HTTP error status.
   bool grpc = false;

@@ -110,6 +110,8 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
       s.shared.redirect_service = std::make_shared<HttpsRedirect>(s.options.port);
     }
   }
+  for (const ExtraListener& extra : s.options.extra_listeners)
+    s.shared.extra_services.push_back(extra.service);
   s.shared.log_format = s.options.log_format;
   if (s.options.access_log) {
     s.shared.access_log = std::make_shared<AccessLogSink>(
@@ -152,6 +154,22 @@ void Server::listen() {
     for (auto& worker : s.workers) {
       worker->listen(plain, Worker::Listener::kHttpsRedirect);
     }
+  }
+  for (std::size_t i = 0; i < s.options.extra_listeners.size(); ++i) {
+    const ExtraListener& extra = s.options.extra_listeners[i];
+    asio::ip::address ip = asio::ip::make_address(extra.ip, ec);
+    if (ec) throw std::system_error(ec, extra.name + ": invalid listen address '" + extra.ip + "'");
+    asio::ip::tcp::endpoint at(ip, extra.port);
+    try {
+      for (auto& worker : s.workers)
+        at.port(worker->listen(at, Worker::Listener::kExtra, i));
+    } catch (const std::system_error& e) {
+      throw std::system_error(e.code(), extra.name + ": cannot listen on " + extra.ip + ":" +
+                                            std::to_string(extra.port));
+    }
+    const std::string host =
+        extra.ip.find(':') != std::string::npos ? "[" + extra.ip + "]" : extra.ip;
+    log::server().info("{} listening on {}:{}", extra.name, host, at.port());
   }
 }
 

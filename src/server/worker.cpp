@@ -59,6 +59,10 @@ Worker::Worker(WorkerShared& shared, std::size_t read_buffer_size)
     redirect_env_ = std::make_unique<h1::SessionEnv>(h1::SessionEnv{
         shared_.settings, *shared_.redirect_service, buffers_, registry_, log, shared_.draining});
   }
+  for (const auto& service : shared_.extra_services) {
+    extra_envs_.push_back(std::make_unique<h1::SessionEnv>(
+        h1::SessionEnv{shared_.settings, *service, buffers_, registry_, log, shared_.draining}));
+  }
 }
 
 Worker::~Worker() {
@@ -66,10 +70,11 @@ Worker::~Worker() {
   join();
 }
 
-std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener kind) {
-  acceptors_.emplace_back(std::make_unique<asio::ip::tcp::acceptor>(make_listener(io_, endpoint)),
-                          kind);
-  return acceptors_.back().first->local_endpoint().port();
+std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener kind,
+                             std::size_t extra) {
+  acceptors_.push_back(Acceptor{
+      std::make_unique<asio::ip::tcp::acceptor>(make_listener(io_, endpoint)), kind, extra});
+  return acceptors_.back().socket->local_endpoint().port();
 }
 
 std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint) {
@@ -80,8 +85,8 @@ std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint) {
 }
 
 void Worker::start(std::function<void()> on_exit) {
-  for (auto& [acceptor, kind] : acceptors_) {
-    asio::co_spawn(io_, accept_loop(*acceptor, kind), asio::detached);
+  for (const Acceptor& acceptor : acceptors_) {
+    asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
   }
   if (h3_) h3_->start();
   asio::co_spawn(io_, sweep_loop(), asio::detached);
@@ -106,7 +111,7 @@ void Worker::drain() {
     draining_ = true;
     for (auto& acceptor : acceptors_) {
       std::error_code ec;
-      acceptor.first->close(ec);
+      acceptor.socket->close(ec);
     }
     registry_.drain_all();
   });
@@ -120,12 +125,12 @@ void Worker::stop() {
   io_.stop();
 }
 
-asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor, Listener kind) {
+asio::awaitable<void> Worker::accept_loop(const Acceptor& acceptor) {
   asio::steady_timer backoff(io_);
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    auto [ec, socket] = co_await acceptor.socket->async_accept(kUseTuple);
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == asio::error::operation_aborted || !acceptor.socket->is_open()) co_return;
       if (ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS ||
           ec.value() == ENOMEM) {
         log::server().warn("accept failed: {}; pausing", ec.message());
@@ -134,11 +139,11 @@ asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor, Lis
       }
       continue;
     }
-    spawn_session(std::move(socket), kind);
+    spawn_session(std::move(socket), acceptor);
   }
 }
 
-void Worker::spawn_session(asio::ip::tcp::socket socket, Listener kind) {
+void Worker::spawn_session(asio::ip::tcp::socket socket, const Acceptor& acceptor) {
   std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   ConnectionSlot slot(shared_.connections);
   if (shared_.max_connections > 0 && open >= shared_.max_connections) {
@@ -149,9 +154,12 @@ void Worker::spawn_session(asio::ip::tcp::socket socket, Listener kind) {
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   std::uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   auto on_end = [slot = std::move(slot)](const std::exception_ptr&) {};
-  if (kind == Listener::kHttpsRedirect) {
+  if (acceptor.kind != Listener::kMain) {
+    h1::SessionEnv& env = acceptor.kind == Listener::kHttpsRedirect
+                              ? *redirect_env_
+                              : *extra_envs_.at(acceptor.extra);
     auto session = std::make_unique<h1::ServerSession>(
-        std::make_unique<net::TcpTransport>(std::move(socket)), *redirect_env_, id);
+        std::make_unique<net::TcpTransport>(std::move(socket)), env, id);
     asio::co_spawn(io_, h1::ServerSession::run(std::move(session)), std::move(on_end));
     return;
   }

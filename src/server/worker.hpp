@@ -40,6 +40,8 @@ struct WorkerShared {
   h3::CredentialsSlot h3_tls;
   // The service of the plain http_redirect_port listener (null: no such listener).
   std::shared_ptr<HttpsRedirect> redirect_service;
+  // The services of ServerOptions::extra_listeners, in their order.
+  std::vector<std::shared_ptr<http::Service>> extra_services;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> h2_connections{0};  // of `connections`, those speaking HTTP/2
@@ -55,9 +57,11 @@ class Worker {
   Worker(WorkerShared& shared, std::size_t read_buffer_size);
   ~Worker();
 
-  enum class Listener { kMain, kHttpsRedirect };
+  // kExtra: plain HTTP/1.1 answered by shared.extra_services[extra].
+  enum class Listener { kMain, kHttpsRedirect, kExtra };
   // Adds a listening socket on `endpoint` (throws std::system_error); returns its local port.
-  std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint, Listener kind = Listener::kMain);
+  std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint, Listener kind = Listener::kMain,
+                       std::size_t extra = 0);
   // Adds the HTTP/3 UDP endpoint on `endpoint` (throws std::system_error); returns its port.
   std::uint16_t listen_h3(const asio::ip::udp::endpoint& endpoint);
   // Starts the thread; `on_exit` runs on it once the io_context has no more work.
@@ -69,9 +73,14 @@ class Worker {
   void stop();
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Listener kind);
+  struct Acceptor {
+    std::unique_ptr<asio::ip::tcp::acceptor> socket;
+    Listener kind;
+    std::size_t extra;
+  };
+  asio::awaitable<void> accept_loop(const Acceptor& acceptor);
   asio::awaitable<void> sweep_loop();
-  void spawn_session(asio::ip::tcp::socket socket, Listener kind);
+  void spawn_session(asio::ip::tcp::socket socket, const Acceptor& acceptor);
   // Cleartext: HTTP/2 when the connection starts with its preface, else HTTP/1.1.
   asio::awaitable<void> serve_plain(asio::ip::tcp::socket socket, std::uint64_t id);
   asio::awaitable<void> serve_h2(std::unique_ptr<net::Transport> transport, std::uint64_t id);
@@ -80,15 +89,16 @@ class Worker {
 
   WorkerShared& shared_;
   asio::io_context io_{1};
-  std::vector<std::pair<std::unique_ptr<asio::ip::tcp::acceptor>, Listener>> acceptors_;
+  std::vector<Acceptor> acceptors_;
   net::BufferPool buffers_;
   net::ConnectionRegistry registry_;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<ExchangeFanOut> both_logs_;  // access log and metrics, when both are on
   std::unique_ptr<h1::SessionEnv> env_;
-  std::unique_ptr<h1::SessionEnv> redirect_env_;  // for http_redirect_port connections
-  std::unique_ptr<h3::Endpoint> h3_;              // HTTP/3, when TLS is on
-  bool draining_ = false;                         // this worker's view, on its own thread
+  std::unique_ptr<h1::SessionEnv> redirect_env_;             // for http_redirect_port connections
+  std::vector<std::unique_ptr<h1::SessionEnv>> extra_envs_;  // one per shared.extra_services
+  std::unique_ptr<h3::Endpoint> h3_;                         // HTTP/3, when TLS is on
+  bool draining_ = false;  // this worker's view, on its own thread
   std::thread thread_;
 };
 

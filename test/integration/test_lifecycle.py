@@ -391,12 +391,11 @@ def test_config_syntax_error(tmp_path):
 
 
 def test_config_section_of_a_later_capability_is_refused(tmp_path):
-    cfg = tmp_path / "ws.toml"
-    cfg.write_text('ip = "127.0.0.1"\nport = 0\n\n[[ws_proxy]]\nname = "chat"\n'
-                   'listen = "127.0.0.1:0"\n')
+    cfg = tmp_path / "acme.toml"
+    cfg.write_text('ip = "127.0.0.1"\nport = 0\n\n[acme]\nemail = "a@example.com"\n')
     code, _, err = run_rws("--config", str(cfg), cwd=tmp_path)
     assert code != 0
-    assert "[ws_proxy] is not supported" in err, err
+    assert "[acme] is not supported" in err, err
     assert f"{cfg}:4:" in err, err
     assert "listening on" not in err
 

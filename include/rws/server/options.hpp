@@ -16,6 +16,9 @@
 namespace rws::metrics {
 class Registry;
 }
+namespace rws::http {
+class Service;
+}
 
 namespace rws::server {
 
@@ -46,6 +49,15 @@ struct TlsOptions {
   bool enabled() const noexcept { return !cert_file.empty(); }
 };
 
+// A plain HTTP/1.1 listener besides the main one, answered by a service of its own (a
+// [[ws_proxy]]): every worker accepts on it (SO_REUSEPORT), never with TLS or HTTP/2.
+struct ExtraListener {
+  std::string name;  // for the log: "ws_proxy chat"
+  std::string ip;    // IPv4 or IPv6 literal
+  std::uint16_t port = 0;
+  std::shared_ptr<http::Service> service;
+};
+
 struct ServerOptions {
   std::string ip = "0.0.0.0";  // IPv4 or IPv6 literal; "::" listens on both families
   std::uint16_t port = 7878;   // 0: the kernel picks one (see Server::port())
@@ -66,6 +78,7 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_timeout{30'000};
 
   TlsOptions tls;
+  std::vector<ExtraListener> extra_listeners;  // bound at start; a reload does not change them
 
   // Access log: "" or "-" is standard output.
   bool access_log = true;

@@ -73,6 +73,19 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
   return changed;
 }
 
+// Whether the [[ws_proxy]] listeners of `reread` differ from the running ones (names and
+// listen addresses, in order).
+bool ws_proxy_listeners_changed(const rws::server::ServerOptions& running,
+                                const rws::config::GatewayConfig& reread) {
+  if (running.extra_listeners.size() != reread.ws_proxies.size()) return true;
+  for (std::size_t i = 0; i < reread.ws_proxies.size(); ++i) {
+    const rws::server::ExtraListener& l = running.extra_listeners[i];
+    const rws::config::WsProxy& w = reread.ws_proxies[i];
+    if (l.name != "ws_proxy " + w.name || l.ip != w.ip || l.port != w.port) return true;
+  }
+  return false;
+}
+
 // SIGHUP: re-read and validate everything; publish only a fully valid result. Routes, upstreams
 // and certificates change in place; other server settings need a restart (a warning says which).
 // `gateway` is null in the static file server mode. L4 listeners ([[tcp_proxy]], [[udp_proxy]])
@@ -97,6 +110,11 @@ bool reload(const std::vector<std::string>& args, rws::gateway::Gateway* gateway
   if (gateway && !loaded.config.gateway) return fail("the file no longer configures routes");
   if (!gateway && loaded.config.gateway) {
     return fail("the file now configures routes; restart to switch to the gateway mode");
+  }
+  if (gateway && ws_proxy_listeners_changed(running, *loaded.config.gateway)) {
+    rws::log::server().warn(
+        "reload: the set of [[ws_proxy]] names and listen addresses changed; their backends "
+        "follow the file now, their listeners change at the next restart");
   }
   if (std::string changed = restart_only_changes(running, loaded.config); !changed.empty()) {
     rws::log::server().warn("reload: {} changed; server settings apply at the next restart",
@@ -161,6 +179,12 @@ int main(int argc, char** argv) {
     if (config.gateway) {
       gateway = std::make_shared<rws::gateway::Gateway>(*config.gateway);
       service = gateway;
+      // [[ws_proxy]]: a listener each, proxying through the gateway's current configuration.
+      for (const rws::config::WsProxy& w : config.gateway->ws_proxies) {
+        config.server.extra_listeners.push_back(
+            {"ws_proxy " + w.name, w.ip, w.port,
+             rws::gateway::make_ws_proxy_service(gateway, w.name)});
+      }
     } else {
       // The default mode is an App whose only route is the static file tree, inside the
       // middleware of [middleware] / [cors].

@@ -211,14 +211,28 @@ TEST_F(ConfigTest, SameKeyTwiceIsAnError) {
 }
 
 TEST_F(ConfigTest, UnsupportedSectionsFailClosed) {
-  write_file("rws.config.toml", "[[ws_proxy]]\nname = \"a\"\n[admin]\nenabled = true\n");
+  write_file("rws.config.toml", "[acme]\nemail = \"a\"\n[admin]\nenabled = true\n");
   LoadResult r = load({});
   std::string errors = all_errors(r);
-  EXPECT_NE(errors.find("rws.config.toml:1:3: [ws_proxy] is not supported by this version of "
+  EXPECT_NE(errors.find("rws.config.toml:1:2: [acme] is not supported by this version of "
                         "rws yet"),
             std::string::npos)
       << errors;
   EXPECT_NE(errors.find("[admin] is not supported"), std::string::npos) << errors;
+}
+
+// [[ws_proxy]] is read into the gateway configuration, its backends an upstream of its own.
+TEST_F(ConfigTest, WsProxyIsReadIntoTheGateway) {
+  write_file("rws.config.toml",
+             "[[ws_proxy]]\nname = \"chat\"\nlisten = \"127.0.0.1:9100\"\n"
+             "backends = [\"ws://10.0.0.1:8080\"]\n");
+  LoadResult r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  ASSERT_TRUE(r.config.gateway.has_value());
+  ASSERT_EQ(r.config.gateway->ws_proxies.size(), 1u);
+  EXPECT_EQ(r.config.gateway->ws_proxies[0].name, "chat");
+  EXPECT_EQ(r.config.gateway->ws_proxies[0].upstream.name, "ws_proxy:chat");
+  EXPECT_EQ(r.config.gateway->ws_proxies[0].port, 9100);
 }
 
 // An L4-only file is a gateway file: the HTTP listener serves the gateway with no routes.

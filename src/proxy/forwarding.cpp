@@ -123,12 +123,27 @@ void append_forwarded_element(std::string& out, const ForwardedFor& client) {
 
 void append_via_entry(std::string& out, int version) {
   // HTTP/1.x keeps its minor version; HTTP/2 and HTTP/3 have none.
-  out += std::to_string(version / 10);
-  if (version < 20) {
-    out += '.';
-    out += std::to_string(version % 10);
+  switch (version) {
+    case 10:
+      out += "1.0 rws";
+      return;
+    case 11:
+      out += "1.1 rws";
+      return;
+    case 20:
+      out += "2 rws";
+      return;
+    case 30:
+      out += "3 rws";
+      return;
+    default:
+      out += std::to_string(version / 10);
+      if (version < 20) {
+        out += '.';
+        out += std::to_string(version % 10);
+      }
+      out += " rws";
   }
-  out += " rws";
 }
 
 void append_target(std::string& out, std::string_view path, std::string_view query,

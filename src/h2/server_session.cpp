@@ -18,6 +18,7 @@
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
+#include "h1/stream_exchange.hpp"
 #include "h2/outgoing_data.hpp"
 #include "h2/signal.hpp"
 #include "http/date.hpp"
@@ -73,7 +74,7 @@ std::vector<nghttp2_nv> head_fields(int status, const http::Headers& headers,
 
 }  // namespace
 
-struct ServerSession::Stream : OutgoingData {
+struct ServerSession::Stream : OutgoingData, h1::StreamExchange {
   std::int32_t id = 0;
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9113 §8.2.3)
@@ -84,7 +85,6 @@ struct ServerSession::Stream : OutgoingData {
 
   // Request body as DATA frames delivered it; what the handler has not read yet.
   std::string body_in;
-  std::uint64_t received = 0;  // request body bytes, for the access log and metrics
   bool body_ended = false;
   bool has_body = false;
   http::Headers trailers_in;
@@ -106,17 +106,6 @@ struct ServerSession::Stream : OutgoingData {
   bool closed = false;
   bool responded = false;         // the final response head was submitted
   bool continue_pending = false;  // "Expect: 100-continue": 100 owed when the body is first read
-  // For the access log.
-  std::string method;
-  std::string target;
-  std::string referer;
-  std::string user_agent;
-  std::string client_address;
-  int status = 0;
-  std::uint64_t body_bytes = 0;
-  http::ExchangeNotes notes;
-  std::chrono::system_clock::time_point started_wall;
-  net::Clock::time_point started_steady;
 };
 
 namespace {
@@ -739,28 +728,7 @@ asio::awaitable<void> ServerSession::pump_response(std::shared_ptr<Stream> strea
 }
 
 void ServerSession::log_exchange(Stream& stream) {
-  if (env_.log == nullptr) return;
-  http::ExchangeRecord record;
-  record.peer_address =
-      stream.client_address.empty() ? transport_->peer().address : stream.client_address;
-  record.method = stream.method;
-  record.target = stream.target;
-  record.version = 20;
-  record.referer = stream.referer;
-  record.user_agent = stream.user_agent;
-  record.status = stream.status;
-  record.body_bytes = stream.body_bytes;
-  record.request_bytes = stream.received;
-  record.start = stream.started_wall;
-  record.duration = net::Clock::now() - stream.started_steady;
-  record.connection_id = id_;
-  record.request_id = stream.notes.request_id;
-  record.route = stream.notes.route;
-  record.upstream = stream.notes.upstream;
-  record.upstream_address = stream.notes.upstream_address;
-  record.upstream_time = stream.notes.upstream_time;
-  record.upstream_status = stream.notes.upstream_status;
-  env_.log->record(record);
+  h1::log_stream_exchange(env_.log, stream, transport_->peer().address, 20, id_);
 }
 
 asio::awaitable<void> ServerSession::write_loop() {

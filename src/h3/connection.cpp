@@ -19,6 +19,7 @@
 #include <rws/http/status.hpp>
 
 #include "core/log.hpp"
+#include "h1/stream_exchange.hpp"
 #include "h2/signal.hpp"
 #include "h3/packet_writer.hpp"
 #include "http/date.hpp"
@@ -101,7 +102,7 @@ std::string_view view(nghttp3_rcbuf* buffer) {
 
 }  // namespace
 
-struct Connection::Stream {
+struct Connection::Stream : h1::StreamExchange {
   std::int64_t id = 0;
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9114 §4.2.1)
@@ -112,7 +113,6 @@ struct Connection::Stream {
 
   // Request body bytes nghttp3 delivered that the handler has not read yet.
   std::string body_in;
-  std::uint64_t received = 0;
   bool has_body = false;
   bool body_ended = false;
   http::Headers trailers_in;
@@ -132,18 +132,7 @@ struct Connection::Stream {
 
   bool closed = false;
   bool responded = false;
-  // For the access log.
-  std::string method;
-  std::string target;
-  std::string referer;
-  std::string user_agent;
-  std::string peer_address;
-  std::string client_address;
-  int status = 0;
-  std::uint64_t body_bytes = 0;
-  http::ExchangeNotes notes;
-  std::chrono::system_clock::time_point started_wall;
-  net::Clock::time_point started_steady;
+  std::string peer_address;  // for the access log, with the StreamExchange facts
 
   // The client acknowledged `n` more response body bytes.
   void release(std::uint64_t n) {
@@ -1082,27 +1071,7 @@ asio::awaitable<void> Connection::pump_response(std::shared_ptr<Stream> stream) 
 }
 
 void Connection::log_exchange(Stream& stream) {
-  if (env_.log == nullptr) return;
-  http::ExchangeRecord record;
-  record.peer_address = stream.client_address.empty() ? stream.peer_address : stream.client_address;
-  record.method = stream.method;
-  record.target = stream.target;
-  record.version = 30;
-  record.referer = stream.referer;
-  record.user_agent = stream.user_agent;
-  record.status = stream.status;
-  record.body_bytes = stream.body_bytes;
-  record.request_bytes = stream.received;
-  record.start = stream.started_wall;
-  record.duration = net::Clock::now() - stream.started_steady;
-  record.connection_id = id_;
-  record.request_id = stream.notes.request_id;
-  record.route = stream.notes.route;
-  record.upstream = stream.notes.upstream;
-  record.upstream_address = stream.notes.upstream_address;
-  record.upstream_time = stream.notes.upstream_time;
-  record.upstream_status = stream.notes.upstream_status;
-  env_.log->record(record);
+  h1::log_stream_exchange(env_.log, stream, stream.peer_address, 30, id_);
 }
 
 }  // namespace rws::h3

@@ -26,11 +26,6 @@ H2SessionPool& H2SessionPool::local() {
   return pool;
 }
 
-std::size_t H2SessionPool::session_count(const std::string& key) const {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? 0 : it->second.sessions.size();
-}
-
 asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> H2SessionPool::acquire(
     const H2Target& target) {
   for (;;) {

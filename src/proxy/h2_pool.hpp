@@ -41,9 +41,6 @@ class H2SessionPool {
   // retryable.
   asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> acquire(const H2Target& target);
 
-  // Sessions open to `key` (for tests and metrics).
-  std::size_t session_count(const std::string& key) const;
-
  private:
   struct Connecting;
   struct Entry {

@@ -107,14 +107,14 @@ asio::awaitable<bool> probe_h2(std::unique_ptr<proxy::UpstreamConnection> conn,
       conn->release_transport(), std::chrono::seconds(60), backend.url());
   static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
       {"user-agent", "rws-health-check"}};
-  h2::OutgoingRequest request{.method = "GET",
+  http::OutgoingRequest request{.method = "GET",
                               .scheme = backend.tls() ? "https" : "http",
                               .authority = backend.authority(),
                               .path = hc.path,
                               .fields = kFields,
                               .body = nullptr,
                               .content_length = std::nullopt};
-  const h2::ExchangeLimits limits{.read_timeout = hc.timeout, .write_timeout = hc.timeout};
+  const http::ExchangeLimits limits{.read_timeout = hc.timeout, .write_timeout = hc.timeout};
   Result<http::Response> response = co_await session->exchange(std::move(request), limits, nullptr);
   session->close();
   if (!response) co_return false;

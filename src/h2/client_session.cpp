@@ -74,7 +74,7 @@ struct ClientSession::Stream : OutgoingData {
 class ClientResponseBody final : public http::BodySource {
  public:
   ClientResponseBody(std::shared_ptr<ClientSession> session,
-                     std::shared_ptr<ClientSession::Stream> stream, ExchangeLimits limits)
+                     std::shared_ptr<ClientSession::Stream> stream, http::ExchangeLimits limits)
       : session_(std::move(session)), stream_(std::move(stream)), limits_(limits) {}
 
   ~ClientResponseBody() override {
@@ -127,7 +127,7 @@ class ClientResponseBody final : public http::BodySource {
  private:
   std::shared_ptr<ClientSession> session_;
   std::shared_ptr<ClientSession::Stream> stream_;
-  ExchangeLimits limits_;
+  http::ExchangeLimits limits_;
   std::string chunk_;
 };
 
@@ -438,7 +438,7 @@ void ClientSession::leave_registry() noexcept {
 
 asio::awaitable<void> ClientSession::pump_request(
     [[maybe_unused]] std::shared_ptr<ClientSession> keep_alive, std::shared_ptr<Stream> stream,
-    ExchangeLimits limits) {
+    http::ExchangeLimits limits) {
   for (;;) {
     if (stream->closed) break;
     if (stream->pending_out() >= kPumpHighWater) {
@@ -482,8 +482,8 @@ asio::awaitable<void> ClientSession::pump_request(
   stream->source.reset();  // the client's body is released as soon as it is not needed
 }
 
-asio::awaitable<Result<http::Response>> ClientSession::exchange(OutgoingRequest request,
-                                                                const ExchangeLimits& limits,
+asio::awaitable<Result<http::Response>> ClientSession::exchange(http::OutgoingRequest request,
+                                                                const http::ExchangeLimits& limits,
                                                                 http::InterimSender* interim) {
   // A draining session still carries what was handed to it (the pool hands it out no more).
   if (dead_ || goaway_ || session_ == nullptr) {

@@ -33,6 +33,7 @@
 #include <rws/http/response.hpp>
 #include <rws/http/upgrade.hpp>
 
+#include "http/outgoing_request.hpp"
 #include "net/connection_registry.hpp"
 #include "net/transport.hpp"
 
@@ -41,31 +42,6 @@ typedef struct nghttp2_session nghttp2_session;
 namespace rws::h2 {
 
 class Signal;
-
-// One request to send. Field names must be lower case and must not include pseudo-fields or
-// connection-specific fields (RFC 9113 §8.2.2).
-struct OutgoingRequest {
-  std::string_view method;
-  std::string_view scheme;  // "http" or "https"
-  std::string_view authority;
-  std::string_view path;  // with the query
-  std::span<const std::pair<std::string_view, std::string_view>> fields;
-  std::unique_ptr<http::BodySource> body;  // null: no body (END_STREAM on HEADERS)
-  std::optional<std::uint64_t> content_length;
-};
-
-struct ExchangeLimits {
-  // Time to the first response byte, and between response body reads that wait for data.
-  std::chrono::milliseconds read_timeout{30000};
-  // How long the request body may wait for the backend's flow-control window.
-  std::chrono::milliseconds write_timeout{30000};
-  // An absolute end of the whole exchange (e.g. gRPC's grpc-timeout); max: none.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  // Pull the request body in the background while the response arrives (bidirectional
-  // streaming): the body source must stay valid on its own (the HTTP/2 server's does). Without,
-  // the request body is sent completely before the response head is awaited.
-  bool stream_request_body = false;
-};
 
 class ClientSession final : public net::TrackedConnection,
                             public std::enable_shared_from_this<ClientSession> {
@@ -86,8 +62,8 @@ class ClientSession final : public net::TrackedConnection,
   // `interim` when given). The response body streams from the backend as it is read; its
   // trailers arrive as the body's trailers frame. Errors are upstream-side; `retryable` is set
   // when the backend cannot have processed the request (refused stream, GOAWAY before it).
-  asio::awaitable<Result<http::Response>> exchange(OutgoingRequest request,
-                                                   const ExchangeLimits& limits,
+  asio::awaitable<Result<http::Response>> exchange(http::OutgoingRequest request,
+                                                   const http::ExchangeLimits& limits,
                                                    http::InterimSender* interim);
 
   // Whether the pool may hand this session to a new exchange now: alive, not draining, below
@@ -113,7 +89,7 @@ class ClientSession final : public net::TrackedConnection,
   asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<ClientSession> keep_alive);
   asio::awaitable<void> write_loop([[maybe_unused]] std::shared_ptr<ClientSession> keep_alive);
   asio::awaitable<void> pump_request([[maybe_unused]] std::shared_ptr<ClientSession> keep_alive,
-                                     std::shared_ptr<Stream> stream, ExchangeLimits limits);
+                                     std::shared_ptr<Stream> stream, http::ExchangeLimits limits);
   void wake_writer();
   void fail_all(std::string_view why) noexcept;
   void stream_finished();

@@ -21,6 +21,8 @@
 #include "core/log.hpp"
 #include "h1/stream_exchange.hpp"
 #include "h2/signal.hpp"
+#include "h3/nv.hpp"
+#include "h3/outgoing_body.hpp"
 #include "h3/packet_writer.hpp"
 #include "http/date.hpp"
 
@@ -69,21 +71,6 @@ bool dropped_response_field(std::string_view name) {
          http::iequals(name, "upgrade") || http::iequals(name, "content-length");
 }
 
-nghttp3_nv make_nv(const std::string& name, const std::string& value) {
-  return nghttp3_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP3_NV_FLAG_NONE};
-}
-
-// `strings` holds name, value, name, value...; the returned fields point into it.
-std::vector<nghttp3_nv> to_nva(const std::vector<std::string>& strings) {
-  std::vector<nghttp3_nv> nva;
-  nva.reserve(strings.size() / 2);
-  for (std::size_t i = 0; i + 1 < strings.size(); i += 2)
-    nva.push_back(make_nv(strings[i], strings[i + 1]));
-  return nva;
-}
-
 // ":status" then the handler's fields, lower-cased, without the HTTP/1.1-only ones.
 void head_strings(int status, const http::Headers& headers, std::vector<std::string>& strings) {
   strings.push_back(":status");
@@ -95,14 +82,9 @@ void head_strings(int status, const http::Headers& headers, std::vector<std::str
   }
 }
 
-std::string_view view(nghttp3_rcbuf* buffer) {
-  const nghttp3_vec v = nghttp3_rcbuf_get_buf(buffer);
-  return {reinterpret_cast<const char*>(v.base), v.len};
-}
-
 }  // namespace
 
-struct Connection::Stream : h1::StreamExchange {
+struct Connection::Stream : h1::StreamExchange, OutgoingBody {
   std::int64_t id = 0;
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9114 §4.2.1)
@@ -118,16 +100,8 @@ struct Connection::Stream : h1::StreamExchange {
   http::Headers trailers_in;
   std::unique_ptr<h2::Signal> body_wake;
 
-  // Response body: chunks pulled from the handler's Body. The first `out_taken` were handed to
-  // nghttp3, which needs them to stay put until the client acknowledges them.
+  // Response body, pulled from the handler's Body.
   std::unique_ptr<http::BodySource> source;
-  std::deque<std::string> out;
-  std::size_t out_taken = 0;
-  std::size_t out_front_acked = 0;
-  std::size_t out_bytes = 0;
-  bool out_ended = false;
-  bool deferred = false;  // read_data said WOULDBLOCK: resume_stream when data arrives
-  http::Headers trailers_out;
   std::unique_ptr<h2::Signal> pump_wake;
 
   bool closed = false;
@@ -135,20 +109,8 @@ struct Connection::Stream : h1::StreamExchange {
   std::string peer_address;  // for the access log, with the StreamExchange facts
 
   // The client acknowledged `n` more response body bytes.
-  void release(std::uint64_t n) {
-    while (n > 0 && !out.empty()) {
-      const std::size_t left = out.front().size() - out_front_acked;
-      if (n < left) {
-        out_front_acked += static_cast<std::size_t>(n);
-        out_bytes -= static_cast<std::size_t>(n);
-        break;
-      }
-      n -= left;
-      out_bytes -= left;
-      out.pop_front();
-      if (out_taken > 0) --out_taken;
-      out_front_acked = 0;
-    }
+  void acknowledged(std::uint64_t n) {
+    release(n);
     if (pump_wake) pump_wake->notify();
   }
 };
@@ -337,7 +299,7 @@ struct Callbacks {
 
   static int h3_acked_stream_data(nghttp3_conn*, int64_t, uint64_t size, void*,
                                   void* stream_user_data) {
-    if (Connection::Stream* s = stream_of(stream_user_data)) s->release(size);
+    if (Connection::Stream* s = stream_of(stream_user_data)) s->acknowledged(size);
     return 0;
   }
 
@@ -451,17 +413,19 @@ struct Callbacks {
     return 0;
   }
 
+  // nghttp3 asks for STOP_SENDING (our read side) ...
   static int h3_stop_sending(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
     Connection& c = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_write(c.conn_, stream_id, app_error_code);
+    const int rv = ngtcp2_conn_shutdown_stream_read(c.conn_, stream_id, app_error_code);
     return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
   }
 
+  // ... or for RESET_STREAM (our write side).
   static int h3_reset_stream(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
     Connection& c = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_read(c.conn_, stream_id, app_error_code);
+    const int rv = ngtcp2_conn_shutdown_stream_write(c.conn_, stream_id, app_error_code);
     return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
   }
 
@@ -469,32 +433,7 @@ struct Callbacks {
                                     size_t veccnt, uint32_t* flags, void*, void* stream_user_data) {
     Connection::Stream* s = stream_of(stream_user_data);
     if (s == nullptr) return NGHTTP3_ERR_CALLBACK_FAILURE;
-    std::size_t n = 0;
-    while (s->out_taken < s->out.size() && n < veccnt) {
-      std::string& chunk = s->out[s->out_taken++];
-      vec[n++] = nghttp3_vec{reinterpret_cast<uint8_t*>(chunk.data()), chunk.size()};
-    }
-    if (s->out_taken == s->out.size() && s->out_ended) {
-      *flags |= NGHTTP3_DATA_FLAG_EOF;
-      if (!s->trailers_out.empty()) {
-        *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;
-        std::vector<std::string> strings;
-        for (const http::Field& f : s->trailers_out) {
-          strings.push_back(http::to_lower(f.name));
-          strings.push_back(f.value);
-        }
-        std::vector<nghttp3_nv> nva = to_nva(strings);
-        if (nghttp3_conn_submit_trailers(h3, stream_id, nva.data(), nva.size()) != 0) {
-          return NGHTTP3_ERR_CALLBACK_FAILURE;
-        }
-      }
-      return static_cast<nghttp3_ssize>(n);
-    }
-    if (n == 0) {
-      s->deferred = true;
-      return NGHTTP3_ERR_WOULDBLOCK;
-    }
-    return static_cast<nghttp3_ssize>(n);
+    return s->provide(h3, stream_id, vec, veccnt, flags);
   }
 };
 
@@ -1044,23 +983,8 @@ asio::awaitable<void> Connection::pump_response(std::shared_ptr<Stream> stream) 
       schedule_write();
       co_return;
     }
-    bool end = false;
-    switch (frame->kind) {
-      case http::BodyFrame::Kind::kData:
-        if (!frame->data.empty()) {
-          stream->out.emplace_back(frame->data);
-          stream->out_bytes += frame->data.size();
-          stream->body_bytes += frame->data.size();
-        }
-        break;
-      case http::BodyFrame::Kind::kTrailers:
-        stream->trailers_out = std::move(frame->trailers);
-        break;
-      case http::BodyFrame::Kind::kEnd:
-        stream->out_ended = true;
-        end = true;
-        break;
-    }
+    stream->body_bytes += frame->data.size();
+    const bool end = stream->keep(*frame);
     if (stream->deferred) {
       stream->deferred = false;
       nghttp3_conn_resume_stream(http_, stream->id);

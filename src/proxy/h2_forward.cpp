@@ -100,7 +100,7 @@ asio::awaitable<Result<http::Response>> forward_h2(const UpstreamGroup& group, B
   const std::vector<std::pair<std::string_view, std::string_view>> fields =
       h2_fields_from_head(head_text, te_trailers);
 
-  h2::OutgoingRequest outgoing{.method = in.method,
+  http::OutgoingRequest outgoing{.method = in.method,
                                .scheme = backend.tls() ? "https" : "http",
                                .authority = authority,
                                .path = path,
@@ -112,7 +112,7 @@ asio::awaitable<Result<http::Response>> forward_h2(const UpstreamGroup& group, B
     outgoing.body = std::move(request.body).into_source();
     attempt.body_started = true;
   }
-  const h2::ExchangeLimits limits{.read_timeout = attempt.read_timeout,
+  const http::ExchangeLimits limits{.read_timeout = attempt.read_timeout,
                                   .write_timeout = cfg.write_timeout,
                                   .deadline = attempt.deadline,
                                   .stream_request_body = in.version >= 20};

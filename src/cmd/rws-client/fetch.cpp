@@ -9,7 +9,8 @@
 #include "h1/response_parser.hpp"
 #include "h1/serializer.hpp"
 #include "h2/client_session.hpp"
-#include "h3/client.hpp"
+#include "h3/client_session.hpp"
+#include "http/outgoing_request.hpp"
 #include "http/syntax.hpp"
 #include "net/tls_client_context.hpp"
 #include "proxy/upstream_connection.hpp"
@@ -87,48 +88,56 @@ asio::awaitable<Result<FetchResult>> fetch_h1(proxy::UpstreamConnection& conn,
   co_return result;
 }
 
-asio::awaitable<Result<FetchResult>> fetch_h2(std::unique_ptr<net::Transport> transport,
-                                              const FetchRequest& request,
-                                              const std::function<void(std::string_view)>& sink) {
-  std::string session_name = request.url.authority;
-  std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
-      std::move(transport), kIdleTimeout, std::move(session_name));
-  std::vector<std::string> names;
-  names.reserve(request.headers.size());  // no reallocation: `fields` views these strings
+// The request's fields for HTTP/2 and HTTP/3: lower-case names (kept in `names`, which must
+// not reallocate while the fields are used), without Host (:authority says it).
+std::vector<std::pair<std::string_view, std::string_view>> multiplexed_fields(
+    const FetchRequest& request, std::vector<std::string>& names) {
+  names.reserve(request.headers.size());
   std::vector<std::pair<std::string_view, std::string_view>> fields;
   for (const auto& [name, value] : request.headers) {
     names.push_back(http::to_lower(name));
-    if (names.back() == "host") continue;  // :authority says it
+    if (names.back() == "host") continue;
     fields.emplace_back(names.back(), value);
   }
-  h2::OutgoingRequest outgoing{.method = request.method,
-                               .scheme = request.url.tls ? "https" : "http",
-                               .authority = request.url.authority,
-                               .path = request.url.target,
-                               .fields = fields,
-                               .body = nullptr,
-                               .content_length = std::nullopt};
+  return fields;
+}
+
+// Sends the request on `session` (an h2:: or h3::ClientSession), reads the response body into
+// `sink`, and closes the session either way.
+template <class Session>
+asio::awaitable<Result<FetchResult>> exchange_on(
+    Session& session, const FetchRequest& request, std::string_view protocol,
+    const std::function<void(std::string_view)>& sink) {
+  std::vector<std::string> names;
+  const std::vector<std::pair<std::string_view, std::string_view>> fields =
+      multiplexed_fields(request, names);
+  http::OutgoingRequest outgoing{.method = request.method,
+                                 .scheme = request.url.tls ? "https" : "http",
+                                 .authority = request.url.authority,
+                                 .path = request.url.target,
+                                 .fields = fields,
+                                 .body = nullptr,
+                                 .content_length = std::nullopt};
   if (request.body) {
     outgoing.content_length = request.body->size();
     outgoing.body = http::Body::from_string(*request.body).into_source();
   }
-  const h2::ExchangeLimits limits{.read_timeout = request.read_timeout,
-                                  .write_timeout = request.read_timeout};
-  Result<http::Response> response =
-      co_await session->exchange(std::move(outgoing), limits, nullptr);
+  const http::ExchangeLimits limits{.read_timeout = request.read_timeout,
+                                    .write_timeout = request.read_timeout};
+  Result<http::Response> response = co_await session.exchange(std::move(outgoing), limits, nullptr);
   if (!response) {
-    session->close();
+    session.close();
     co_return Unexpected(std::move(response).error());
   }
   FetchResult result;
-  result.protocol = "HTTP/2";
+  result.protocol = std::string(protocol);
   result.head = std::move(response->head);
   if (!response->body.is_empty()) {
     std::unique_ptr<http::BodySource> body = std::move(response->body).into_source();
     for (;;) {
       Result<http::BodyFrame> frame = co_await body->next(64 * 1024);
       if (!frame) {
-        session->close();
+        session.close();
         co_return Unexpected(std::move(frame).error());
       }
       if (frame->kind == http::BodyFrame::Kind::kEnd) break;
@@ -139,34 +148,37 @@ asio::awaitable<Result<FetchResult>> fetch_h2(std::unique_ptr<net::Transport> tr
       }
     }
   }
-  session->close();
+  session.close();
   co_return result;
+}
+
+asio::awaitable<Result<FetchResult>> fetch_h2(std::unique_ptr<net::Transport> transport,
+                                              const FetchRequest& request,
+                                              const std::function<void(std::string_view)>& sink) {
+  std::string session_name = request.url.authority;
+  std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
+      std::move(transport), kIdleTimeout, std::move(session_name));
+  co_return co_await exchange_on(*session, request, "HTTP/2", sink);
 }
 
 asio::awaitable<Result<FetchResult>> fetch_h3(const std::vector<asio::ip::tcp::endpoint>& endpoints,
                                               const FetchRequest& request,
                                               const std::function<void(std::string_view)>& sink) {
-  h3::ClientTls tls{
-      .server_name = request.url.host, .ca_file = request.ca_file, .verify = !request.insecure};
-  h3::ClientRequest outgoing{.method = request.method,
-                             .authority = request.url.authority,
-                             .path = request.url.target,
-                             .fields = {},
-                             .body = request.body};
-  for (const auto& [name, value] : request.headers) {
-    std::string lower = http::to_lower(name);
-    if (lower != "host") outgoing.fields.emplace_back(std::move(lower), value);
-  }
-  const asio::ip::udp::endpoint remote(endpoints.front().address(), endpoints.front().port());
-  Result<h3::ClientResponse> response =
-      co_await h3::fetch(remote, tls, outgoing, sink, request.read_timeout);
-  if (!response) co_return Unexpected(std::move(response).error());
-  FetchResult result;
-  result.protocol = "HTTP/3";
-  result.head.status = response->status;
-  result.head.headers = std::move(response->headers);
-  result.trailers = std::move(response->trailers);
-  co_return result;
+  h3::ClientTlsSettings settings;
+  settings.verify = !request.insecure;
+  settings.ca_file = request.ca_file;
+  auto credentials = h3::ClientCredentials::load(settings);
+  if (!credentials) co_return failure(credentials.error());
+  const h3::ClientTarget target{
+      .remote = asio::ip::udp::endpoint(endpoints.front().address(), endpoints.front().port()),
+      .credentials = *credentials,
+      .server_name = request.url.host,
+      .handshake_timeout = request.read_timeout,
+      .idle_timeout = kIdleTimeout,
+      .name = request.url.authority};
+  Result<std::shared_ptr<h3::ClientSession>> session = co_await h3::ClientSession::connect(target);
+  if (!session) co_return Unexpected(std::move(session).error());
+  co_return co_await exchange_on(**session, request, "HTTP/3", sink);
 }
 
 }  // namespace

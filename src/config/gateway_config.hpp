@@ -71,13 +71,14 @@ struct Backend {
   std::string host;
   std::uint16_t port = 80;  // https:// and wss:// default to 443
   unsigned weight = 1;
-  bool tls = false;    // https://, wss://, h2s://, grpcs://
+  bool tls = false;    // https://, wss://, h2s://, grpcs://, h3://
   bool http2 = false;  // h2://, h2s://, grpc://, grpcs:// (HTTP/2; by prior knowledge without TLS)
+  bool http3 = false;  // h3:// (HTTP/3 over QUIC, always with TLS)
 
   bool operator==(const Backend&) const = default;
 };
 
-// [upstream.tls]: how https:// backends are reached.
+// [upstream.tls]: how https://, wss://, h2s://, grpcs:// and h3:// backends are reached.
 struct UpstreamTls {
   bool verify = true;       // certificate chain and name; false only when asked
   std::string ca_file;      // empty: the system's trust store

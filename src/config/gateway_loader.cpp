@@ -22,8 +22,6 @@ namespace syntax = http::syntax;
 constexpr std::int64_t kMaxMs = std::int64_t{24} * 3600 * 1000;
 constexpr std::int64_t kMaxSecs = std::int64_t{7} * 24 * 3600;
 
-constexpr std::string_view kLaterSchemes[] = {"h3"};
-
 bool valid_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
   for (char c : host) {
@@ -45,20 +43,16 @@ Backend parse_backend(std::string_view text, std::string& error) {
     std::string scheme = http::to_lower(rest.substr(0, sep));
     rest.remove_prefix(sep + 3);
     has_scheme = true;
-    if (std::find(std::begin(kLaterSchemes), std::end(kLaterSchemes), scheme) !=
-        std::end(kLaterSchemes)) {
-      error = "backend scheme '" + scheme +
-              "' needs HTTP/3 upstreams, which this version does not have yet";
-      return b;
-    }
-    static constexpr std::string_view kSchemes[] = {"http", "ws",  "https", "wss",
-                                                    "h2",   "h2s", "grpc",  "grpcs"};
+    static constexpr std::string_view kSchemes[] = {"http", "ws",   "https", "wss", "h2",
+                                                    "h2s",  "grpc", "grpcs", "h3"};
     if (std::find(std::begin(kSchemes), std::end(kSchemes), scheme) == std::end(kSchemes)) {
       error = "unknown backend scheme '" + scheme + "'";
       return b;
     }
-    b.tls = scheme == "https" || scheme == "wss" || scheme == "h2s" || scheme == "grpcs";
+    b.tls = scheme == "https" || scheme == "wss" || scheme == "h2s" || scheme == "grpcs" ||
+            scheme == "h3";
     b.http2 = scheme == "h2" || scheme == "h2s" || scheme == "grpc" || scheme == "grpcs";
+    b.http3 = scheme == "h3";
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find_first_of("/?#@") != std::string_view::npos) {

@@ -23,6 +23,7 @@
 #include "h1/response_parser.hpp"
 #include "h1/serializer.hpp"
 #include "h2/client_session.hpp"
+#include "h3/client_session.hpp"
 #include "http/path.hpp"
 #include "proxy/balancer.hpp"
 #include "proxy/proxy_service.hpp"
@@ -100,23 +101,23 @@ std::string expand_location(std::string_view location, const http::RequestHead& 
   return out;
 }
 
-// A health probe of an HTTP/2 backend: GET <path> on a connection of its own, closed after.
-asio::awaitable<bool> probe_h2(std::unique_ptr<proxy::UpstreamConnection> conn,
-                               const proxy::Backend& backend, const config::HealthCheck& hc) {
-  std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
-      conn->release_transport(), std::chrono::seconds(60), backend.url());
+// A health probe of an HTTP/2 or HTTP/3 backend: GET <path> on a session (h2:: or
+// h3::ClientSession) of its own, closed after.
+template <class Session>
+asio::awaitable<bool> probe_on(Session& session, const proxy::Backend& backend,
+                               const config::HealthCheck& hc) {
   static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
       {"user-agent", "rws-health-check"}};
   http::OutgoingRequest request{.method = "GET",
-                              .scheme = backend.tls() ? "https" : "http",
-                              .authority = backend.authority(),
-                              .path = hc.path,
-                              .fields = kFields,
-                              .body = nullptr,
-                              .content_length = std::nullopt};
+                                .scheme = backend.tls() ? "https" : "http",
+                                .authority = backend.authority(),
+                                .path = hc.path,
+                                .fields = kFields,
+                                .body = nullptr,
+                                .content_length = std::nullopt};
   const http::ExchangeLimits limits{.read_timeout = hc.timeout, .write_timeout = hc.timeout};
-  Result<http::Response> response = co_await session->exchange(std::move(request), limits, nullptr);
-  session->close();
+  Result<http::Response> response = co_await session.exchange(std::move(request), limits, nullptr);
+  session.close();
   if (!response) co_return false;
   const int code = response->head.status;
   co_return code >= hc.expect_min&& code <= hc.expect_max;
@@ -128,13 +129,30 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
                                  const config::HealthCheck& hc) {
   auto endpoints = backend->endpoints();
   if (!endpoints || endpoints->empty()) co_return false;
+  if (backend->http3()) {
+    const h3::ClientTarget target{
+        .remote = asio::ip::udp::endpoint(endpoints->front().address(), endpoints->front().port()),
+        .credentials = group->quic_tls,
+        .server_name = std::string(group->tls_server_name(*backend)),
+        .handshake_timeout = hc.timeout,
+        .idle_timeout = std::chrono::seconds(60),
+        .name = backend->url()};
+    Result<std::shared_ptr<h3::ClientSession>> session =
+        co_await h3::ClientSession::connect(target);
+    if (!session) co_return false;
+    co_return co_await probe_on(**session, *backend, hc);
+  }
   const bool tls = backend->tls() && group->tls;
   auto conn = co_await proxy::UpstreamConnection::connect(
       *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
       tls ? group->tls_server_name(*backend) : std::string_view{},
       backend->http2() ? net::TlsClientContext::Alpn::kH2 : net::TlsClientContext::Alpn::kHttp11);
   if (!conn) co_return false;
-  if (backend->http2()) co_return co_await probe_h2(std::move(*conn), *backend, hc);
+  if (backend->http2()) {
+    std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(
+        (*conn)->release_transport(), std::chrono::seconds(60), backend->url());
+    co_return co_await probe_on(*session, *backend, hc);
+  }
   http::Headers fields;
   fields.add("User-Agent", "rws-health-check");
   std::string request;
@@ -329,6 +347,26 @@ std::shared_ptr<const net::TlsClientContext> Gateway::tls_context_for(
   return *context;
 }
 
+std::shared_ptr<const h3::ClientCredentials> Gateway::quic_credentials_for(
+    const config::Upstream& upstream) {
+  auto known = quic_credentials_.find(upstream.name);
+  if (known != quic_credentials_.end() && known->second.first == upstream.tls) {
+    return known->second.second;  // unchanged: pooled sessions stay usable
+  }
+  h3::ClientTlsSettings settings;
+  settings.verify = upstream.tls.verify;
+  settings.ca_file = upstream.tls.ca_file;
+  settings.client_cert = upstream.tls.client_cert;
+  settings.client_key = upstream.tls.client_key;
+  auto credentials = h3::ClientCredentials::load(settings);
+  if (!credentials) {
+    throw std::runtime_error("[[upstream]] '" + upstream.name +
+                             "' tls (for h3:// backends): " + credentials.error());
+  }
+  quic_credentials_[upstream.name] = {upstream.tls, *credentials};
+  return *credentials;
+}
+
 std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& config) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation_.load() + 1;
@@ -359,6 +397,10 @@ std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& conf
     if (std::any_of(u.backends.begin(), u.backends.end(),
                     [](const config::Backend& b) { return b.tls; })) {
       group->use_tls(tls_context_for(u));
+    }
+    if (std::any_of(u.backends.begin(), u.backends.end(),
+                    [](const config::Backend& b) { return b.http3; })) {
+      group->quic_tls = quic_credentials_for(u);
     }
     snapshot->upstreams[u.name] = std::move(group);
   };

@@ -26,6 +26,7 @@
 #include "config/gateway_config.hpp"
 #include "gateway/rate_limiters.hpp"
 #include "gateway/response_caches.hpp"
+#include "h3/client_credentials.hpp"
 #include "net/tls_client_context.hpp"
 #include "proxy/backend.hpp"
 
@@ -62,6 +63,9 @@ class Gateway final : public http::Service {
   // The TLS client context of `upstream`'s https:// backends: the previous one while its
   // [upstream.tls] settings are unchanged (throws std::runtime_error naming an unusable file).
   std::shared_ptr<const net::TlsClientContext> tls_context_for(const config::Upstream& upstream);
+  // The same settings for the upstream's h3:// backends (GnuTLS), kept while they are unchanged.
+  std::shared_ptr<const h3::ClientCredentials> quic_credentials_for(
+      const config::Upstream& upstream);
   void schedule_dns_refresh();
 
   mutable std::mutex registry_mutex_;
@@ -72,6 +76,9 @@ class Gateway final : public http::Service {
   std::map<std::string,
            std::pair<config::UpstreamTls, std::shared_ptr<const net::TlsClientContext>>>
       tls_contexts_;
+  std::map<std::string,
+           std::pair<config::UpstreamTls, std::shared_ptr<const h3::ClientCredentials>>>
+      quic_credentials_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
 

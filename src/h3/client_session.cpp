@@ -42,6 +42,9 @@ constexpr std::size_t kMaxStreamsPerSession = 100;
 // Request bytes buffered per stream ahead of the server's acknowledgements.
 constexpr std::size_t kPumpHighWater = 256 * 1024;
 constexpr std::size_t kPumpChunk = 16 * 1024;
+// Probe timeouts in a row (nothing acknowledged) after which the server is taken for gone: a
+// restarted server cannot reset the old connection (its stateless reset key is new).
+constexpr std::size_t kMaxProbeTimeouts = 5;
 // A response head (or trailer section) larger than this fails the exchange.
 constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 // TLS 1.3 only, without the middlebox compatibility mode QUIC forbids (RFC 9001 §8.4).
@@ -274,6 +277,12 @@ struct ClientCallbacks {
   static int stream_stop_sending(ngtcp2_conn* conn, int64_t stream_id, uint64_t, void* user_data,
                                  void*) {
     return shutdown_read(conn, stream_id, user_data);
+  }
+
+  static int extend_max_local_streams_bidi(ngtcp2_conn*, uint64_t, void* user_data) {
+    for (asio::steady_timer* waiter : self(user_data).credit_waiters_)
+      waiter->cancel();
+    return 0;
   }
 
   static int extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
@@ -522,6 +531,7 @@ std::string ClientSession::init(const ClientTarget& target) {
   callbacks.stream_reset = ClientCallbacks::stream_reset;
   callbacks.stream_stop_sending = ClientCallbacks::stream_stop_sending;
   callbacks.extend_max_stream_data = ClientCallbacks::extend_max_stream_data;
+  callbacks.extend_max_local_streams_bidi = ClientCallbacks::extend_max_local_streams_bidi;
   ngtcp2_settings settings;
   ngtcp2_settings_default(&settings);
   settings.initial_ts = now_ns();
@@ -620,7 +630,7 @@ asio::awaitable<Result<std::shared_ptr<ClientSession>>> ClientSession::connect(
 bool ClientSession::can_take_stream() const noexcept {
   return !dead() && handshake_done_ && !draining_ && goaway_id_ < 0 && quic_->http != nullptr &&
          streams_.size() < kMaxStreamsPerSession &&
-         ngtcp2_conn_get_streams_bidi_left(quic_->conn) > 0;
+         (ngtcp2_conn_get_streams_bidi_left(quic_->conn) > 0 || !streams_.empty());
 }
 
 asio::awaitable<void> ClientSession::read_loop(
@@ -798,6 +808,13 @@ void ClientSession::on_timer() {
     close_with(std::string("QUIC: ") + ngtcp2_strerror(rv));
     return;
   }
+  ngtcp2_conn_stat stat;
+  ngtcp2_conn_get_conn_stat(quic_->conn, &stat);
+  if (stat.pto_count >= kMaxProbeTimeouts) {
+    close_with("backend " + name_ + " stopped answering (" + std::to_string(stat.pto_count) +
+               " probe timeouts in a row)");
+    return;
+  }
   write();
 }
 
@@ -885,6 +902,8 @@ void ClientSession::finish() noexcept {
     stream->notify();
   }
   handshake_wake_->notify();
+  for (asio::steady_timer* waiter : credit_waiters_)
+    waiter->cancel();
   leave_registry();
 }
 
@@ -936,10 +955,25 @@ asio::awaitable<Result<http::Response>> ClientSession::exchange(http::OutgoingRe
     co_return upstream_error(Errc::kClosed, true,
                              "the HTTP/3 connection to " + name_ + " takes no new streams");
   }
+  ++exchanges_;
   std::int64_t id = -1;
-  if (const int rv = ngtcp2_conn_open_bidi_stream(quic_->conn, &id, nullptr); rv != 0) {
-    co_return upstream_error(Errc::kClosed, true,
-                             "cannot open a stream to " + name_ + ": " + ngtcp2_strerror(rv));
+  for (;;) {
+    const int rv = ngtcp2_conn_open_bidi_stream(quic_->conn, &id, nullptr);
+    if (rv == 0) break;
+    if (rv != NGTCP2_ERR_STREAM_ID_BLOCKED || dead()) {
+      co_return upstream_error(Errc::kClosed, true,
+                               "cannot open a stream to " + name_ + ": " + ngtcp2_strerror(rv));
+    }
+    // Streams in flight give credit back as they end.
+    const auto until = std::min(net::Clock::now() + limits.read_timeout, limits.deadline);
+    asio::steady_timer waiter(executor_, until);
+    credit_waiters_.push_back(&waiter);
+    co_await waiter.async_wait(kUseTuple);
+    std::erase(credit_waiters_, &waiter);
+    if (net::Clock::now() >= until) {
+      co_return upstream_error(Errc::kTimeout, true,
+                               "backend " + name_ + " allowed no new stream in time");
+    }
   }
   std::vector<nghttp3_nv> nva;
   nva.reserve(request.fields.size() + 5);

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -75,11 +76,14 @@ class ClientSession final : public net::TrackedConnection,
                                                    const http::ExchangeLimits& limits,
                                                    http::InterimSender* interim);
 
-  // Whether a pool may hand this session to a new exchange now: alive, not draining, with
-  // stream credit from the server.
+  // Whether a pool may hand this session to a new exchange now: alive, not draining, and with
+  // stream credit from the server or streams whose end will bring more (an exchange waits for
+  // it rather than a new connection being opened).
   bool can_take_stream() const noexcept;
   bool dead() const noexcept { return finished_ || closing_; }
   std::size_t active_streams() const noexcept { return streams_.size(); }
+  // Exchanges started on this session so far (a pooled session that carried none is new).
+  std::uint64_t exchanges() const noexcept { return exchanges_; }
   const std::string& name() const noexcept { return name_; }
 
   // Ends the connection at once (CONNECTION_CLOSE): open streams fail.
@@ -126,8 +130,11 @@ class ClientSession final : public net::TrackedConnection,
   net::ConnectionRegistry* registry_ = nullptr;
   std::map<std::int64_t, std::shared_ptr<Stream>> streams_;
   std::unique_ptr<h2::Signal> handshake_wake_;
+  // Exchanges waiting for the server to allow more streams; woken (cancelled) when it does.
+  std::vector<asio::steady_timer*> credit_waiters_;
   std::string error_;            // why the connection failed, for the streams' errors
   std::int64_t goaway_id_ = -1;  // the server's GOAWAY: streams from this id were not processed
+  std::uint64_t exchanges_ = 0;
   bool handshake_done_ = false;
   bool write_scheduled_ = false;
   bool in_write_ = false;

@@ -28,8 +28,9 @@ class Backend {
   const std::string& url() const { return address_.url; }
   const std::string& host() const { return address_.host; }
   std::uint16_t port() const { return address_.port; }
-  bool tls() const { return address_.tls; }      // https://, wss://, h2s://, grpcs://
+  bool tls() const { return address_.tls; }      // https://, wss://, h2s://, grpcs://, h3://
   bool http2() const { return address_.http2; }  // h2://, h2s://, grpc://, grpcs://
+  bool http3() const { return address_.http3; }  // h3://
   unsigned weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(unsigned w) { weight_.store(w, std::memory_order_relaxed); }
   // "host:port" as sent in Host (IPv6 in brackets); computed once.

@@ -1,17 +1,12 @@
 #pragma once
-// The HTTP/2 sessions of this worker thread, per backend (h2://, h2s://, grpc://, grpcs://).
-//
-// Many exchanges share one session; another is opened only when every session to the backend
-// has as many streams as it may. Requests that find no usable session while one is being
-// connected wait for that one instead of each opening their own, so a burst of requests to a
-// cold backend opens one connection. Sessions leave the pool when they end (error, GOAWAY,
-// idle timeout, drain).
+// HTTP/2 sessions to h2://, h2s://, grpc:// and grpcs:// backends, pooled per worker thread
+// (session_pool.hpp): a new TCP (+ TLS with ALPN "h2") connection only when every session to
+// the backend is at its stream limit.
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -33,23 +28,9 @@ struct H2Target {
   std::string_view server_name;                      // SNI and verified name, with tls
 };
 
-class H2SessionPool {
- public:
-  static H2SessionPool& local();
-
-  // A session that can take one more stream now. Connection errors are upstream-side and
-  // retryable.
-  asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> acquire(const H2Target& target);
-
- private:
-  struct Connecting;
-  struct Entry {
-    std::vector<std::shared_ptr<h2::ClientSession>> sessions;
-    std::shared_ptr<Connecting> connecting;  // a connection being opened; null: none
-  };
-  asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> connect(const H2Target& target);
-
-  std::unordered_map<std::string, Entry> entries_;
-};
+// A session that can take one more stream now. Connection errors are upstream-side and
+// retryable.
+asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> acquire_h2_session(
+    const H2Target& target);
 
 }  // namespace rws::proxy

@@ -14,6 +14,7 @@
 #include "proxy/forwarding.hpp"
 #include "proxy/grpc.hpp"
 #include "proxy/h2_forward.hpp"
+#include "proxy/h3_forward.hpp"
 #include "proxy/upstream_connection.hpp"
 #include "proxy/upstream_request.hpp"
 
@@ -304,14 +305,18 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
   const config::Upstream& cfg = upstream_->config;
   const milliseconds connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout);
   const milliseconds read_timeout = options_.read_timeout.value_or(cfg.read_timeout);
-  if (backend.http2()) {
-    H2Attempt h2{.connect_timeout = connect_timeout,
-                 .read_timeout = read_timeout,
-                 .deadline = attempt.deadline,
-                 .replayable = attempt.idempotent};
-    Result<http::Response> response =
-        co_await forward_h2(*upstream_, backend, options_, request, context, h2);
-    attempt.body_started = attempt.body_started || h2.body_started;
+  if (backend.http2() || backend.http3()) {
+    MultiplexedAttempt multiplexed{.connect_timeout = connect_timeout,
+                                   .read_timeout = read_timeout,
+                                   .deadline = attempt.deadline,
+                                   .replayable = attempt.idempotent};
+    Result<http::Response> response = Unexpected(Error{});
+    if (backend.http3()) {
+      response = co_await forward_h3(*upstream_, backend, options_, request, context, multiplexed);
+    } else {
+      response = co_await forward_h2(*upstream_, backend, options_, request, context, multiplexed);
+    }
+    attempt.body_started = attempt.body_started || multiplexed.body_started;
     co_return response;
   }
   const PoolSettings pool{cfg.max_idle_per_backend, cfg.idle_timeout,

@@ -23,6 +23,7 @@
 #include <rws/http/service.hpp>
 
 #include "config/gateway_config.hpp"
+#include "h3/client_credentials.hpp"
 #include "net/tls_client_context.hpp"
 #include "proxy/backend.hpp"
 #include "proxy/balancer.hpp"
@@ -36,8 +37,12 @@ struct UpstreamGroup {
   config::Upstream config;
   std::vector<std::shared_ptr<Backend>> backends;
   std::unique_ptr<Balancer> balancer;
-  // For the https:// / wss:// backends ([upstream.tls]); null when there are none.
+  // For the https:// / wss:// / h2s:// / grpcs:// backends ([upstream.tls]); null when there
+  // are none.
   std::shared_ptr<const net::TlsClientContext> tls;
+  // The same [upstream.tls] for the h3:// backends: QUIC's TLS runs on GnuTLS here, so it is
+  // loaded a second time; null when there are none.
+  std::shared_ptr<const h3::ClientCredentials> quic_tls;
   // The pool key of each TLS backend's connections, made once per snapshot by use_tls(): its
   // URL and the TLS context (connections made under other TLS settings are never reused).
   std::unordered_map<const Backend*, std::string> tls_pool_keys;

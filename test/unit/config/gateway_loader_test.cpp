@@ -348,12 +348,18 @@ TEST(GatewayLoader, BadBackendAddressesAreRefused) {
   }
 }
 
-TEST(GatewayLoader, H3BackendsAreRefusedUntilThereAreHttp3Upstreams) {
+TEST(GatewayLoader, H3BackendsSpeakHttp3OverTls) {
   std::string error;
-  parse_backend("h3://h:1", error);
-  EXPECT_EQ(error,
-            "backend scheme 'h3' needs HTTP/3 upstreams, which this version does not have "
-            "yet");
+  Backend b = parse_backend("h3://h:8443", error);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(b.http3);
+  EXPECT_TRUE(b.tls);
+  EXPECT_FALSE(b.http2);
+  EXPECT_EQ(b.port, 8443);
+  b = parse_backend("H3://h", error);
+  EXPECT_EQ(error, "");
+  EXPECT_TRUE(b.http3);
+  EXPECT_EQ(b.port, 443);
 }
 
 TEST(GatewayLoader, Http2SchemesSayHowTheBackendIsReached) {
@@ -441,14 +447,13 @@ TEST(GatewayLoader, EachBadBackendIsReportedAtItsOwnPosition) {
   Loaded r = load(R"(
 [[upstream]]
 name = "api"
-backends = ["ok:1", "nohost", "h3://x:1",
+backends = ["ok:1", "nohost", "h9://x:1",
             { url = "h:99999" }, 42, { weight = 2 }]
 )");
   EXPECT_EQ(r.errors,
             (Strings{
                 "gw.toml:3:21: [[upstream]] 'api': backend 'nohost' needs a port (host:port)",
-                "gw.toml:3:31: [[upstream]] 'api': backend scheme 'h3' needs HTTP/3 upstreams, "
-                "which this version does not have yet",
+                "gw.toml:3:31: [[upstream]] 'api': unknown backend scheme 'h9'",
                 "gw.toml:4:13: [[upstream]] 'api': invalid port '99999'",
                 "gw.toml:4:34: [[upstream]] 'api': a backend is a string or { url, weight }",
                 "gw.toml:4:38: [[upstream]] 'api' backend: url is required",

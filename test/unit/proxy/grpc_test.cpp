@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/h2_forward.hpp"
+#include "proxy/multiplexed_request.hpp"
 
 namespace rws::proxy {
 namespace {
@@ -50,7 +50,7 @@ TEST(H2Fields, HeadOfTheHttp11PolicyBecomesHttp2Fields) {
       "Transfer-Encoding: chunked\r\n"
       "Connection: upgrade\r\n"
       "\r\n";
-  auto fields = h2_fields_from_head(head, true);
+  auto fields = multiplexed_fields_from_head(head, true);
   using Pair = std::pair<std::string_view, std::string_view>;
   EXPECT_EQ(fields, (std::vector<Pair>{{"content-type", "application/grpc"},
                                        {"x-forwarded-for", "10.0.0.1, 127.0.0.1"},
@@ -60,7 +60,7 @@ TEST(H2Fields, HeadOfTheHttp11PolicyBecomesHttp2Fields) {
 
 TEST(H2Fields, NoTeWithoutTrailersAsked) {
   std::string head = "GET / HTTP/1.1\r\nHost: b\r\nAccept: */*\r\n\r\n";
-  auto fields = h2_fields_from_head(head, false);
+  auto fields = multiplexed_fields_from_head(head, false);
   ASSERT_EQ(fields.size(), 1u);
   EXPECT_EQ(fields[0].first, "accept");
 }

@@ -308,6 +308,9 @@ Endpoint::Endpoint(asio::io_context& io, h1::SessionEnv env, const CredentialsSl
     throw std::invalid_argument("HTTP/3: worker index " + std::to_string(options.index) +
                                 " does not fit in a connection ID");
   }
+  // Made now, so that a missing secret stops the server from starting rather than a worker.
+  h3::reset_secret();
+  if (options.retry) retry_secret();
   asio::ip::udp::socket& s = impl_->socket;
   std::error_code ec;
   auto check = [&](const char* what) {

@@ -96,6 +96,9 @@ void check_tls_keys(const server::ServerOptions& o, std::vector<std::string>& er
   if (tls.http_redirect_port != 0) {
     errors.push_back("http_redirect_port needs TLS: set tls_cert_file and tls_key_file");
   }
+  if (tls.http3_retry) {
+    errors.push_back("http3_retry needs TLS: set tls_cert_file and tls_key_file");
+  }
 }
 
 }  // namespace

@@ -168,6 +168,12 @@ const std::array
                       c.server.tls.hsts = as_string(v);
                       return std::nullopt;
                     }},
+            KeySpec{"http3_retry", KeyType::kBool,
+                    "HTTP/3: validate client addresses with Retry packets", "", 0, 0,
+                    [](ServerConfig& c, const Value& v) -> std::optional<std::string> {
+                      c.server.tls.http3_retry = std::get<bool>(v);
+                      return std::nullopt;
+                    }},
             KeySpec{
                 "spa_fallback", KeyType::kString,
                 "file served for unmatched GET/HEAD paths without a '.' in the last segment", "", 0,

@@ -60,10 +60,6 @@ ngtcp2_addr to_addr(const asio::ip::udp::endpoint& e) {
       static_cast<ngtcp2_socklen>(e.size())};
 }
 
-bool random_bytes(std::uint8_t* data, std::size_t size) {
-  return gnutls_rnd(GNUTLS_RND_RANDOM, data, size) == 0;
-}
-
 // Fields only an HTTP/1.1 connection has (RFC 9114 §4.2), or that the connection writes itself.
 bool dropped_response_field(std::string_view name) {
   return http::iequals(name, "connection") || http::iequals(name, "keep-alive") ||
@@ -174,8 +170,7 @@ struct Callbacks {
   static int get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, uint8_t* token, size_t cidlen,
                                    void* user_data) {
     Connection& c = self(user_data);
-    cid->datalen = cidlen;
-    if (!random_bytes(cid->data, cidlen)) return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (cidlen != kCidLength || !c.host_.make_cid(*cid)) return NGTCP2_ERR_CALLBACK_FAILURE;
     if (ngtcp2_crypto_generate_stateless_reset_token(token, c.host_.reset_secret(),
                                                      c.host_.reset_secret_size(), cid) != 0) {
       return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -487,7 +482,7 @@ Connection::~Connection() {
   if (session_ != nullptr) gnutls_deinit(session_);
 }
 
-bool Connection::init(const ngtcp2_pkt_hd& hd) {
+bool Connection::init(const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid) {
   ngtcp2_callbacks callbacks{};
   callbacks.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
   callbacks.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
@@ -520,8 +515,7 @@ bool Connection::init(const ngtcp2_pkt_hd& hd) {
   }
 
   ngtcp2_cid scid;
-  scid.datalen = kCidLength;
-  if (!random_bytes(scid.data, scid.datalen)) return false;
+  if (!host_.make_cid(scid)) return false;
 
   ngtcp2_transport_params params;
   ngtcp2_transport_params_default(&params);
@@ -533,7 +527,14 @@ bool Connection::init(const ngtcp2_pkt_hd& hd) {
   params.initial_max_streams_uni = 3;  // control + QPACK encoder + decoder
   params.max_idle_timeout = to_ns(env_.settings.idle_timeout);
   params.active_connection_id_limit = 7;
-  params.original_dcid = hd.dcid;
+  if (original_dcid != nullptr) {
+    params.original_dcid = *original_dcid;
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd.token;
+  } else {
+    params.original_dcid = hd.dcid;
+  }
   params.stateless_reset_token_present = 1;
   if (ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,
                                                    host_.reset_secret(), host_.reset_secret_size(),

@@ -33,15 +33,13 @@
 #include <asio/steady_timer.hpp>
 
 #include "h1/server_session.hpp"
+#include "h3/cid.hpp"
 #include "h3/credentials.hpp"
 
 typedef struct nghttp3_conn nghttp3_conn;
 typedef struct gnutls_session_int* gnutls_session_t;
 
 namespace rws::h3 {
-
-// Length of the connection IDs this server issues; short-header packets are routed by it.
-inline constexpr std::size_t kCidLength = 16;
 
 class Connection;
 
@@ -52,6 +50,9 @@ class ConnectionHost {
   // Routes packets whose destination connection ID is `cid` to `connection` (or stops).
   virtual void associate(const ngtcp2_cid& cid, Connection& connection) = 0;
   virtual void dissociate(const ngtcp2_cid& cid) = 0;
+  // Fills `cid` with a fresh connection ID whose packets reach this endpoint (cid.hpp); false
+  // when none can be made.
+  virtual bool make_cid(ngtcp2_cid& cid) = 0;
   // Sends one datagram; false when the socket's buffer is full (nothing was sent).
   virtual bool send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
                     std::size_t size) = 0;
@@ -76,8 +77,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   Connection& operator=(const Connection&) = delete;
 
   // Sets up ngtcp2 and GnuTLS for the client's first Initial packet (header `hd`); false when
-  // that fails (the packet is dropped).
-  bool init(const ngtcp2_pkt_hd& hd);
+  // that fails (the packet is dropped). `original_dcid` is set when `hd` answers a Retry and
+  // carries a valid token: it is the DCID of the client's very first Initial, and hd.dcid is
+  // the Retry's source connection ID (both go into the transport parameters).
+  bool init(const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid = nullptr);
 
   // A datagram for this connection arrived from `remote`.
   void on_packet(const asio::ip::udp::endpoint& remote, const std::uint8_t* data, std::size_t size);

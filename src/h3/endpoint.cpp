@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -21,6 +24,7 @@
 
 #include "core/log.hpp"
 #include "h3/connection.hpp"
+#include "h3/retry.hpp"
 
 namespace rws::h3 {
 namespace {
@@ -61,17 +65,33 @@ std::string key(const std::uint8_t* data, std::size_t size) {
   return std::string(reinterpret_cast<const char*>(data), size);
 }
 
+// ngtcp2's clock (steady, so every worker's timestamps compare: Retry tokens carry one).
+ngtcp2_tstamp now_ns() {
+  return static_cast<ngtcp2_tstamp>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// Whether the destination connection ID of this packet is one the server issued: short
+// header packets, and version 1 Handshake packets. Initial and 0-RTT packets carry the one the
+// client chose.
+bool server_chosen_dcid(const std::uint8_t* data, const ngtcp2_version_cid& vc) {
+  if ((data[0] & 0x80) == 0) return true;
+  return vc.version == NGTCP2_PROTO_VER_V1 && (data[0] & 0x30) == 0x20;
+}
+
 }  // namespace
 
 struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnection {
-  Impl(asio::io_context& io, h1::SessionEnv e, const CredentialsSlot& c, Counters n)
-      : socket(io), env(e), credentials(c), counters(n) {}
+  Impl(asio::io_context& io, h1::SessionEnv e, const CredentialsSlot& c, Counters n, Options o)
+      : socket(io), env(e), credentials(c), counters(n), options(o) {}
 
   // --- ConnectionHost ---
   void associate(const ngtcp2_cid& cid, Connection& connection) override {
     by_cid[key(cid.data, cid.datalen)] = &connection;
   }
   void dissociate(const ngtcp2_cid& cid) override { by_cid.erase(key(cid.data, cid.datalen)); }
+  bool make_cid(ngtcp2_cid& cid) override { return h3::make_cid(cid, options.index); }
 
   bool send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
             std::size_t size) override {
@@ -165,6 +185,7 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
       c->on_packet(remote, data, n);
       return;
     }
+    if (hand_over(remote, data, n, vc)) return;
     if ((data[0] & 0x80) == 0) {
       send_stateless_reset(remote, vc, n);
       return;
@@ -179,16 +200,59 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
       log::server().debug("HTTP/3 connection from {} refused: max_connections", describe(remote));
       return;
     }
+    RetryCheck retry;
+    if (options.retry) {
+      retry = check_retry_token(hd, remote, retry_secret(), now_ns());
+      switch (retry.result) {
+        case RetryCheck::Result::kNoRetryToken:
+          send_retry(remote, hd);
+          return;
+        case RetryCheck::Result::kInvalid:
+          log::http().debug("HTTP/3: invalid Retry token from {}", describe(remote));
+          send_invalid_token(remote, hd);
+          return;
+        case RetryCheck::Result::kValid:
+          break;
+      }
+    }
     auto c = std::make_shared<Connection>(*this, env, std::move(tls), socket.get_executor(),
                                           counters.next_id.fetch_add(1, std::memory_order_relaxed),
                                           local, remote);
-    if (!c->init(hd)) {
+    if (!c->init(hd, options.retry ? &retry.original_dcid : nullptr)) {
       log::http().debug("HTTP/3: cannot set up a connection for {}", describe(remote));
       return;
     }
     connections[c.get()] = c;
     counters.open.fetch_add(1, std::memory_order_relaxed);
     c->on_packet(remote, data, n);
+  }
+
+  // Hands a packet for a connection another worker owns (its client moved to an address the
+  // kernel hashes to this worker's socket) to that worker; false when it is not such a packet.
+  bool hand_over(const asio::ip::udp::endpoint& remote, const std::uint8_t* data, std::size_t n,
+                 const ngtcp2_version_cid& vc) {
+    if (options.peers == nullptr || !server_chosen_dcid(data, vc)) return false;
+    const std::optional<std::size_t> owner = cid_owner(vc.dcid, vc.dcidlen);
+    if (!owner || *owner == options.index || *owner >= options.peers->size()) return false;
+    Endpoint* peer = (*options.peers)[*owner];
+    if (peer == nullptr) return false;
+    peer->deliver(remote, std::vector<std::uint8_t>(data, data + n));
+    return true;
+  }
+
+  // Address validation: the client must come back with the token of this Retry.
+  void send_retry(const asio::ip::udp::endpoint& remote, const ngtcp2_pkt_hd& hd) {
+    ngtcp2_cid retry_scid;
+    if (!make_cid(retry_scid)) return;
+    std::array<std::uint8_t, kMinInitialDatagram> out;
+    const std::size_t size = write_retry(out, hd, remote, retry_scid, retry_secret(), now_ns());
+    if (size > 0) send(remote, out.data(), size);
+  }
+
+  void send_invalid_token(const asio::ip::udp::endpoint& remote, const ngtcp2_pkt_hd& hd) {
+    std::array<std::uint8_t, kMinInitialDatagram> out;
+    const std::size_t size = write_invalid_token_close(out, hd);
+    if (size > 0) send(remote, out.data(), size);
   }
 
   void send_version_negotiation(const asio::ip::udp::endpoint& remote, const ngtcp2_version_cid& vc,
@@ -229,6 +293,7 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
   h1::SessionEnv env;
   const CredentialsSlot& credentials;
   Counters counters;
+  Options options;
   std::unordered_map<std::string, Connection*> by_cid;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
   std::vector<std::shared_ptr<Connection>> writers;  // waiting for the socket to drain
@@ -237,8 +302,15 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
 };
 
 Endpoint::Endpoint(asio::io_context& io, h1::SessionEnv env, const CredentialsSlot& credentials,
-                   Counters counters, const asio::ip::udp::endpoint& local)
-    : impl_(std::make_unique<Impl>(io, env, credentials, counters)) {
+                   Counters counters, const asio::ip::udp::endpoint& local, Options options)
+    : impl_(std::make_unique<Impl>(io, env, credentials, counters, options)) {
+  if (options.index >= kMaxCidOwners) {
+    throw std::invalid_argument("HTTP/3: worker index " + std::to_string(options.index) +
+                                " does not fit in a connection ID");
+  }
+  // Made now, so that a missing secret stops the server from starting rather than a worker.
+  h3::reset_secret();
+  if (options.retry) retry_secret();
   asio::ip::udp::socket& s = impl_->socket;
   std::error_code ec;
   auto check = [&](const char* what) {
@@ -273,6 +345,12 @@ std::uint16_t Endpoint::port() const {
 
 void Endpoint::start() {
   asio::co_spawn(impl_->socket.get_executor(), impl_->receive_loop(), asio::detached);
+}
+
+void Endpoint::deliver(const asio::ip::udp::endpoint& remote, std::vector<std::uint8_t> datagram) {
+  asio::post(impl_->socket.get_executor(), [impl = impl_.get(), remote, d = std::move(datagram)] {
+    impl->dispatch(remote, d.data(), d.size());
+  });
 }
 
 }  // namespace rws::h3

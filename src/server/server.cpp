@@ -104,6 +104,7 @@ Server::Server(ServerOptions options, std::shared_ptr<http::Service> service)
       auto h3 = h3::Credentials::load(tls_settings(s.options.tls));
       if (!h3) throw std::runtime_error(h3.error());
       s.shared.h3_tls.store(std::move(*h3));
+      s.shared.h3_retry = s.options.tls.http3_retry;
     }
     if (s.options.tls.http_redirect_port != 0) {
       // The TLS port is known once bound; listen() sets it.
@@ -144,8 +145,9 @@ void Server::listen() {
   if (s.shared.h3_tls.load()) {
     // UDP on the TCP port that was bound; every worker shares it through SO_REUSEPORT.
     asio::ip::udp::endpoint udp(address, s.port);
-    for (auto& worker : s.workers)
-      worker->listen_h3(udp);
+    s.shared.h3_endpoints.assign(s.workers.size(), nullptr);
+    for (std::size_t i = 0; i < s.workers.size(); ++i)
+      s.workers[i]->listen_h3(udp, i);
     s.shared.settings.alt_svc = "h3=\":" + std::to_string(s.port) + "\"; ma=86400";
   }
   if (s.shared.redirect_service) {

@@ -77,10 +77,12 @@ std::uint16_t Worker::listen(const asio::ip::tcp::endpoint& endpoint, Listener k
   return acceptors_.back().socket->local_endpoint().port();
 }
 
-std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint) {
+std::uint16_t Worker::listen_h3(const asio::ip::udp::endpoint& endpoint, std::size_t index) {
   h3::Endpoint::Counters counters{shared_.next_connection_id, shared_.connections,
                                   shared_.max_connections};
-  h3_ = std::make_unique<h3::Endpoint>(io_, *env_, shared_.h3_tls, counters, endpoint);
+  h3::Endpoint::Options options{index, &shared_.h3_endpoints, shared_.h3_retry};
+  h3_ = std::make_unique<h3::Endpoint>(io_, *env_, shared_.h3_tls, counters, endpoint, options);
+  shared_.h3_endpoints.at(index) = h3_.get();
   return h3_->port();
 }
 

@@ -38,6 +38,9 @@ struct WorkerShared {
   std::atomic<std::shared_ptr<const net::TlsContext>> tls;
   // The same certificates for HTTP/3 (GnuTLS); null: no HTTP/3.
   h3::CredentialsSlot h3_tls;
+  bool h3_retry = false;  // TlsOptions::http3_retry
+  // Every worker's HTTP/3 endpoint by worker index, for routing by connection ID.
+  h3::EndpointTable h3_endpoints;
   // The service of the plain http_redirect_port listener (null: no such listener).
   std::shared_ptr<HttpsRedirect> redirect_service;
   // The services of ServerOptions::extra_listeners, in their order.
@@ -62,8 +65,9 @@ class Worker {
   // Adds a listening socket on `endpoint` (throws std::system_error); returns its local port.
   std::uint16_t listen(const asio::ip::tcp::endpoint& endpoint, Listener kind = Listener::kMain,
                        std::size_t extra = 0);
-  // Adds the HTTP/3 UDP endpoint on `endpoint` (throws std::system_error); returns its port.
-  std::uint16_t listen_h3(const asio::ip::udp::endpoint& endpoint);
+  // Adds the HTTP/3 UDP endpoint on `endpoint` as entry `index` of shared.h3_endpoints (sized
+  // by the caller; throws std::system_error); returns its port.
+  std::uint16_t listen_h3(const asio::ip::udp::endpoint& endpoint, std::size_t index);
   // Starts the thread; `on_exit` runs on it once the io_context has no more work.
   void start(std::function<void()> on_exit);
   void join();

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -241,6 +242,130 @@ def test_every_worker_serves_h3_on_the_shared_port(servers, pki, site, tmp_path)
         assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes(), i
         assert (down / "f3.txt").read_bytes() == (site / "f3.txt").read_bytes(), i
     assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+
+def test_connections_that_migrate_reach_the_worker_that_owns_them(servers, pki, site, tmp_path):
+    """Four workers share the UDP port and the kernel picks one by the client's address: after
+    the client moves to a new local port (a migration, or NAT rebinding where only the server
+    validates the new path) its packets mostly land on another worker, which must hand them to
+    the owner (the connection IDs name it) rather than answer with a stateless reset. The
+    request goes out after the move (--delay-stream), so the whole response depends on it."""
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "4",
+                      *tls_flags(pki)], cwd=site)
+    (site / "mid.bin").write_bytes(os.urandom(300 << 10))
+    for i in range(8):
+        down = tmp_path / f"down{i}"
+        down.mkdir()
+        rebinding = ["--nat-rebinding"] if i % 2 else []
+        out = subprocess.run([require_tool("gtlsclient"), "--no-quic-dump", "--no-http-dump",
+                              "--exit-on-all-streams-close", "--timeout=20s", "--download",
+                              str(down), "--change-local-addr=1ms", "--delay-stream=100ms",
+                              *rebinding, "127.0.0.1", str(server.port),
+                              f"https://127.0.0.1:{server.port}/mid.bin"],
+                             capture_output=True, timeout=60)
+        err = out.stderr.decode("latin-1")
+        assert out.returncode == 0 and "IDLE_CLOSE" not in err, (i, err[-3000:])
+        assert "Local address is now" in err, (i, err[-3000:])
+        got = down / "mid.bin"
+        assert got.exists() and got.read_bytes() == (site / "mid.bin").read_bytes(), i
+    assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+
+def test_http3_retry_validates_the_client_address_before_the_handshake(rws, pki, site, tmp_path):
+    """With http3_retry the client's first Initial is answered with a Retry packet, and the
+    connection proceeds once the client echoes its token (gtlsclient prints the packets it
+    receives, and the transport parameters the server sent)."""
+    server = rws(*tls_flags(pki), "--http3-retry", "true", cwd=site)
+    down = tmp_path / "down"
+    down.mkdir()
+    out = subprocess.run([require_tool("gtlsclient"), "--no-quic-dump", "--no-http-dump",
+                          "--exit-on-all-streams-close", "--timeout=20s", "--download", str(down),
+                          "127.0.0.1", str(server.port),
+                          f"https://127.0.0.1:{server.port}/index.html",
+                          f"https://127.0.0.1:{server.port}/f5.txt"],
+                         capture_output=True, timeout=60)
+    err = out.stderr.decode("latin-1")
+    assert out.returncode == 0 and "IDLE_CLOSE" not in err, err[-3000:]
+    assert "type=Retry" in err, err[-3000:]
+    assert "retry_source_connection_id=" in err, err[-3000:]
+    assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes()
+    assert (down / "f5.txt").read_bytes() == (site / "f5.txt").read_bytes()
+    assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+
+def varint2(n):
+    """`n` as a two-byte QUIC variable-length integer."""
+    return (0x4000 | n).to_bytes(2, "big")
+
+
+def long_header_packet(version, dcid, scid, token=b""):
+    """A client Initial (for version 1) of 1200 bytes whose payload is random: nobody can
+    decrypt it, but the server decides on Retry from the header alone."""
+    head = (bytes([0xc3]) + version.to_bytes(4, "big") + bytes([len(dcid)]) + dcid +
+            bytes([len(scid)]) + scid + varint2(len(token)) + token)
+    length = 1200 - len(head) - 2
+    return head + varint2(length) + os.urandom(length)
+
+
+def parse_long_header(d):
+    """(first byte, version, dcid, scid, rest) of a long-header packet."""
+    version = int.from_bytes(d[1:5], "big")
+    dcid = d[6:6 + d[5]]
+    at = 6 + d[5]
+    scid = d[at + 1:at + 1 + d[at]]
+    return d[0], version, dcid, scid, d[at + 1 + d[at]:]
+
+
+def udp_exchange(port, packet):
+    """Sends `packet` from a fresh UDP socket, then a datagram of an unknown version, which the
+    server answers with Version Negotiation; returns the datagrams that came before that answer.
+    One worker handles both in order, so whatever it sent for `packet` has arrived by then."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(10)
+    try:
+        sock.sendto(packet, ("127.0.0.1", port))
+        probe_dcid = os.urandom(8)
+        sock.sendto(long_header_packet(0x1a2a3a4a, probe_dcid, os.urandom(8)),
+                    ("127.0.0.1", port))
+        before = []
+        while True:
+            d, _ = sock.recvfrom(65536)
+            first, version, dcid, scid, _ = parse_long_header(d)
+            if first & 0x80 and version == 0 and scid == probe_dcid:
+                return before
+            before.append(d)
+    finally:
+        sock.close()
+
+
+def test_an_initial_without_token_gets_a_retry_only_with_http3_retry(rws, pki, site):
+    """Raw UDP: a hand-made Initial (random DCID, padded to 1200 bytes, undecryptable payload)
+    is answered with a Retry packet addressed to the client's SCID when http3_retry is on;
+    without the option no Retry comes back."""
+    dcid, scid = os.urandom(12), os.urandom(9)
+    server = rws(*tls_flags(pki), "--http3-retry", "true", cwd=site)
+    got = udp_exchange(server.port, long_header_packet(1, dcid, scid))
+    assert len(got) == 1, got
+    first, version, retry_dcid, retry_scid, rest = parse_long_header(got[0])
+    assert first & 0xf0 == 0xf0, hex(first)  # long header, fixed bit, type Retry
+    assert version == 1
+    assert retry_dcid == scid  # to the client's source connection ID
+    assert len(retry_scid) == 16 and retry_scid != dcid  # a new ID of the server's
+    assert len(rest) > 16  # a token, then the 16-byte integrity tag
+    # A token that claims to be a Retry token but is not ours: CONNECTION_CLOSE in an Initial
+    # (INVALID_TOKEN, RFC 9000 §8.1.2), never a connection, never a crash.
+    forged = bytes([0xb6]) + os.urandom(80)
+    got = udp_exchange(server.port, long_header_packet(1, retry_scid, scid, forged))
+    assert len(got) == 1, got
+    first, version, close_dcid, close_scid, _ = parse_long_header(got[0])
+    assert first & 0xf0 == 0xc0 and version == 1, hex(first)  # an Initial
+    assert close_dcid == scid and close_scid == retry_scid
+    assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+    plain = rws(*tls_flags(pki), cwd=site)
+    got = udp_exchange(plain.port, long_header_packet(1, dcid, scid))
+    assert all(d[0] & 0xf0 != 0xf0 for d in got), got
+    assert plain.alive() and "Sanitizer" not in plain.stderr, plain.stderr
 
 
 PROTOCOL_PAGE = (

@@ -45,6 +45,10 @@ struct TlsOptions {
   // Also serve HTTP/3 (QUIC) on the same address and port over UDP, and advertise it with
   // Alt-Svc. Not offered when client_ca_file is set (QUIC client certificates are not checked).
   bool http3 = true;
+  // HTTP/3 address validation (RFC 9000 §8.1.2): a client's first Initial packet is answered
+  // with a Retry, and the connection starts once the client echoes its token (one more round
+  // trip; a client spoofing its address never gets that far).
+  bool http3_retry = false;
 
   bool enabled() const noexcept { return !cert_file.empty(); }
 };

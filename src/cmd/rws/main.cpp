@@ -67,6 +67,7 @@ std::string restart_only_changes(const rws::server::ServerOptions& running,
   check(running.tls.enabled() != file.tls.enabled(), "TLS on/off");
   check(running.tls.http_redirect_port != file.tls.http_redirect_port, "http_redirect_port");
   check(running.tls.hsts != file.tls.hsts, "hsts");
+  check(running.tls.http3_retry != file.tls.http3_retry, "http3_retry");
   check(static_cast<bool>(running.metrics) != reread.metrics.enabled ||
             (running.metrics && running.metrics_path != reread.metrics.path),
         "[metrics]");

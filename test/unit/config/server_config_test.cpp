@@ -278,6 +278,27 @@ TEST_F(ConfigTest, TlsKeysThatNeedEachOther) {
   EXPECT_EQ(all_errors(r), "http_redirect_port 8443 is the TLS port; choose another port\n");
 }
 
+TEST_F(ConfigTest, Http3RetryFromTheFileOrTheCommandLineAndOnlyWithTls) {
+  write_file("c.pem", "x");
+  LoadResult r = load({"-s", "c.pem", "-k", "c.pem"});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_FALSE(r.config.server.tls.http3_retry);
+  write_file("rws.config.toml",
+             "tls_cert_file = \"c.pem\"\ntls_key_file = \"c.pem\"\n[server]\nhttp3_retry = true\n");
+  r = load({});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_TRUE(r.config.server.tls.http3_retry);
+  r = load({"--http3-retry", "false"});
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_FALSE(r.config.server.tls.http3_retry);
+  write_file("rws.config.toml", "http3_retry = true\n");
+  r = load({});
+  EXPECT_EQ(all_errors(r), "http3_retry needs TLS: set tls_cert_file and tls_key_file\n");
+  write_file("rws.config.toml", "http3_retry = \"yes\"\n");
+  r = load({});
+  EXPECT_NE(all_errors(r).find("http3_retry"), std::string::npos) << all_errors(r);
+}
+
 TEST_F(ConfigTest, TlsFilesMustBeReadableAndHstsAFieldValue) {
   LoadResult r = load({"--tls-cert-file", "missing.pem", "--hsts", "a\nb"});
   std::string errors = all_errors(r);

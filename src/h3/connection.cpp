@@ -24,6 +24,7 @@
 #include "h3/nv.hpp"
 #include "h3/outgoing_body.hpp"
 #include "h3/packet_writer.hpp"
+#include "h3/peer_certificate.hpp"
 #include "http/date.hpp"
 
 namespace rws::h3 {
@@ -204,6 +205,10 @@ struct Callbacks {
     if (gnutls_server_name_get(c.session_, name, &size, &type, 0) == GNUTLS_E_SUCCESS &&
         type == GNUTLS_NAME_DNS) {
       info.server_name.assign(name, size);
+    }
+    // With tls_client_ca_file the handshake only completes once the certificate verified.
+    if (c.tls_->requires_client_certificate()) {
+      info.has_client_certificate = describe_peer_certificate(c.session_, info.client_certificate);
     }
     return 0;
   }
@@ -565,6 +570,11 @@ bool Connection::init(const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid) 
       gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, tls_->certificates()) != 0 ||
       gnutls_alpn_set_protocols(session_, &alpn, 1, GNUTLS_ALPN_MANDATORY) != 0) {
     return false;
+  }
+  if (tls_->requires_client_certificate()) {
+    // Chain verification against the client CA during the handshake; no host name to match.
+    gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
+    gnutls_session_set_verify_cert(session_, nullptr, 0);
   }
   gnutls_session_set_ptr(session_, &conn_ref_);
   ngtcp2_conn_set_tls_native_handle(conn_, session_);

@@ -35,6 +35,16 @@ Expected<std::shared_ptr<const Credentials>, std::string> Credentials::load(
   for (const net::TlsCertificateFiles& host : settings.virtual_hosts) {
     if (std::string error = add(host); !error.empty()) return Unexpected(std::move(error));
   }
+  if (!settings.client_ca_file.empty()) {
+    const int loaded = gnutls_certificate_set_x509_trust_file(
+        c->certificates_, settings.client_ca_file.c_str(), GNUTLS_X509_FMT_PEM);
+    if (loaded <= 0) {
+      return Unexpected("HTTP/3 TLS: client CA file " + settings.client_ca_file +
+                        " holds no usable certificate" +
+                        (loaded < 0 ? std::string(": ") + gnutls_strerror(loaded) : ""));
+    }
+    c->requires_client_certificate_ = true;
+  }
   if (int rv = gnutls_priority_init(&c->priority_, kPriority, nullptr); rv < 0) {
     return Unexpected(std::string("HTTP/3 TLS priorities: ") + gnutls_strerror(rv));
   }

@@ -8,8 +8,10 @@
 // one; GnuTLS picks the certificate whose names (subjectAltName / CN) match the client's SNI and
 // falls back to the first (the default). Unlike the TCP side, the match is on the names in the
 // certificate, not on the virtual_host domain string (they agree when the certificate was issued
-// for that domain). Client-certificate verification is not implemented here: the server does
-// not offer HTTP/3 when tls_client_ca_file is set (see server.cpp).
+// for that domain).
+//
+// Mutual TLS: with tls_client_ca_file the CA is loaded as the credential's trust anchors and
+// every connection requires a client certificate that verifies against it.
 
 #include <memory>
 #include <string>
@@ -36,11 +38,15 @@ class Credentials {
   gnutls_certificate_credentials_t certificates() const noexcept { return certificates_; }
   // TLS 1.3 only, the QUIC cipher suites, no middlebox compatibility mode (RFC 9001 §8.4).
   gnutls_priority_t priority() const noexcept { return priority_; }
+  // tls_client_ca_file is set: every client must present a certificate that verifies against
+  // it (the handshake fails otherwise), as on the TCP listener.
+  bool requires_client_certificate() const noexcept { return requires_client_certificate_; }
 
  private:
   Credentials() = default;
   gnutls_certificate_credentials_t certificates_ = nullptr;
   gnutls_priority_t priority_ = nullptr;
+  bool requires_client_certificate_ = false;
 };
 
 }  // namespace rws::h3

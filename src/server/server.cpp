@@ -51,10 +51,10 @@ net::TlsSettings tls_settings(const TlsOptions& o) {
   return s;
 }
 
-// HTTP/3 runs beside TLS unless turned off, or unless client certificates are required (the
-// QUIC handshake does not check them, and serving without the check would fail open).
+// HTTP/3 runs beside TLS unless turned off (client certificates are checked by the QUIC
+// handshake too, see h3/credentials.hpp).
 bool serves_http3(const TlsOptions& o) {
-  return o.enabled() && o.http3 && o.client_ca_file.empty();
+  return o.enabled() && o.http3;
 }
 
 }  // namespace
@@ -188,7 +188,6 @@ std::optional<std::string> Server::reload_tls(const TlsOptions& tls) {
     h3 = std::move(*loaded);
   }
   s.shared.tls.store(std::move(*context));
-  // A reload that sets tls_client_ca_file stops new HTTP/3 connections (null credentials).
   if (s.shared.h3_tls.load()) s.shared.h3_tls.store(std::move(h3));
   return std::nullopt;
 }

@@ -136,24 +136,58 @@ def test_alt_svc_is_advertised_over_tls_only(rws, pki, site):
     assert "alt-svc" not in out.lower(), out
 
 
-def test_no_h3_without_tls_or_with_client_certificates(rws, pki, site, tmp_path):
-    """HTTP/3 exists only beside TLS; with required client certificates (which the QUIC
-    handshake does not check) it is not offered at all rather than served unchecked."""
+def test_mutual_tls_over_h3_requires_a_certificate_from_the_client_ca(rws, pki, site, tmp_path):
+    """With tls_client_ca_file the QUIC handshake checks the client certificate as the TCP
+    listener does: none, or one from another CA, and the handshake fails."""
     cert, key = pki.server
     server = rws("--tls-cert-file", cert, "--tls-key-file", key, "--tls-client-ca-file",
                  pki.path("client-ca.pem"), cwd=site)
-    down = tmp_path / "down"
-    down.mkdir()
-    code, err = h3get(server.port, "/index.html", download=down, extra=["--timeout=2s"])
-    assert code != 0, err  # gave up at its idle timeout
-    got = down / "index.html"
-    assert not got.exists() or got.read_bytes() == b"", err
     alice_cert, alice_key = pki.alice
+    mallory_cert, mallory_key = pki.mallory
+    for name, extra in (("none", []), ("mallory", ["--cert", mallory_cert, "--key", mallory_key])):
+        down = tmp_path / name
+        down.mkdir()
+        code, err = h3get(server.port, "/index.html", download=down,
+                          extra=["--timeout=2s", *extra])
+        got = down / "index.html"
+        assert not got.exists() or got.read_bytes() == b"", (name, err)
+    down = tmp_path / "alice"
+    down.mkdir()
+    code, err = h3get(server.port, "/index.html", download=down,
+                      extra=["--cert", alice_cert, "--key", alice_key])
+    assert code == 0, err
+    assert (down / "index.html").read_bytes() == (site / "index.html").read_bytes()
+    # HTTP/3 is on, so TCP responses advertise it.
     code, out, err = curl("--cacert", pki.path("ca.pem"), "--cert", alice_cert, "--key",
                           alice_key, "-D", "-", "-o", "/dev/null",
                           f"https://127.0.0.1:{server.port}/index.html")
     assert code == 0, err
-    assert "alt-svc" not in out.lower(), out
+    assert f'alt-svc: h3=":{server.port}"' in out.lower(), out
+    assert server.alive() and "Sanitizer" not in server.stderr, server.stderr
+
+
+def test_the_verified_client_certificate_is_passed_upstream_over_h3(gateway, backends, pki,
+                                                                    tmp_path):
+    """The same X-Forwarded-Client-Cert as over TCP (test_tls.py): fingerprint and subject as
+    OpenSSL describes them, from GnuTLS's view of the certificate."""
+    backend = backends("b")
+    cert, key = pki.server
+    server = gateway(f'tls_cert_file = "{cert}"\ntls_key_file = "{key}"\n'
+                     f'tls_client_ca_file = "{pki.path("client-ca.pem")}"\n' + proxy_config(backend))
+    alice_cert, alice_key = pki.alice
+    down = tmp_path / "down"
+    down.mkdir()
+    code, err = h3get(server.port, "/echo", download=down,
+                      extra=["--cert", alice_cert, "--key", alice_key])
+    assert code == 0, err
+    seen = json.loads((down / "echo").read_bytes())
+    headers = {k.lower(): v for k, v in seen["headers"]}
+    fingerprint = subprocess.run(
+        [require_tool("openssl"), "x509", "-in", alice_cert, "-noout", "-fingerprint",
+         "-sha256"], capture_output=True, timeout=30).stdout.decode().split("=", 1)[1]
+    fingerprint = fingerprint.strip().replace(":", "").lower()
+    assert headers["x-forwarded-client-cert"] == (
+        f'Hash={fingerprint};Subject="O=rws tests,CN=alice"'), headers
 
 
 def test_sigterm_closes_h3_and_the_server_exits(rws, pki, site, tmp_path):

@@ -328,12 +328,18 @@ void Gateway::reload(const config::GatewayConfig& config) {
   asio::post(maintenance_, [this, next] { start_health_checks(*next); });
 }
 
+Gateway::UpstreamTlsState& Gateway::tls_state_for(const config::Upstream& upstream) {
+  UpstreamTlsState& state = upstream_tls_[upstream.name];
+  if (state.settings != upstream.tls) {
+    state = UpstreamTlsState{.settings = upstream.tls, .tcp = nullptr, .quic = nullptr};
+  }
+  return state;
+}
+
 std::shared_ptr<const net::TlsClientContext> Gateway::tls_context_for(
     const config::Upstream& upstream) {
-  auto known = tls_contexts_.find(upstream.name);
-  if (known != tls_contexts_.end() && known->second.first == upstream.tls) {
-    return known->second.second;  // unchanged: pooled connections stay usable
-  }
+  UpstreamTlsState& state = tls_state_for(upstream);
+  if (state.tcp) return state.tcp;
   net::TlsClientSettings settings;
   settings.verify = upstream.tls.verify;
   settings.ca_file = upstream.tls.ca_file;
@@ -343,16 +349,14 @@ std::shared_ptr<const net::TlsClientContext> Gateway::tls_context_for(
   if (!context) {
     throw std::runtime_error("[[upstream]] '" + upstream.name + "' tls: " + context.error());
   }
-  tls_contexts_[upstream.name] = {upstream.tls, *context};
-  return *context;
+  state.tcp = *context;
+  return state.tcp;
 }
 
 std::shared_ptr<const h3::ClientCredentials> Gateway::quic_credentials_for(
     const config::Upstream& upstream) {
-  auto known = quic_credentials_.find(upstream.name);
-  if (known != quic_credentials_.end() && known->second.first == upstream.tls) {
-    return known->second.second;  // unchanged: pooled sessions stay usable
-  }
+  UpstreamTlsState& state = tls_state_for(upstream);
+  if (state.quic) return state.quic;
   h3::ClientTlsSettings settings;
   settings.verify = upstream.tls.verify;
   settings.ca_file = upstream.tls.ca_file;
@@ -363,8 +367,8 @@ std::shared_ptr<const h3::ClientCredentials> Gateway::quic_credentials_for(
     throw std::runtime_error("[[upstream]] '" + upstream.name +
                              "' tls (for h3:// backends): " + credentials.error());
   }
-  quic_credentials_[upstream.name] = {upstream.tls, *credentials};
-  return *credentials;
+  state.quic = *credentials;
+  return state.quic;
 }
 
 std::shared_ptr<const Snapshot> Gateway::build(const config::GatewayConfig& config) {

@@ -72,13 +72,16 @@ class Gateway final : public http::Service {
   std::map<std::pair<std::string, std::string>, std::shared_ptr<proxy::Backend>> registry_;
   RateLimiterRegistry rate_limiters_;  // route limiters, kept across reloads
   CacheRegistry caches_;               // route response caches, kept across reloads
-  // Per upstream name: its TLS settings and context (built on the thread that builds snapshots).
-  std::map<std::string,
-           std::pair<config::UpstreamTls, std::shared_ptr<const net::TlsClientContext>>>
-      tls_contexts_;
-  std::map<std::string,
-           std::pair<config::UpstreamTls, std::shared_ptr<const h3::ClientCredentials>>>
-      quic_credentials_;
+  // Per upstream name: its [upstream.tls] settings and what was built from them (on the thread
+  // that builds snapshots), kept while the settings stay the same so pooled connections stay
+  // usable: the OpenSSL context of TCP backends and the GnuTLS credentials of h3:// ones.
+  struct UpstreamTlsState {
+    config::UpstreamTls settings;
+    std::shared_ptr<const net::TlsClientContext> tcp;
+    std::shared_ptr<const h3::ClientCredentials> quic;
+  };
+  UpstreamTlsState& tls_state_for(const config::Upstream& upstream);
+  std::map<std::string, UpstreamTlsState> upstream_tls_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
 

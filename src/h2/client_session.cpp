@@ -555,21 +555,11 @@ asio::awaitable<Result<http::Response>> ClientSession::exchange(http::OutgoingRe
     }
   }
 
-  http::Response response;
-  response.head = std::move(stream->head);
   const bool body_follows =
       !stream->ended || !stream->body_in.empty() || !stream->trailers_in.empty();
-  if (body_follows) {
-    std::optional<std::uint64_t> size;
-    if (std::string_view length = response.head.headers.get("content-length"); !length.empty()) {
-      std::uint64_t value = 0;
-      auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), value);
-      if (ec == std::errc() && end == length.data() + length.size()) size = value;
-    }
-    response.body = http::Body::from_stream(
-        std::make_unique<ClientResponseBody>(std::move(self), stream, limits), size);
-  }
-  co_return response;
+  std::unique_ptr<http::BodySource> body;
+  if (body_follows) body = std::make_unique<ClientResponseBody>(std::move(self), stream, limits);
+  co_return http::streamed_response(std::move(stream->head), std::move(body));
 }
 
 }  // namespace rws::h2

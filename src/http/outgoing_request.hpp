@@ -1,7 +1,7 @@
 #pragma once
 // What a multiplexing client session (HTTP/2: h2::ClientSession, HTTP/3: h3::ClientSession) is
-// asked to send, and the time limits of one exchange. Shared so the proxy, the health probes and
-// rws-client build one request for either protocol.
+// asked to send, the time limits of one exchange, and the shape of its answer. Shared so the proxy,
+// the health probes and rws-client build one request for either protocol.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <utility>
 
 #include <rws/http/body.hpp>
+#include <rws/http/response.hpp>
 
 namespace rws::http {
 
@@ -39,5 +40,9 @@ struct ExchangeLimits {
   // Without, the request body is sent completely before the response head is awaited.
   bool stream_request_body = false;
 };
+
+// The answer of an exchange: `head`, and a body streaming from `body` (null: none) with the size
+// the head's Content-Length declares, when it declares a valid one.
+Response streamed_response(ResponseHead head, std::unique_ptr<BodySource> body);
 
 }  // namespace rws::http

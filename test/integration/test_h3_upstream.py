@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 
-from conftest import RWS_BIN, Process, require_tool, wait_until
+from conftest import RWS_BIN, require_tool, wait_until
 from test_gateway import backend_support, backends, gateway  # noqa: F401  (fixtures)
 from test_http2 import proxy_config
-from test_rws_client import udp_port_free, wait_h3
+from test_rws_client import start_caddy, udp_port_free, wait_h3
 from test_tls import curl, pki, tls_flags  # noqa: F401  (pki is a fixture)
 
 
@@ -127,38 +127,14 @@ def test_many_client_connections_share_one_quic_connection(gateway, h3_backend, 
 
 def test_h3_backend_caddy(gateway, pki, tmp_path):
     """Debian's caddy as the HTTP/3 backend; its access log says which protocol it served."""
-    cert, key = pki.server
-    port = udp_port_free()
     root = tmp_path / "www"
     root.mkdir()
     (root / "hello.txt").write_text("hello from caddy\n")
     (root / "big.bin").write_bytes(os.urandom(4 << 20))
     log = tmp_path / "caddy-access.log"
-    caddyfile = tmp_path / "Caddyfile"
-    caddyfile.write_text(f"""{{
-	admin off
-	auto_https disable_redirects
-	storage file_system {tmp_path}/caddy-data
-	servers {{
-		protocols h1 h2 h3
-	}}
-}}
-https://localhost:{port} {{
-	tls {cert} {key}
-	root * {root}
-	file_server
-	log {{
-		output file {log}
-		format json
-	}}
-}}
-""")
-    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "xdg"),
-               XDG_CONFIG_HOME=str(tmp_path / "xdg"))
-    caddy = Process([require_tool("caddy"), "run", "--config", str(caddyfile), "--adapter",
-                     "caddyfile"], env=env)
+    caddy = start_caddy(pki, root, tmp_path, log=log)
+    port = caddy.port
     try:
-        wait_h3(port, pki.path("ca.pem"))
         server = gateway(front_config(f"h3://localhost:{port}", trusted(pki)))
         base = f"http://127.0.0.1:{server.port}"
         code, out, err = curl("-s", f"{base}/hello.txt")

@@ -204,6 +204,61 @@ def test_http3_against_gtlsserver(www, pki, tmp_path):
         server.stop()
 
 
+def start_caddy(pki, root, tmp_path, log=None):
+    """Debian's caddy serving `root` over HTTP/1.1, HTTP/2 and HTTP/3 at https://localhost:PORT
+    with the test server certificate (and a JSON access log at `log` when given); returns the
+    Process (with `.port`) once HTTP/3 answers."""
+    cert, key = pki.server
+    port = udp_port_free()
+    logging = f"\tlog {{\n\t\toutput file {log}\n\t\tformat json\n\t}}\n" if log else ""
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text(f"""{{
+	admin off
+	auto_https disable_redirects
+	storage file_system {tmp_path}/caddy-data
+	servers {{
+		protocols h1 h2 h3
+	}}
+}}
+https://localhost:{port} {{
+	tls {cert} {key}
+	root * {root}
+	file_server
+{logging}}}
+""")
+    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "xdg"),
+               XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    server = Process([require_tool("caddy"), "run", "--config", str(caddyfile), "--adapter",
+                      "caddyfile"], env=env)
+    server.port = port
+    try:
+        wait_h3(port, pki.path("ca.pem"))
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def test_http3_against_caddy(www, pki, tmp_path):
+    ca = pki.path("ca.pem")
+    server = start_caddy(pki, www, tmp_path)
+    port = server.port
+    try:
+        code, out, err = client("--http3", "--cacert", ca, f"https://localhost:{port}/hello.txt")
+        assert code == 0, err
+        status, fields, body = split(out)
+        assert status == "HTTP/3 200"
+        assert "ngtcp2" in fields["server"]
+        assert body == b"hello from nginx\n"
+        target = tmp_path / "copy.bin"
+        code, out, err = client("--http3", "--cacert", ca, "-o", str(target),
+                                f"https://localhost:{port}/big.bin")
+        assert code == 0, err
+        assert target.read_bytes() == (www / "big.bin").read_bytes()
+    finally:
+        server.stop()
+
+
 def test_http3_against_caddy(www, pki, tmp_path):
     cert, key = pki.server
     ca = pki.path("ca.pem")

@@ -143,10 +143,14 @@ asio::awaitable<bool> probe_once(std::shared_ptr<proxy::Backend> backend,
     co_return co_await probe_on(**session, *backend, hc);
   }
   const bool tls = backend->tls() && group->tls;
+  // Named, not a conditional temporary in the co_await expression (GCC 12 releases those twice).
+  std::shared_ptr<const net::TlsClientContext> tls_context =
+      tls ? group->tls : std::shared_ptr<const net::TlsClientContext>();
+  const std::string_view server_name = tls ? group->tls_server_name(*backend) : std::string_view{};
+  const net::TlsClientContext::Alpn alpn =
+      backend->http2() ? net::TlsClientContext::Alpn::kH2 : net::TlsClientContext::Alpn::kHttp11;
   auto conn = co_await proxy::UpstreamConnection::connect(
-      *endpoints, hc.timeout, backend->url(), tls ? group->tls : nullptr,
-      tls ? group->tls_server_name(*backend) : std::string_view{},
-      backend->http2() ? net::TlsClientContext::Alpn::kH2 : net::TlsClientContext::Alpn::kHttp11);
+      *endpoints, hc.timeout, backend->url(), std::move(tls_context), server_name, alpn);
   if (!conn) co_return false;
   if (backend->http2()) {
     std::shared_ptr<h2::ClientSession> session = co_await h2::ClientSession::start(

@@ -369,9 +369,14 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
       conn = ConnectionPool::local().take(pool_key, cfg.idle_timeout, !resendable);
     }
     if (!conn) {
+      // Named, not temporaries in the co_await expression: GCC 12 releases a conditionally
+      // built shared_ptr temporary there twice (the TLS context was freed under load).
+      std::shared_ptr<const net::TlsClientContext> tls_context =
+          tls ? upstream_->tls : std::shared_ptr<const net::TlsClientContext>();
+      const std::string_view server_name =
+          tls ? upstream_->tls_server_name(backend) : std::string_view{};
       Result<std::unique_ptr<UpstreamConnection>> connected = co_await UpstreamConnection::connect(
-          *endpoints, connect_timeout, pool_key, tls ? upstream_->tls : nullptr,
-          tls ? upstream_->tls_server_name(backend) : std::string_view{});
+          *endpoints, connect_timeout, pool_key, std::move(tls_context), server_name);
       if (!connected) co_return Unexpected(std::move(connected).error());
       conn = std::move(*connected);
       conn->idle_gauge = backend.idle_connections;

@@ -467,6 +467,28 @@ def test_https_upstream_verified_against_a_ca_file_and_kept_alive(gateway, pki, 
     assert backend.connections == 1, "the TLS connection to the backend was not reused"
 
 
+def test_many_new_tls_upstream_connections_at_once_and_a_clean_exit(servers, pki, tls_backends,
+                                                                    tmp_path):
+    """16 clients at once make the pool open many TLS connections to the backend: each holds
+    the upstream's TLS context. (A GCC 12 coroutine bug released that context once too often
+    per connection, freeing it under load: a crash in SSL_new, or at exit.)"""
+    backend = tls_backends(*pki.issue("be", "backend.test", ["DNS:backend.test"]))
+    path = tmp_path / "rws.config.toml"
+    path.write_text(proxy_config(f"https://127.0.0.1:{backend.port}",
+                                 f'[upstream.tls]\nca_file = "{pki.path("ca.pem")}"\n'
+                                 f'sni = "backend.test"\n'))
+    server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", "0", "--thread-count", "1",
+                      "--config", str(path)])
+    out = subprocess.run([require_tool("h2load"), "--h1", "-n", "800", "-c", "16",
+                          f"http://127.0.0.1:{server.port}/x"],
+                         capture_output=True, timeout=120).stdout.decode()
+    assert "800 succeeded" in out and "800 2xx" in out, out
+    assert backend.connections >= 8, backend.connections
+    server.signal(signal.SIGTERM)
+    assert server.wait_exit() == 0, server.stderr
+    assert "Sanitizer" not in server.stderr, server.stderr
+
+
 def test_https_upstream_certificate_problems_are_502_naming_the_cause(gateway, pki, tls_backends):
     backend = tls_backends(*pki.issue("be2", "backend.test", ["DNS:backend.test"]))
     # The system's trust store does not know the test CA.

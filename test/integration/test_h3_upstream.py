@@ -39,17 +39,17 @@ def sha256(data):
 
 @pytest.fixture
 def h3_backend(servers, backends, pki, tmp_path):
-    """Factory: h3_backend(port=0) → an rws serving HTTP/3 (TLS on its port, UDP too) that
-    proxies to a python backend (`.origin`). Started without the gateway fixture, so that a
+    """Factory: h3_backend(port=0, *flags) → an rws serving HTTP/3 (TLS on its port, UDP too)
+    that proxies to a python backend (`.origin`). Started without the gateway fixture, so that a
     test may stop one; none may report a sanitizer error."""
     started = []
 
-    def start(port=0):
+    def start(port=0, *flags):
         origin = backends("origin")
         path = tmp_path / f"backend{len(started)}.toml"
         path.write_text(proxy_config(origin))
         server = servers([RWS_BIN, "--ip", "127.0.0.1", "--port", str(port), "--thread-count",
-                          "1", "--config", str(path), *tls_flags(pki)])
+                          "1", "--config", str(path), *tls_flags(pki), *flags])
         wait_h3(server.port, pki.path("ca.pem"))
         server.origin = origin
         started.append(server)
@@ -150,6 +150,16 @@ def test_h3_backend_caddy(gateway, pki, tmp_path):
         assert protocols == {"HTTP/3.0"}, served
     finally:
         caddy.stop()
+
+
+def test_a_backend_that_validates_addresses_with_retry(gateway, h3_backend, pki):
+    """The backend answers the first Initial with a Retry (http3_retry): the client session
+    starts over with the token, and the requests go through."""
+    backend = h3_backend(0, "--http3-retry", "true")
+    server = gateway(front_config(f"h3://localhost:{backend.port}", trusted(pki)))
+    code, out, err = curl("-s", "-w", "\n%{http_code}",
+                          f"http://127.0.0.1:{server.port}/status?code=200")
+    assert code == 0 and out.endswith("200"), (out, err, server.stderr)
 
 
 def test_an_untrusted_certificate_is_a_502(gateway, h3_backend):

@@ -24,6 +24,7 @@
 
 #include "core/log.hpp"
 #include "h2/signal.hpp"
+#include "h3/datagram_sender.hpp"
 #include "h3/nv.hpp"
 #include "h3/outgoing_body.hpp"
 #include "h3/packet_writer.hpp"
@@ -96,7 +97,10 @@ struct ClientSession::Quic {
   ngtcp2_crypto_conn_ref conn_ref{};
   ngtcp2_path_storage path{};
   std::string verify_name;
-  std::vector<std::uint8_t> pending;  // a datagram the socket could not take yet
+  // A run of datagrams (datagram_sender.hpp) the socket could not take yet, and its segment.
+  std::vector<std::uint8_t> pending;
+  std::size_t pending_segment = 0;
+  DatagramSender sender;
 };
 
 struct ClientSession::Stream : OutgoingBody {
@@ -725,28 +729,31 @@ void ClientSession::write() {
     return;
   }
   in_write_ = true;
-  asio::error_code ec;
   if (!q.pending.empty()) {
-    socket_.send(asio::buffer(q.pending), 0, ec);
-    if (ec == asio::error::would_block) {
+    if (!send_run(q.pending.data(), q.pending.size(), q.pending_segment)) {
       in_write_ = false;
-      wait_writable();
       return;
     }
-    q.pending.clear();
   }
-  std::array<std::uint8_t, kMaxDatagram> buffer;
+  // Datagrams are gathered into runs (same size but the last) sent with one system call each.
+  std::array<std::uint8_t, kMaxRunBytes> buffer;
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
   const ngtcp2_tstamp ts = now_ns();
-  const std::size_t max_packets = std::max<std::size_t>(
-      1, ngtcp2_conn_get_send_quantum(q.conn) /
-             std::max<std::size_t>(1, ngtcp2_conn_get_max_tx_udp_payload_size(q.conn)));
+  const std::size_t max_size = std::clamp<std::size_t>(
+      ngtcp2_conn_get_path_max_tx_udp_payload_size(q.conn), 1, kMaxDatagram);
+  const std::size_t max_packets =
+      std::max<std::size_t>(1, ngtcp2_conn_get_send_quantum(q.conn) / max_size);
+  const std::size_t max_run = std::min(kMaxRunDatagrams, buffer.size() / max_size);
+  std::size_t run = 0;  // bytes of the run at the start of buffer
+  std::size_t run_count = 0;
+  std::size_t segment = 0;
   std::size_t packets = 0;
-  while (packets < max_packets) {
-    const NextPacket next =
-        write_next_packet(q.conn, q.http, &ps.path, &info, buffer.data(), buffer.size(), ts);
+  bool sending = true;  // false once the socket is full or failed
+  while (packets < max_packets && sending) {
+    std::uint8_t* out = buffer.data() + run;
+    const NextPacket next = write_next_packet(q.conn, q.http, &ps.path, &info, out, max_size, ts);
     if (next.failed) {
       in_write_ = false;
       close_with(next.http_error != 0 ? std::string("HTTP/3: ") + nghttp3_strerror(next.http_error)
@@ -755,22 +762,27 @@ void ClientSession::write() {
     }
     if (next.size == 0) break;
     ++packets;
-    socket_.send(asio::buffer(buffer.data(), next.size), 0, ec);
-    if (ec == asio::error::would_block) {
-      q.pending.assign(buffer.data(), buffer.data() + next.size);
-      in_write_ = false;
-      wait_writable();
-      arm_timer();
-      return;
+    if (run_count > 0 && next.size > segment) {
+      // This datagram cannot join the run: the run goes first, the datagram starts the next.
+      sending = send_run(buffer.data(), run, segment);
+      if (!sending) break;  // it is lost, like a datagram dropped on the way
+      std::memmove(buffer.data(), out, next.size);
+      run = 0;
+      run_count = 0;
     }
-    if (ec) {
-      in_write_ = false;
-      error_ = ec == asio::error::connection_refused
-                   ? "nothing answers on UDP at " + name_ + " (port unreachable)"
-                   : "sending to " + name_ + ": " + ec.message();
-      finish();
-      return;
+    if (run_count == 0) segment = next.size;
+    run += next.size;
+    ++run_count;
+    if (next.size < segment || run_count == max_run) {  // a shorter datagram ends a run
+      sending = send_run(buffer.data(), run, segment);
+      run = 0;
+      run_count = 0;
     }
+  }
+  if (run_count > 0 && sending) sending = send_run(buffer.data(), run, segment);
+  if (finished_) {
+    in_write_ = false;
+    return;
   }
   in_write_ = false;
   // Pacing only once the handshake is done (PLATFORM-NOTES "pacing quirk" of ngtcp2 0.12).
@@ -780,6 +792,30 @@ void ClientSession::write() {
     schedule_write();
   }
   arm_timer();
+}
+
+bool ClientSession::send_run(const std::uint8_t* data, std::size_t size, std::size_t segment) {
+  Quic& q = *quic_;
+  const SendResult r = q.sender.send(socket_.native_handle(), nullptr, 0, data, size, segment);
+  if (r.sent == size) {
+    q.pending.clear();
+    return true;
+  }
+  if (r.error == std::errc::operation_would_block ||
+      r.error == std::errc::resource_unavailable_try_again) {
+    // Copied first: `data` may be q.pending itself.
+    std::vector<std::uint8_t> rest(data + r.sent, data + size);
+    q.pending = std::move(rest);
+    q.pending_segment = segment;
+    wait_writable();
+    return false;
+  }
+  q.pending.clear();
+  error_ = r.error == std::errc::connection_refused
+               ? "nothing answers on UDP at " + name_ + " (port unreachable)"
+               : "sending to " + name_ + ": " + r.error.message();
+  finish();
+  return false;
 }
 
 void ClientSession::arm_timer() {

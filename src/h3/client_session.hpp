@@ -107,6 +107,9 @@ class ClientSession final : public net::TrackedConnection,
   void schedule_write();
   void wait_writable();
   void arm_timer();
+  // Sends a run of datagrams (datagram_sender.hpp); false when the socket is full (the rest
+  // waits in Quic::pending and the session for the socket) or failed (the session is finished).
+  bool send_run(const std::uint8_t* data, std::size_t size, std::size_t segment);
   void on_timer();
   asio::awaitable<void> pump_request([[maybe_unused]] std::shared_ptr<ClientSession> keep_alive,
                                      std::shared_ptr<Stream> stream, http::ExchangeLimits limits);

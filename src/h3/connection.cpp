@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "h1/stream_exchange.hpp"
 #include "h2/signal.hpp"
+#include "h3/datagram_sender.hpp"
 #include "h3/nv.hpp"
 #include "h3/outgoing_body.hpp"
 #include "h3/packet_writer.hpp"
@@ -656,7 +657,9 @@ void Connection::on_packet(const asio::ip::udp::endpoint& remote, const std::uin
     close(last_error_);
     return;
   }
-  write();
+  // Written once the datagrams already received are read (the endpoint reads a batch): one
+  // write answers them all, in runs of datagrams.
+  schedule_write();
 }
 
 void Connection::on_writable() {
@@ -668,14 +671,30 @@ void Connection::on_writable() {
 }
 
 bool Connection::flush_pending() {
-  if (pending_.empty()) return true;
-  if (!host_.send(pending_to_, pending_.data(), pending_.size())) {
+  while (!pending_.empty()) {
+    PendingRun& run = pending_.front();
+    const std::size_t sent = host_.send(run.to, run.bytes.data(), run.bytes.size(), run.segment);
+    if (sent < run.bytes.size()) {
+      run.bytes.erase(run.bytes.begin(), run.bytes.begin() + static_cast<std::ptrdiff_t>(sent));
+      blocked_ = true;
+      host_.wait_writable(shared_from_this());
+      return false;
+    }
+    pending_.pop_front();
+  }
+  return true;
+}
+
+bool Connection::send_run(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
+                          std::size_t size, std::size_t segment) {
+  const std::size_t sent = blocked_ ? 0 : host_.send(to, data, size, segment);
+  if (sent == size) return true;
+  pending_.push_back(PendingRun{to, std::vector<std::uint8_t>(data + sent, data + size), segment});
+  if (!blocked_) {
     blocked_ = true;
     host_.wait_writable(shared_from_this());
-    return false;
   }
-  pending_.clear();
-  return true;
+  return false;
 }
 
 void Connection::schedule_write() {
@@ -693,19 +712,27 @@ void Connection::write() {
     return;
   }
   in_write_ = true;
-  std::array<std::uint8_t, kMaxDatagram> buffer;
+  // Datagrams are gathered into runs (same address, same size but the last) sent with one
+  // system call each (datagram_sender.hpp).
+  std::array<std::uint8_t, kMaxRunBytes> buffer;
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
   const ngtcp2_tstamp ts = now_ns();
+  const std::size_t max_size =
+      std::clamp<std::size_t>(ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_), 1, kMaxDatagram);
   const std::size_t max_packets = std::max<std::size_t>(
-      1, ngtcp2_conn_get_send_quantum(conn_) /
-             std::max<std::size_t>(1, ngtcp2_conn_get_max_tx_udp_payload_size(conn_)));
+      1, ngtcp2_conn_get_send_quantum(conn_) / std::max<std::size_t>(1, max_size));
+  const std::size_t max_run = std::min(kMaxRunDatagrams, buffer.size() / max_size);
+  std::size_t run = 0;  // bytes of the run at the start of buffer
+  std::size_t run_count = 0;
+  std::size_t segment = 0;
+  asio::ip::udp::endpoint run_to;
   std::size_t packets = 0;
   bool failed = false;
-  while (packets < max_packets) {
-    const NextPacket next =
-        write_next_packet(conn_, http_, &ps.path, &info, buffer.data(), buffer.size(), ts);
+  while (packets < max_packets && !blocked_) {
+    std::uint8_t* out = buffer.data() + run;
+    const NextPacket next = write_next_packet(conn_, http_, &ps.path, &info, out, max_size, ts);
     if (next.failed) {
       if (next.http_error != 0) {
         ngtcp2_connection_close_error_set_application_error(
@@ -722,14 +749,30 @@ void Connection::write() {
     if (n == 0) break;
     ++packets;
     const asio::ip::udp::endpoint to = to_endpoint(ps.path.remote);
-    if (!host_.send(to, buffer.data(), n)) {
-      pending_.assign(buffer.data(), buffer.data() + n);
-      pending_to_ = to;
-      blocked_ = true;
-      host_.wait_writable(shared_from_this());
-      break;
+    if (run_count > 0 && (n > segment || to != run_to)) {
+      // This datagram cannot join the run: the run goes first, the datagram starts the next.
+      const bool sent = send_run(run_to, buffer.data(), run, segment);
+      run = 0;
+      run_count = 0;
+      if (!sent) {
+        send_run(to, out, n, n);
+        break;
+      }
+      std::memmove(buffer.data(), out, n);
+    }
+    if (run_count == 0) {
+      segment = n;
+      run_to = to;
+    }
+    run += n;
+    ++run_count;
+    if (n < segment || run_count == max_run) {  // a shorter datagram ends a run
+      send_run(run_to, buffer.data(), run, segment);
+      run = 0;
+      run_count = 0;
     }
   }
+  if (run_count > 0) send_run(run_to, buffer.data(), run, segment);
   in_write_ = false;
   if (failed) {
     close(last_error_);
@@ -749,6 +792,8 @@ void Connection::write() {
 void Connection::arm_timer() {
   if (finished_) return;
   const ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  if (expiry == timer_expiry_) return;  // already waiting for it
+  timer_expiry_ = expiry;
   if (expiry == UINT64_MAX) {
     timer_.cancel();
     return;
@@ -756,7 +801,10 @@ void Connection::arm_timer() {
   timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(expiry)));
   timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
     if (ec) return;
-    if (std::shared_ptr<Connection> self = weak.lock()) self->on_timer();
+    if (std::shared_ptr<Connection> self = weak.lock()) {
+      self->timer_expiry_ = UINT64_MAX;
+      self->on_timer();
+    }
   });
 }
 
@@ -787,7 +835,10 @@ void Connection::close(const ngtcp2_connection_close_error& ccerr) {
     const ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, buffer.data(),
                                                               buffer.size(), &ccerr, now_ns());
     // Best effort: a client that misses it learns from the idle timeout or a stateless reset.
-    if (n > 0) host_.send(to_endpoint(ps.path.remote), buffer.data(), static_cast<std::size_t>(n));
+    if (n > 0) {
+      host_.send(to_endpoint(ps.path.remote), buffer.data(), static_cast<std::size_t>(n),
+                 static_cast<std::size_t>(n));
+    }
   }
   finish();
 }

@@ -22,6 +22,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,9 +54,12 @@ class ConnectionHost {
   // Fills `cid` with a fresh connection ID whose packets reach this endpoint (cid.hpp); false
   // when none can be made.
   virtual bool make_cid(ngtcp2_cid& cid) = 0;
-  // Sends one datagram; false when the socket's buffer is full (nothing was sent).
-  virtual bool send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
-                    std::size_t size) = 0;
+  // Sends `size` bytes as datagrams of `segment` bytes (the last may be shorter; a run as in
+  // datagram_sender.hpp). Returns the bytes the socket took, whole datagrams from the start:
+  // fewer than `size` only when its buffer is full. A datagram that fails otherwise counts as
+  // sent (it is logged and lost, as on the network).
+  virtual std::size_t send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
+                           std::size_t size, std::size_t segment) = 0;
   // Calls connection.on_writable() once the socket can take datagrams again.
   virtual void wait_writable(std::shared_ptr<Connection> connection) = 0;
   // The connection is over: drop the endpoint's references to it.
@@ -104,6 +108,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // Forgets the connection: no more packets, timers or writes; handlers see their streams closed.
   void finish();
   bool flush_pending();
+  // Sends a run of datagrams; what the socket cannot take waits in pending_ and the connection
+  // waits for the socket (false).
+  bool send_run(const asio::ip::udp::endpoint& to, const std::uint8_t* data, std::size_t size,
+                std::size_t segment);
   int setup_http();
   void maybe_close_drained();
 
@@ -134,8 +142,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   bool error_set_ = false;        // last_error_ says why the connection fails
   std::vector<ngtcp2_cid> cids_;  // registered with the host
   std::map<std::int64_t, std::shared_ptr<Stream>> streams_;
-  std::vector<std::uint8_t> pending_;  // a datagram the socket could not take yet
-  asio::ip::udp::endpoint pending_to_;
+  // Runs of datagrams the socket could not take yet, oldest first.
+  struct PendingRun {
+    asio::ip::udp::endpoint to;
+    std::vector<std::uint8_t> bytes;
+    std::size_t segment = 0;
+  };
+  std::deque<PendingRun> pending_;
+  ngtcp2_tstamp timer_expiry_ = UINT64_MAX;  // what timer_ waits for (UINT64_MAX: nothing)
   http::TlsInfo tls_info_;
   std::size_t running_tasks_ = 0;
   std::uint64_t requests_ = 0;

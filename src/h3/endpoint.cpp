@@ -24,6 +24,7 @@
 
 #include "core/log.hpp"
 #include "h3/connection.hpp"
+#include "h3/datagram_sender.hpp"
 #include "h3/retry.hpp"
 
 namespace rws::h3 {
@@ -32,6 +33,7 @@ namespace {
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReceiveBuffer = 64 * 1024;
+constexpr std::size_t kReceiveBatch = 64;  // datagrams read before the loop yields
 constexpr int kSocketBuffer = 4 * 1024 * 1024;
 // A client's first datagram is at least this large (RFC 9000 §14.1); Version Negotiation is
 // only sent in answer to one, so the endpoint cannot amplify an attack.
@@ -93,13 +95,23 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
   void dissociate(const ngtcp2_cid& cid) override { by_cid.erase(key(cid.data, cid.datalen)); }
   bool make_cid(ngtcp2_cid& cid) override { return h3::make_cid(cid, options.index); }
 
-  bool send(const asio::ip::udp::endpoint& to, const std::uint8_t* data,
-            std::size_t size) override {
-    std::error_code ec;
-    socket.send_to(asio::buffer(data, size), to, 0, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
-    if (ec) log::http().debug("HTTP/3: sending to {} failed: {}", describe(to), ec.message());
-    return true;
+  std::size_t send(const asio::ip::udp::endpoint& to, const std::uint8_t* data, std::size_t size,
+                   std::size_t segment) override {
+    const SendResult r = sender.send(socket.native_handle(), to.data(),
+                                     static_cast<socklen_t>(to.size()), data, size, segment);
+    if (r.sent == size) return size;
+    if (r.error == std::errc::operation_would_block ||
+        r.error == std::errc::resource_unavailable_try_again) {
+      return r.sent;
+    }
+    log::http().debug("HTTP/3: sending to {} failed: {}", describe(to), r.error.message());
+    return size;
+  }
+
+  // A datagram the endpoint itself answers with (Retry, Version Negotiation, stateless reset):
+  // best effort, like the packets that caused it.
+  void send_one(const asio::ip::udp::endpoint& to, const std::uint8_t* data, std::size_t size) {
+    send(to, data, size, size);
   }
 
   void wait_writable(std::shared_ptr<Connection> connection) override {
@@ -167,7 +179,13 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
         if (ec == asio::error::operation_aborted || !socket.is_open()) break;
         continue;  // e.g. ICMP port unreachable reported on the socket
       }
-      dispatch(remote, buffer.data(), n);
+      // Then what else is queued, up to a batch: connections write once the batch is read
+      // (they schedule their writes), so a burst of ACKs is answered by one run of datagrams.
+      for (std::size_t batch = 1; !ec; ++batch) {
+        dispatch(remote, buffer.data(), n);
+        if (batch == kReceiveBatch || !socket.is_open()) break;
+        n = socket.receive_from(asio::buffer(buffer), remote, 0, ec);
+      }
     }
     env.registry.remove(*this);
   }
@@ -246,13 +264,13 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
     if (!make_cid(retry_scid)) return;
     std::array<std::uint8_t, kMinInitialDatagram> out;
     const std::size_t size = write_retry(out, hd, remote, retry_scid, retry_secret(), now_ns());
-    if (size > 0) send(remote, out.data(), size);
+    if (size > 0) send_one(remote, out.data(), size);
   }
 
   void send_invalid_token(const asio::ip::udp::endpoint& remote, const ngtcp2_pkt_hd& hd) {
     std::array<std::uint8_t, kMinInitialDatagram> out;
     const std::size_t size = write_invalid_token_close(out, hd);
-    if (size > 0) send(remote, out.data(), size);
+    if (size > 0) send_one(remote, out.data(), size);
   }
 
   void send_version_negotiation(const asio::ip::udp::endpoint& remote, const ngtcp2_version_cid& vc,
@@ -265,7 +283,7 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
     const ngtcp2_ssize size =
         ngtcp2_pkt_write_version_negotiation(out.data(), out.size(), unused, vc.scid, vc.scidlen,
                                              vc.dcid, vc.dcidlen, versions, std::size(versions));
-    if (size > 0) send(remote, out.data(), static_cast<std::size_t>(size));
+    if (size > 0) send_one(remote, out.data(), static_cast<std::size_t>(size));
   }
 
   void send_stateless_reset(const asio::ip::udp::endpoint& remote, const ngtcp2_version_cid& vc,
@@ -285,10 +303,11 @@ struct Endpoint::Impl final : public ConnectionHost, public net::TrackedConnecti
     std::array<std::uint8_t, kMaxReset> out;
     const ngtcp2_ssize written = ngtcp2_pkt_write_stateless_reset(
         out.data(), out.size(), token.data(), random.data(), random_size);
-    if (written > 0) send(remote, out.data(), static_cast<std::size_t>(written));
+    if (written > 0) send_one(remote, out.data(), static_cast<std::size_t>(written));
   }
 
   asio::ip::udp::socket socket;
+  DatagramSender sender;
   asio::ip::udp::endpoint local;
   h1::SessionEnv env;
   const CredentialsSlot& credentials;

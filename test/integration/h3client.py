@@ -91,13 +91,18 @@ def h3_failure(port, target, ca, method="GET", headers=(), timeout=20):
     return err
 
 
-def wait_h3(port, ca):
-    """Until the server answers HTTP/3 on UDP `port` (the TCP listener being up says nothing
-    about UDP, and UDP has no connect to wait for): any response counts."""
-    def answers():
-        code, _, _, _ = run_rws_client(port, "/", ca, timeout=2)
-        return code == 0
-    wait_until(answers, timeout=30, what=f"HTTP/3 answers on udp port {port}")
+def wait_h3(process):
+    """Until `process` (rws, or a server built on its library, started listening) logs that it
+    serves HTTP/3: its UDP sockets are bound by then, so a datagram sent from now on is queued
+    for it. (Probing with a request instead would go through the routes and middleware under
+    test: a rate limit would count it.)"""
+    wanted = f"HTTP/3 on udp://{process.host}:{process.port}"
+
+    def logged():
+        if not process.alive():
+            raise AssertionError(f"exited with {process.proc.returncode}:\n{process.stderr}")
+        return wanted in process.stderr
+    wait_until(logged, what=f"'{wanted}' in the log")
 
 
 # --- gtlsclient ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import pytest
 import test_auth as auth
 import test_cache as cache
 import test_compress as compress
+import test_forward_auth as forward_auth
 import test_gateway as gw
 import test_gateway_middleware as mw
 import test_rate_limit as rate
@@ -373,6 +374,18 @@ def test_proxy_backend_failures(h3_gateway, backends, dead_port, ca):  # noqa: F
     gw.assert_still_serving(server)
 
 
+def test_proxy_failover_retries_and_timeouts(h3_gateway, backends, dead_port):  # noqa: F811
+    gw.test_failover_skips_a_dead_backend(h3_gateway, backends, dead_port)
+    gw.test_get_reset_before_the_response_is_retried_on_another_backend(h3_gateway, backends)
+    gw.test_post_whose_body_was_sent_is_not_replayed(h3_gateway, backends)
+    gw.test_read_timeout_without_a_response_head_is_504(h3_gateway, backends)
+    gw.test_sequential_requests_reuse_one_upstream_connection(h3_gateway, backends)
+
+
+def test_gateway_reload_swaps_the_route_table(h3_gateway, backends):  # noqa: F811
+    gw.test_sighup_swaps_the_route_table(h3_gateway, backends)
+
+
 # --- middleware ----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -440,6 +453,55 @@ def test_request_id_header_edits_and_body_limit(h3_gateway, backends):  # noqa: 
     assert b.count("ok") == 1
 
 
+def test_ip_filter_trusted_proxies_and_timeout(h3_gateway, backends, sink):  # noqa: F811
+    """The client address ip_filter and the access log see is the QUIC peer's."""
+    mw.test_ip_filter_ipv4(h3_gateway, backends)
+    mw.test_trusted_proxies_give_the_client_address(h3_gateway, backends)
+    mw.test_timeout_answers_504_and_cancels_the_upstream_exchange(h3_gateway, backends, sink)
+    mw.test_defaults_wrap_the_no_route_404(h3_gateway)
+
+
+@pytest.fixture
+def sink():
+    """test_gateway_middleware's `sink`."""
+    yield from fixture_body(mw.sink)()
+
+
+@pytest.fixture
+def auth_service():
+    """test_forward_auth's `auth_service`."""
+    yield from fixture_body(forward_auth.auth_service)()
+
+
+def test_forward_auth(h3_gateway, backends, auth_service):  # noqa: F811
+    """test_forward_auth.test_allowed_requests_reach_the_backend_with_copied_fields with the
+    X-Forwarded-Proto of a request that came over HTTP/3 (https), then refusals unchanged."""
+    b = backends("A")
+    server = h3_gateway(forward_auth.config(b, auth_service.port), name="allowed.toml")
+    r = gw.call(server, "GET", "/echo/x?y=1", host="front.test",
+                headers=[("X-Token", "good"), ("X-User", "mallory")])
+    echo = gw.echo_of(r)
+    assert gw.fields(echo, "x-user") == ["alice"], "the service's value, not the client's"
+    assert gw.fields(echo, "x-token") == ["good"]
+    [(path, seen)] = auth_service.seen
+    assert path == "/verify?realm=x"
+    got = {k.lower(): v for k, v in seen}
+    assert got["x-forwarded-method"] == "GET"
+    assert got["x-forwarded-proto"] == "https"
+    assert got["x-forwarded-host"] == "front.test"
+    assert got["x-forwarded-uri"] == "/echo/x?y=1"
+    assert got["x-forwarded-for"] == "127.0.0.1"
+    auth_service.seen.clear()
+    forward_auth.test_refused_requests_never_reach_the_backend(h3_gateway, backends,
+                                                               auth_service)
+
+
+def test_rate_limit_shared_by_workers(h3_gateway, backends):  # noqa: F811
+    """Two workers: QUIC connections land on either (connection-ID routing), one limit. (One
+    algorithm of the original's two: 160 requests each, and the sharing is the same.)"""
+    rate.test_the_limit_is_shared_by_all_workers(h3_gateway, backends, "token_bucket")
+
+
 def test_compress_gzip(h3_gateway, backends):  # noqa: F811
     """test_compress.test_proxied_json_is_compressed_with_the_negotiated_coding for gzip,
     without its HTTP/1.1 framing (chunked) assertion: no Content-Length either way."""
@@ -499,6 +561,7 @@ def test_cache(h3_gateway, backends):  # noqa: F811
     cache.test_second_request_is_served_from_the_cache(h3_gateway, backends)
     cache.test_no_cache_entry_is_revalidated_with_a_304(h3_gateway, backends)
     cache.test_compressed_variants_are_keyed_by_accept_encoding(h3_gateway, backends)
+    cache.test_concurrent_misses_make_one_backend_request(h3_gateway, backends)
 
 
 # --- a handler of the server library (rws-test-server) -------------------------------------------

@@ -85,7 +85,8 @@ struct Connection::Stream : h1::StreamExchange, OutgoingBody {
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9114 §4.2.1)
   std::size_t header_bytes = 0;
-  bool too_large = false;
+  std::size_t fields = 0;  // regular fields (not pseudo-header fields, not trailers)
+  bool too_large = false;  // over the head size or field count limit → 431
   bool in_trailers = false;
   bool started = false;
 
@@ -361,6 +362,10 @@ struct Callbacks {
     }
     if (s->in_trailers) {
       s->trailers_in.add(name, value);
+      return 0;
+    }
+    if (!name.starts_with(':') && ++s->fields > c.env_.settings.parser.max_fields) {
+      s->too_large = true;
       return 0;
     }
     http::RequestHead& head = s->head;
@@ -905,8 +910,13 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
   }
   const bool head_request = request.head.method == "HEAD";
   http::Response response;
+  // The limits of the HTTP/1.1 parser apply as they would to the same request over HTTP/1.1:
+  // the request line it would have ("GET /x HTTP/1.1") is measured against max_request_line.
+  const std::size_t request_line = request.head.method.size() + request.head.target.size() + 10;
   if (stream->too_large) {
     response = http::Response::text(431, "Request Header Fields Too Large\n");
+  } else if (request_line > env_.settings.parser.max_request_line) {
+    response = http::Response::text(414, "URI Too Long: request line too long\n");
   } else {
     try {
       response = co_await env_.service.handle(std::move(request), context);

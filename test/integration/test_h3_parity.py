@@ -197,6 +197,23 @@ def test_static_options(static_server):
     assert (resp.status, resp.header("allow")) == (204, static.ALLOW)
 
 
+def test_static_request_limits_as_over_http1(static_server):
+    """test_http1's 414 and 431 (request line, field count, head size) over HTTP/3: the same
+    limits, measured on the request line and fields the request would have over HTTP/1.1."""
+    resp = static.get(static_server, "/" + "a" * (20 * 1024))
+    assert resp.status == 414, resp
+    assert "request line" in resp.body.decode().lower()
+    assert static.get(static_server, "/" + "a" * (15 * 1024)).status == 404
+    resp = static.get(static_server, "/hello.txt", [(f"X-F{i}", "v") for i in range(150)])
+    assert resp.status == 431, resp
+    assert "field" in resp.body.decode().lower()
+    resp = static.get(static_server, "/hello.txt", [(f"X-F{i}", "v") for i in range(90)])
+    assert (resp.status, resp.body) == (200, b"hello world\n")
+    resp = static.get(static_server, "/hello.txt", [("X-Big", "b" * (70 * 1024))])
+    assert resp.status == 431, resp
+    assert "header" in resp.body.decode().lower()
+
+
 def test_static_large_file_by_both_clients(static_server, static_site, ca, tmp_path):
     data = (static_site / "big.bin").read_bytes()
     want = hashlib.sha256(data).hexdigest()

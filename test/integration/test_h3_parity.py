@@ -22,6 +22,7 @@ import test_compress as compress
 import test_forward_auth as forward_auth
 import test_gateway as gw
 import test_gateway_middleware as mw
+import test_h3_upstream as h3_upstream
 import test_rate_limit as rate
 import test_rewrite as rewrite
 import test_static_files as static
@@ -579,6 +580,34 @@ def test_cache(h3_gateway, backends):  # noqa: F811
     cache.test_no_cache_entry_is_revalidated_with_a_304(h3_gateway, backends)
     cache.test_compressed_variants_are_keyed_by_accept_encoding(h3_gateway, backends)
     cache.test_concurrent_misses_make_one_backend_request(h3_gateway, backends)
+
+
+def test_server_max_body_size(h3_gateway, gateway, backends, pki, ca):  # noqa: F811
+    """The server's max_body_size (not the middleware's) over HTTP/3, as test_http1 checks it
+    over HTTP/1.1: a declared length beyond it is 413 before the handler runs; a body without
+    a length is 413 once past it. Such a body comes from an rws in front that forwards a
+    chunked HTTP/1.1 upload to its h3:// backend."""
+    origin = backends("origin")
+    back = h3_gateway("max_body_size = 1000\n" + gw.simple_proxy_config([origin.addr]),
+                      name="back.toml")
+    resp = h3_request(back.port, "/upload?tag=declared", ca, method="POST", body=b"y" * 2000)
+    assert resp.status == 413, resp
+    assert origin.count("declared") == 0
+    resp = h3_request(back.port, "/upload?tag=fits", ca, method="POST", body=b"y" * 1000)
+    assert (resp.status, json.loads(resp.body)["received"]) == (200, 1000)
+
+    front = gateway(h3_upstream.front_config(f"h3://localhost:{back.port}",
+                                             h3_upstream.trusted(pki)), name="front.toml")
+    chunked = [("Transfer-Encoding", "chunked")]
+
+    def chunks(size):
+        return b"".join(b"%x\r\n%s\r\n" % (len(p), p)
+                        for p in [b"z" * 500] * (size // 500)) + b"0\r\n\r\n"
+    resp = gw.call(front, "POST", "/upload?tag=streamed", headers=chunked, body=chunks(5000))
+    assert resp.status == 413, resp
+    assert b"request body larger than the server accepts" in resp.body
+    resp = gw.call(front, "POST", "/upload?tag=small", headers=chunked, body=chunks(1000))
+    assert (resp.status, json.loads(resp.body)["received"]) == (200, 1000)
 
 
 # --- a handler of the server library (rws-test-server) -------------------------------------------

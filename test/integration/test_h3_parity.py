@@ -2,13 +2,15 @@
 and middleware work over h3 unchanged).
 
 Most tests here call the original test functions of test_static_files, test_gateway, test_auth,
-test_rate_limit, test_gateway_middleware, test_compress and test_rewrite with a server whose
-connect() speaks HTTP/3 (h3client.H3Server, through `rws-client --http3`): the same requests and
-the same assertions, over QUIC to rws serving TLS. Where an original asserts something that is
-HTTP/1.1 by definition (chunked framing, X-Forwarded-Proto "http", "Via: 1.1 rws") or uses curl
-(which has no HTTP/3 here), the scenario is written out here with its HTTP/3 values, from the
-same configs and helpers. gtlsclient (ngtcp2's client, which nobody here wrote) checks a few of
-them independently. Servers that the scenarios share live for the whole module."""
+test_rate_limit, test_gateway_middleware, test_compress, test_rewrite, test_cache and
+test_forward_auth with a server whose connect() speaks HTTP/3 (h3client.H3Server, through
+`rws-client --http3`): the same requests and the same assertions, over QUIC to rws serving TLS.
+Where an original asserts something that is HTTP/1.1 or cleartext by definition (chunked
+framing, a reason phrase, X-Forwarded-Proto "http", "Via: 1.1 rws", no HSTS) or needs a raw
+connection or curl (which has no HTTP/3 here), the scenario is written out here with its HTTP/3
+values, from the same configs and helpers. gtlsclient (ngtcp2's client, which nobody here
+wrote) checks some of them independently. Servers that the scenarios share live for the whole
+module; the originals that start their own gateway get one each (h3_gateway)."""
 
 import hashlib
 import json
@@ -52,7 +54,7 @@ def ca(pki):
 
 @pytest.fixture(scope="module")
 def start_tls(pki, ca):
-    """Factory for module-lived servers: start_tls(argv) → an H3Server once HTTP/3 answers;
+    """Factory for module-lived servers: start_tls(argv) → an H3Server once HTTP/3 is up;
     each is checked (alive, no sanitizer report) and stopped when the module ends."""
     started = []
 

@@ -34,6 +34,7 @@ from test_gateway import backends, dead_port, gateway  # noqa: F401  (fixtures)
 from test_tls import pki, tls_flags  # noqa: F401  (pki is a fixture)
 
 MiB = 1 << 20
+RWS_WS_TEST_SERVER = os.environ.get("RWS_WS_TEST_SERVER", "")
 
 
 def same_cases(original):
@@ -58,8 +59,9 @@ def start_tls(pki, ca):
     each is checked (alive, no sanitizer report) and stopped when the module ends."""
     started = []
 
-    def start(argv):
-        process = Process([*argv, *tls_flags(pki)])
+    def start(argv, tls=True):
+        """tls=False: `argv` names the certificate and key itself."""
+        process = Process([*argv, *tls_flags(pki)] if tls else argv)
         started.append(process)
         process.wait_listening()
         assert process.scheme == "https"
@@ -655,3 +657,29 @@ def test_handler_seen_by_gtlsclient(handler_server, tmp_path):
     assert r.body == upload.read_bytes()
     r = gtls_request(port, f"https://localhost:{port}/stream?n=3")
     assert (r.status, r.body) == (200, b"chunk 0\nchunk 1\nchunk 2\n")
+
+
+# --- an App (rws-ws-test-server's plain routes) ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app_server(start_tls, pki):
+    if not RWS_WS_TEST_SERVER:
+        pytest.fail("RWS_WS_TEST_SERVER is not set: run the integration tests through ctest")
+    # Its TLS certificate and key come as positional arguments, after the idle timeout.
+    cert, key = pki.server
+    return start_tls([RWS_WS_TEST_SERVER, "0", "60000", cert, key], tls=False)
+
+
+def test_app_routes(app_server):
+    """App routes over HTTP/3 answer as test_websocket sees them over HTTP/1.1: a plain route, a
+    WebSocket route asked without an upgrade (400), a method it does not take (405)."""
+    resp = gw.call(app_server, "GET", "/stats")
+    assert (resp.status, resp.body) == (200, b"flood_sent=0 collected=0 closed=0\n")
+    assert resp.header("content-type") == "text/plain; charset=utf-8"
+    head = gw.call(app_server, "HEAD", "/stats")
+    assert (head.status, head.body, head.header("content-length")) == (
+        200, b"", str(len(resp.body)))
+    assert gw.call(app_server, "GET", "/echo").status == 400
+    resp = gw.call(app_server, "POST", "/echo", body=b"")
+    assert (resp.status, resp.header("allow")) == (405, "GET, HEAD, OPTIONS")
+    assert gw.call(app_server, "GET", "/nothing").status == 404

@@ -659,7 +659,7 @@ def test_handler_seen_by_gtlsclient(handler_server, tmp_path):
     assert (r.status, r.body) == (200, b"chunk 0\nchunk 1\nchunk 2\n")
 
 
-# --- an App (rws-ws-test-server's plain routes) ----------------------------------------------------
+# --- an App (rws-ws-test-server's plain routes) ------------------------------------------------
 
 @pytest.fixture(scope="module")
 def app_server(start_tls, pki):

@@ -43,6 +43,12 @@ def same_cases(original):
     return pytest.mark.parametrize(*mark.args, **mark.kwargs)
 
 
+def fixture_body(fixture):
+    """The function behind an original's @pytest.fixture (pytest keeps it as
+    __pytest_wrapped__.obj), to build that fixture's server over HTTP/3 instead."""
+    return fixture.__pytest_wrapped__.obj
+
+
 def check_clean(process):
     assert process.alive(), f"exited with {process.proc.returncode}:\n{process.stderr}"
     assert "Sanitizer" not in process.stderr, process.stderr
@@ -219,6 +225,39 @@ def test_static_request_limits_as_over_http1(static_server):
     assert "header" in resp.body.decode().lower()
 
 
+@pytest.fixture
+def h3_rws(rws, pki, ca):
+    """conftest's `rws` factory (static file mode) with TLS, seen over HTTP/3: for the originals
+    that start a server of their own. Each is checked (alive, no sanitizer report) at the end."""
+    started = []
+
+    def start(*flags, **kw):
+        process = rws(*flags, *tls_flags(pki), **kw)
+        started.append(process)
+        wait_h3(process)
+        return H3Server(process, ca)
+
+    yield start
+    for process in started:
+        check_clean(process)
+
+
+def test_static_mode_options_pages_and_middleware(h3_rws, static_site, tmp_path):
+    def fresh(name):
+        path = tmp_path / name
+        path.mkdir()
+        return path
+
+    static.test_directory_listing_can_be_disabled(h3_rws, static_site)
+    static.test_custom_404_page(h3_rws, fresh("custom404"))
+    static.test_spa_fallback(h3_rws, fresh("spa"))
+    mw.test_static_mode_applies_cors_and_middleware(h3_rws, fresh("cors"))
+    rate.test_static_mode(h3_rws, fresh("rate"))
+    site = fixture_body(compress.site)(fresh("compress"))
+    compress.test_static_file_server_mode_with_middleware_defaults(h3_rws, site,
+                                                                   fresh("compress-config"))
+
+
 def test_static_large_file_by_both_clients(static_server, static_site, ca, tmp_path):
     data = (static_site / "big.bin").read_bytes()
     want = hashlib.sha256(data).hexdigest()
@@ -244,12 +283,6 @@ def test_static_large_file_by_both_clients(static_server, static_site, ca, tmp_p
 
 
 # --- gateway: respond, redirect, static routes, route matching -----------------------------------
-
-def fixture_body(fixture):
-    """The function behind an original's @pytest.fixture (pytest keeps it as
-    __pytest_wrapped__.obj), to build that fixture's server with h3_gateway instead."""
-    return fixture.__pytest_wrapped__.obj
-
 
 def test_gateway_respond_static_and_route_matching(h3_gateway, tmp_path):
     gw.test_respond_action_sets_status_body_content_type_and_headers(h3_gateway)

@@ -87,7 +87,9 @@ struct Connection::Stream : h1::StreamExchange, OutgoingBody {
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9114 §4.2.1)
   std::size_t header_bytes = 0;
-  bool too_large = false;
+  std::size_t fields = 0;       // regular fields (not pseudo-header fields, not trailers)
+  bool too_large = false;       // over the head size or field count limit → 431
+  bool body_too_large = false;  // more request body than max_body_size → 413
   bool in_trailers = false;
   bool started = false;
 
@@ -115,12 +117,17 @@ struct Connection::Stream : h1::StreamExchange, OutgoingBody {
 
 namespace {
 
+constexpr char kBodyTooLarge[] = "request body larger than the server accepts";
+
 // The request body of one stream, as the handler pulls it; reading reopens the flow-control
 // windows by what was read.
 class RequestBody final : public http::BodySource {
  public:
-  RequestBody(std::weak_ptr<Connection> connection, std::shared_ptr<Connection::Stream> stream)
-      : connection_(std::move(connection)), stream_(std::move(stream)) {}
+  // max_body: the server's max_body_size (0: none); beyond it the body fails and the stream
+  // is marked body_too_large.
+  RequestBody(std::weak_ptr<Connection> connection, std::shared_ptr<Connection::Stream> stream,
+              std::uint64_t max_body)
+      : connection_(std::move(connection)), stream_(std::move(stream)), max_body_(max_body) {}
 
   asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
     Connection::Stream& s = *stream_;
@@ -130,6 +137,11 @@ class RequestBody final : public http::BodySource {
         chunk_.assign(s.body_in, 0, n);
         s.body_in.erase(0, n);
         if (std::shared_ptr<Connection> c = connection_.lock()) c->consume(s, n);
+        received_ += n;
+        if (max_body_ > 0 && received_ > max_body_) {
+          s.body_too_large = true;
+          co_return fail(Errc::kTooLarge, ErrorSide::kDownstream, kBodyTooLarge);
+        }
         co_return http::BodyFrame::bytes(chunk_);
       }
       if (s.body_ended) {
@@ -155,6 +167,8 @@ class RequestBody final : public http::BodySource {
   std::shared_ptr<Connection::Stream> stream_;
   std::string chunk_;
   bool trailers_sent_ = false;
+  std::uint64_t max_body_;
+  std::uint64_t received_ = 0;
 };
 
 }  // namespace
@@ -367,6 +381,10 @@ struct Callbacks {
     }
     if (s->in_trailers) {
       s->trailers_in.add(name, value);
+      return 0;
+    }
+    if (!name.starts_with(':') && ++s->fields > c.env_.settings.parser.max_fields) {
+      s->too_large = true;
       return 0;
     }
     http::RequestHead& head = s->head;
@@ -938,15 +956,16 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
                                                 std::shared_ptr<Stream> stream) {
   http::Request request;
   request.head = std::move(stream->head);
+  const std::uint64_t max_body = env_.settings.max_body_size;
+  std::optional<std::uint64_t> size;
   if (stream->has_body) {
-    std::optional<std::uint64_t> size;
     if (std::string_view length = request.head.headers.get("content-length"); !length.empty()) {
       std::uint64_t value = 0;
       auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), value);
       if (ec == std::errc() && end == length.data() + length.size()) size = value;
     }
-    request.body =
-        http::Body::from_stream(std::make_unique<RequestBody>(weak_from_this(), stream), size);
+    request.body = http::Body::from_stream(
+        std::make_unique<RequestBody>(weak_from_this(), stream, max_body), size);
   }
   StreamInterim interim(http_, *stream, [this] { schedule_write(); });
   http::RequestContext context{remote_.address().to_string(),
@@ -966,8 +985,15 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
   }
   const bool head_request = request.head.method == "HEAD";
   http::Response response;
+  // The limits of the HTTP/1.1 parser apply as they would to the same request over HTTP/1.1:
+  // the request line it would have ("GET /x HTTP/1.1") is measured against max_request_line.
+  const std::size_t request_line = request.head.method.size() + request.head.target.size() + 10;
   if (stream->too_large) {
     response = http::Response::text(431, "Request Header Fields Too Large\n");
+  } else if (request_line > env_.settings.parser.max_request_line) {
+    response = http::Response::text(414, "URI Too Long: request line too long\n");
+  } else if (max_body > 0 && size.value_or(0) > max_body) {
+    response = http::Response::text(413, "Content Too Large: " + std::string(kBodyTooLarge) + "\n");
   } else {
     try {
       response = co_await env_.service.handle(std::move(request), context);
@@ -976,6 +1002,10 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
                         stream->method, stream->target, e.what());
       response = http::Response::text(500, "Internal Server Error\n");
     }
+  }
+  if (stream->body_too_large) {
+    // The handler read past max_body_size: its answer is replaced, as over HTTP/1.1.
+    response = http::Response::text(413, "Content Too Large: " + std::string(kBodyTooLarge) + "\n");
   }
   if (response.upgrade) {
     // Switching protocols does not exist in HTTP/3 (RFC 9114 §4.5).

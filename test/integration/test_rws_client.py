@@ -73,6 +73,7 @@ http {{
         ssl_certificate_key {key};
         root {www};
         location /echo-header {{ return 200 "x-test=$http_x_test method=$request_method\\n"; }}
+        location /echo-host {{ return 200 "host=$host\\n"; }}
     }}
 }}
 """)
@@ -101,6 +102,23 @@ def test_http1_get_with_headers_and_method(nginx):
                             f"http://127.0.0.1:{plain}/echo-header")
     assert code == 0, err
     assert split(out)[2] == b"x-test=abc method=DELETE\n"
+
+
+def test_a_host_field_names_the_host_over_http1_and_h2(nginx, pki):
+    """-H "Host: ..." replaces the URL's authority as the request's host: the Host field over
+    HTTP/1.1, :authority over HTTP/2 (as curl does); the URL still says where to connect."""
+    plain, secure = nginx
+    for flags, url, protocol, host in (
+            ([], f"http://127.0.0.1:{plain}/echo-host", "HTTP/1.1 200 OK", b"127.0.0.1"),
+            (["--http2", "--cacert", pki.path("ca.pem")], f"https://localhost:{secure}/echo-host",
+             "HTTP/2 200", b"localhost")):
+        code, out, err = client(*flags, url)
+        assert code == 0, err
+        assert split(out)[2] == b"host=" + host + b"\n", out
+        code, out, err = client(*flags, "-H", "Host: other.test", url)
+        assert code == 0, err
+        status, _, body = split(out)
+        assert (status, body) == (protocol, b"host=other.test\n"), (flags, out)
 
 
 def test_https_negotiates_h2_by_alpn_or_keeps_http11_when_asked(nginx, pki, www, tmp_path):

@@ -4,7 +4,9 @@
 //
 //   rws-test-server [--ip IP] [--port N] [--threads N] [--max-body-size N]
 //                   [--header-timeout-ms N] [--body-timeout-ms N] [--idle-timeout-ms N]
-//                   [--shutdown-timeout-ms N]
+//                   [--shutdown-timeout-ms N] [--tls-cert-file PEM --tls-key-file PEM]
+//
+// With a certificate it serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN) and HTTP/3 on the same port.
 //
 // Routes:
 //   /echo            reads the whole body; answers with it, plus X-Body-Length and any request
@@ -127,6 +129,10 @@ int main(int argc, char** argv) {
       options.idle_timeout = std::chrono::milliseconds(value);
     } else if (flag == "--shutdown-timeout-ms") {
       options.shutdown_timeout = std::chrono::milliseconds(value);
+    } else if (flag == "--tls-cert-file") {
+      options.tls.cert_file = argv[i + 1];
+    } else if (flag == "--tls-key-file") {
+      options.tls.key_file = argv[i + 1];
     } else {
       std::fprintf(stderr, "rws-test-server: unknown flag %s\n", argv[i]);
       return 2;

@@ -1,6 +1,9 @@
 // rws-ws-test-server: WebSocket endpoints of the App framework, for the integration tests.
 //
-//   rws-ws-test-server PORT [IDLE_TIMEOUT_MS]
+//   rws-ws-test-server PORT [IDLE_TIMEOUT_MS [CERT_PEM KEY_PEM]]
+//
+// With a certificate and key it serves HTTPS and HTTP/3 (where only the plain routes answer:
+// WebSocket over HTTP/3 does not exist here).
 //
 // Routes:
 //   /echo                  sends every message back (text as text, binary as binary)
@@ -157,5 +160,9 @@ int main(int argc, char** argv) {
   options.port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
   options.thread_count = 1;
   if (argc > 2) options.idle_timeout = std::chrono::milliseconds(std::atoi(argv[2]));
+  if (argc > 4) {
+    options.tls.cert_file = argv[3];
+    options.tls.key_file = argv[4];
+  }
   return rws::run(app, options);
 }

@@ -29,13 +29,16 @@ asio::awaitable<Result<FetchResult>> fetch_h1(proxy::UpstreamConnection& conn,
                                               const FetchRequest& request,
                                               const std::function<void(std::string_view)>& sink) {
   http::Headers fields;
-  for (const auto& [name, value] : request.headers)
+  std::string_view authority = request.url.authority;  // or a Host field given with -H
+  for (const auto& [name, value] : request.headers) {
     fields.add(name, value);
+    if (http::iequals(name, "host")) authority = value;
+  }
   std::string head;
   std::optional<std::uint64_t> length;
   if (request.body) length = request.body->size();
-  h1::append_request_head(head, request.method, request.url.target, request.url.authority, fields,
-                          length, false, "close");
+  h1::append_request_head(head, request.method, request.url.target, authority, fields, length,
+                          false, "close");
   std::array<asio::const_buffer, 2> pieces{
       asio::buffer(head), request.body ? asio::buffer(*request.body) : asio::const_buffer()};
   if (std::error_code ec = co_await conn.write(pieces, request.read_timeout)) {
@@ -89,14 +92,18 @@ asio::awaitable<Result<FetchResult>> fetch_h1(proxy::UpstreamConnection& conn,
 }
 
 // The request's fields for HTTP/2 and HTTP/3: lower-case names (kept in `names`, which must
-// not reallocate while the fields are used), without Host (:authority says it).
+// not reallocate while the fields are used), without Host: :authority says it. A Host field
+// given with -H becomes the :authority (as curl does), else `authority` stays the URL's.
 std::vector<std::pair<std::string_view, std::string_view>> multiplexed_fields(
-    const FetchRequest& request, std::vector<std::string>& names) {
+    const FetchRequest& request, std::vector<std::string>& names, std::string_view& authority) {
   names.reserve(request.headers.size());
   std::vector<std::pair<std::string_view, std::string_view>> fields;
   for (const auto& [name, value] : request.headers) {
     names.push_back(http::to_lower(name));
-    if (names.back() == "host") continue;
+    if (names.back() == "host") {
+      authority = value;
+      continue;
+    }
     fields.emplace_back(names.back(), value);
   }
   return fields;
@@ -109,11 +116,12 @@ asio::awaitable<Result<FetchResult>> exchange_on(
     Session& session, const FetchRequest& request, std::string_view protocol,
     const std::function<void(std::string_view)>& sink) {
   std::vector<std::string> names;
+  std::string_view authority = request.url.authority;
   const std::vector<std::pair<std::string_view, std::string_view>> fields =
-      multiplexed_fields(request, names);
+      multiplexed_fields(request, names, authority);
   http::OutgoingRequest outgoing{.method = request.method,
                                  .scheme = request.url.tls ? "https" : "http",
-                                 .authority = request.url.authority,
+                                 .authority = authority,
                                  .path = request.url.target,
                                  .fields = fields,
                                  .body = nullptr,

@@ -7,6 +7,10 @@
 //   @FILE]
 //              [--cacert FILE] [-k] [-o FILE] [--max-time SECONDS] URL
 //
+// A Host field given with -H names the request's host (Host, or :authority over HTTP/2 and
+// HTTP/3) instead of the URL's authority; the URL still says where to connect and the TLS
+// server name.
+//
 // Exit status: 0 when a response arrived (whatever its status), 1 for a usage error, 2 when
 // the request failed (the reason is printed on stderr).
 

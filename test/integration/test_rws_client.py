@@ -189,9 +189,27 @@ def udp_port_free():
     return port
 
 
-def wait_h3(port, ca):
-    """Until an HTTP/3 server answers on `port` (UDP gives no connect to wait for)."""
+def tcp_and_udp_port_free():
+    """A port number free for TCP and UDP alike (caddy serves both on it)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise AssertionError("no port free for both TCP and UDP")
+
+
+def wait_h3(port, ca, server=None):
+    """Until an HTTP/3 server answers on `port` (UDP gives no connect to wait for); fails at once
+    when `server` (a Process) exited."""
     def answers():
+        if server is not None and not server.alive():
+            raise AssertionError(f"{server.argv[0]} exited:\n{server.stderr}")
         code, _, _ = client("--http3", "--cacert", ca, "--max-time", "2",
                             f"https://localhost:{port}/hello.txt")
         return code == 0
@@ -227,7 +245,7 @@ def start_caddy(pki, root, tmp_path, log=None):
     with the test server certificate (and a JSON access log at `log` when given); returns the
     Process (with `.port`) once HTTP/3 answers."""
     cert, key = pki.server
-    port = udp_port_free()
+    port = tcp_and_udp_port_free()
     logging = f"\tlog {{\n\t\toutput file {log}\n\t\tformat json\n\t}}\n" if log else ""
     caddyfile = tmp_path / "Caddyfile"
     caddyfile.write_text(f"""{{
@@ -250,7 +268,7 @@ https://localhost:{port} {{
                       "caddyfile"], env=env)
     server.port = port
     try:
-        wait_h3(port, pki.path("ca.pem"))
+        wait_h3(port, pki.path("ca.pem"), server)
     except BaseException:
         server.stop()
         raise

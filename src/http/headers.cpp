@@ -51,11 +51,21 @@ std::string to_lower(std::string_view s) {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-  fields_.push_back(Field{std::string(name), std::string(value)});
+  // Built in place: temporaries would cost a copy of each small-string buffer per move.
+  Field& f = fields_.emplace_back();
+  try {
+    f.name.assign(name.data(), name.size());
+    f.value.assign(value.data(), value.size());
+  } catch (...) {
+    fields_.pop_back();  // no half-built field left behind
+    throw;
+  }
 }
 
 void Headers::emplace(std::string name, std::string value) {
-  fields_.push_back(Field{std::move(name), std::move(value)});
+  Field& f = fields_.emplace_back();
+  f.name = std::move(name);
+  f.value = std::move(value);
 }
 
 void Headers::set(std::string_view name, std::string_view value) {

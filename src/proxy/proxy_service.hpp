@@ -91,10 +91,18 @@ class ProxyService {
   // backend stopped reading; an error when the client's body failed.
   asio::awaitable<Result<bool>> send_body(UpstreamConnection& conn, http::Body& body, bool chunked,
                                           const std::string& backend);
-  // `backend` and `request` are the caller's and outlive the call.
+  // `backend` and `request` are the caller's and outlive the call. Not a coroutine: it picks
+  // the protocol's, so that each coroutine frame holds only its own protocol's state (the
+  // HTTP/1.1 one must stay under the 1020 bytes Asio's per-thread cache recycles).
   asio::awaitable<Result<http::Response>> forward(Backend& backend, http::Request& request,
                                                   const http::RequestContext& context,
                                                   Attempt& attempt);
+  asio::awaitable<Result<http::Response>> forward_over_h1(Backend& backend, http::Request& request,
+                                                          const http::RequestContext& context,
+                                                          Attempt& attempt);
+  asio::awaitable<Result<http::Response>> forward_over_h2(Backend& backend, http::Request& request,
+                                                          const http::RequestContext& context,
+                                                          Attempt& attempt);
   // The answer to a request that no backend answered, from the last error (null: no backend
   // was live).
   http::Response failure_response(const Error* last_error, const Attempt& attempt) const;

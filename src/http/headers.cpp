@@ -25,20 +25,41 @@ std::uint64_t lower8(std::uint64_t x) noexcept {
   return x | (upper >> 2);
 }
 
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+std::uint32_t load4(const char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8) {
-    std::uint64_t x;
-    std::uint64_t y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y && lower8(x) != lower8(y)) return false;
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  auto same = [](std::uint64_t u, std::uint64_t v) { return u == v || lower8(u) == lower8(v); };
+  if (n >= 8) {
+    // Eight bytes at a time; the last eight (overlapping the previous ones) end it.
+    std::size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      if (!same(load8(x + i), load8(y + i))) return false;
+    }
+    return same(load8(x + n - 8), load8(y + n - 8));
   }
-  for (; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+  if (n >= 4) {
+    // The first and the last four bytes (overlapping when n < 8) as one word.
+    return same(load4(x) | std::uint64_t{load4(x + n - 4)} << 32,
+                load4(y) | std::uint64_t{load4(y + n - 4)} << 32);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lower(x[i]) != lower(y[i])) return false;
   }
   return true;
 }

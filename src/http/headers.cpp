@@ -39,11 +39,7 @@ std::uint32_t load4(const char* p) noexcept {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
+bool detail::iequals_same_size(const char* x, const char* y, std::size_t n) noexcept {
   auto same = [](std::uint64_t u, std::uint64_t v) { return u == v || lower8(u) == lower8(v); };
   if (n >= 8) {
     // Eight bytes at a time; the last eight (overlapping the previous ones) end it.

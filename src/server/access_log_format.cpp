@@ -1,6 +1,7 @@
 #include "server/access_log_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -25,8 +26,16 @@ std::string_view protocol_name(int version) {
   }
 }
 
+// Printable ASCII except the quote and the backslash: written as is.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x7f; ++c)
+    table[c] = c != '"' && c != '\\';
+  return table;
+}();
+
 bool plain(unsigned char c) {
-  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  return kPlain[c];
 }
 
 // Appends `s` with quotes and backslashes escaped and every byte outside printable ASCII written

@@ -37,9 +37,8 @@ std::uint32_t load4(const char* p) noexcept {
   return v;
 }
 
-}  // namespace
-
-bool detail::iequals_same_size(const char* x, const char* y, std::size_t n) noexcept {
+// iequals() for strings of the same size.
+bool iequals_same_size(const char* x, const char* y, std::size_t n) noexcept {
   auto same = [](std::uint64_t u, std::uint64_t v) { return u == v || lower8(u) == lower8(v); };
   if (n >= 8) {
     // Eight bytes at a time; the last eight (overlapping the previous ones) end it.
@@ -58,6 +57,17 @@ bool detail::iequals_same_size(const char* x, const char* y, std::size_t n) noex
     if (lower(x[i]) != lower(y[i])) return false;
   }
   return true;
+}
+
+// A field's name against `name`: the size test inline, since most fields of a head end there.
+bool same_name(const Field& f, std::string_view name) noexcept {
+  return f.name.size() == name.size() && iequals_same_size(f.name.data(), name.data(), name.size());
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && iequals_same_size(a.data(), b.data(), a.size());
 }
 
 std::string to_lower(std::string_view s) {
@@ -87,14 +97,14 @@ void Headers::emplace(std::string name, std::string value) {
 
 void Headers::set(std::string_view name, std::string_view value) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
-                         [&](const Field& f) { return iequals(f.name, name); });
+                         [&](const Field& f) { return same_name(f, name); });
   if (it == fields_.end()) {
     add(name, value);
     return;
   }
   it->value.assign(value);
   fields_.erase(std::remove_if(std::next(it), fields_.end(),
-                               [&](const Field& f) { return iequals(f.name, name); }),
+                               [&](const Field& f) { return same_name(f, name); }),
                 fields_.end());
 }
 
@@ -104,7 +114,7 @@ void Headers::set_default(std::string_view name, std::string_view value) {
 
 std::size_t Headers::remove(std::string_view name) {
   auto first = std::remove_if(fields_.begin(), fields_.end(),
-                              [&](const Field& f) { return iequals(f.name, name); });
+                              [&](const Field& f) { return same_name(f, name); });
   auto removed = static_cast<std::size_t>(fields_.end() - first);
   fields_.erase(first, fields_.end());
   return removed;
@@ -112,7 +122,7 @@ std::size_t Headers::remove(std::string_view name) {
 
 const std::string* Headers::find(std::string_view name) const noexcept {
   for (const Field& f : fields_) {
-    if (iequals(f.name, name)) return &f.value;
+    if (same_name(f, name)) return &f.value;
   }
   return nullptr;
 }
@@ -124,13 +134,13 @@ std::string_view Headers::get(std::string_view name) const noexcept {
 
 std::size_t Headers::count(std::string_view name) const noexcept {
   return static_cast<std::size_t>(std::count_if(
-      fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.name, name); }));
+      fields_.begin(), fields_.end(), [&](const Field& f) { return same_name(f, name); }));
 }
 
 std::string Headers::joined(std::string_view name) const {
   std::string out;
   for (const Field& f : fields_) {
-    if (!iequals(f.name, name)) continue;
+    if (!same_name(f, name)) continue;
     if (!out.empty()) out += ", ";
     out += f.value;
   }

@@ -11,16 +11,7 @@
 
 namespace rws::http {
 
-namespace detail {
-// iequals() for strings of the same size.
-bool iequals_same_size(const char* a, const char* b, std::size_t n) noexcept;
-}  // namespace detail
-
-// ASCII case-insensitive equality. The size test is inline: most comparisons (a field name
-// against each field of a head) end there.
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && detail::iequals_same_size(a.data(), b.data(), a.size());
-}
+bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_lower(std::string_view s);
 
 struct Field {

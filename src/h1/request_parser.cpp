@@ -231,28 +231,88 @@ bool RequestParser::parse_field_line(std::string_view line) {
   return true;
 }
 
+namespace {
+
+// The fields finish_head() and check_framing() look at, counted in one pass over the head.
+struct FieldCounts {
+  std::size_t host = 0;
+  std::size_t connection = 0;
+  std::size_t upgrade = 0;
+  std::size_t expect = 0;
+  std::size_t content_length = 0;
+  std::size_t transfer_encoding = 0;
+  std::string_view first_host;
+  std::string_view first_connection;
+  std::string_view first_expect;
+  std::string_view first_content_length;
+};
+
+FieldCounts count_fields(const http::Headers& h) {
+  FieldCounts c;
+  auto note = [](std::size_t& n, std::string_view& first, const std::string& value) {
+    if (n++ == 0) first = value;
+  };
+  for (const http::Field& f : h) {
+    switch (f.name.size()) {
+      case 4:
+        if (http::iequals(f.name, "host")) note(c.host, c.first_host, f.value);
+        break;
+      case 6:
+        if (http::iequals(f.name, "expect")) note(c.expect, c.first_expect, f.value);
+        break;
+      case 7:
+        if (http::iequals(f.name, "upgrade")) ++c.upgrade;
+        break;
+      case 10:
+        if (http::iequals(f.name, "connection")) {
+          note(c.connection, c.first_connection, f.value);
+        }
+        break;
+      case 14:
+        if (http::iequals(f.name, "content-length")) {
+          note(c.content_length, c.first_content_length, f.value);
+        }
+        break;
+      case 17:
+        if (http::iequals(f.name, "transfer-encoding")) ++c.transfer_encoding;
+        break;
+      default:
+        break;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 bool RequestParser::finish_head() {
   const http::Headers& h = head_.headers;
+  const FieldCounts counts = count_fields(h);
 
-  std::size_t hosts = h.count("host");
-  if (hosts > 1) return reject(400, "more than one Host field");
-  if (hosts == 0 && head_.version == 11) return reject(400, "missing Host field");
-  if (hosts == 1) {
-    std::string_view host = h.get("host");
+  if (counts.host > 1) return reject(400, "more than one Host field");
+  if (counts.host == 0 && head_.version == 11) return reject(400, "missing Host field");
+  if (counts.host == 1) {
+    std::string_view host = counts.first_host;
     if (!host.empty() && !valid_authority(host, false)) return reject(400, "invalid Host");
     if (head_.authority.empty()) head_.authority.assign(host);
   }
   if (head_.scheme.empty()) head_.scheme = "http";
 
-  std::string connection = h.joined("connection");
+  // A list split over several fields is the same list as their joined value (RFC 9110 §5.3).
+  const std::string joined_connection =
+      counts.connection > 1 ? h.joined("connection") : std::string();
+  const std::string_view connection =
+      counts.connection > 1 ? std::string_view(joined_connection) : counts.first_connection;
   if (head_.version == 10) {
     info_.keep_alive = http::list_contains(connection, "keep-alive");
   }
   if (http::list_contains(connection, "close")) info_.keep_alive = false;
-  info_.upgrade = http::list_contains(connection, "upgrade") && h.contains("upgrade");
+  info_.upgrade = http::list_contains(connection, "upgrade") && counts.upgrade > 0;
 
-  if (h.contains("expect")) {
-    std::string expect = h.joined("expect");
+  if (counts.expect > 0) {
+    const std::string joined_expect = counts.expect > 1 ? h.joined("expect") : std::string();
+    const std::string_view expect =
+        counts.expect > 1 ? std::string_view(joined_expect) : counts.first_expect;
     if (http::iequals(syntax::trim_ows(expect), "100-continue")) {
       // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
       info_.expect_continue = head_.version == 11;
@@ -260,14 +320,14 @@ bool RequestParser::finish_head() {
       info_.unsupported_expectation = true;
     }
   }
-  return check_framing();
+  return check_framing(counts.transfer_encoding, counts.content_length,
+                       counts.first_content_length);
 }
 
 // RFC 9112 §6.1–§6.3: decide how the body is delimited, rejecting every ambiguous case.
-bool RequestParser::check_framing() {
+bool RequestParser::check_framing(std::size_t te_fields, std::size_t cl_fields,
+                                  std::string_view content_length) {
   const http::Headers& h = head_.headers;
-  std::size_t te_fields = h.count("transfer-encoding");
-  std::size_t cl_fields = h.count("content-length");
   if (head_.method == "CONNECT") {
     // RFC 9110 §9.3.6: CONNECT has no content; what follows the head is tunnel data, which a
     // server that does not open the tunnel must not read as requests.
@@ -310,7 +370,7 @@ bool RequestParser::check_framing() {
   if (cl_fields > 1) return reject(400, "more than one Content-Length field");
   if (cl_fields == 1) {
     std::uint64_t length = 0;
-    if (!syntax::parse_decimal(h.get("content-length"), length)) {
+    if (!syntax::parse_decimal(content_length, length)) {
       return reject(400, "invalid Content-Length");
     }
     info_.content_length = length;

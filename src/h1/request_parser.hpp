@@ -70,7 +70,8 @@ class RequestParser {
   bool parse_request_line(std::string_view line);
   bool parse_field_line(std::string_view line);
   bool finish_head();
-  bool check_framing();
+  // `content_length`: the value of the first Content-Length field.
+  bool check_framing(std::size_t te_fields, std::size_t cl_fields, std::string_view content_length);
 
   ParserLimits limits_;
   State state_ = State::kStart;

@@ -1,6 +1,7 @@
 #include "h1/serializer.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include <rws/http/status.hpp>
 
@@ -52,17 +53,55 @@ void append_decimal(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
+namespace {
+
+// Writes into room reserved beforehand, so that the pieces need no capacity check each.
+class HeadWriter {
+ public:
+  explicit HeadWriter(char* at) : p_(at) {}
+  char* end() const { return p_; }
+  void put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void put_field(std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+  }
+  // At most 20 digits.
+  void put_number(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+
+ private:
+  char* p_;
+};
+
+// Room for a response head besides the handler's fields, reason phrase and framing strings:
+// "HTTP/1.1 ", a status of at most 20 digits, the fixed text of the framing fields with a
+// Content-Length of at most 20 digits, and the CRLFs.
+constexpr std::size_t kResponseHeadFixedRoom = 160;
+
+}  // namespace
+
 std::size_t append_response_head(std::string& out, const http::ResponseHead& head,
                                  const ResponseFraming& framing) {
-  std::size_t dropped = 0;
-  out.reserve(out.size() + 512);  // one allocation for a typical head
-  out.append("HTTP/1.1 ");
-  append_decimal(out, static_cast<std::uint64_t>(head.status));
-  out.push_back(' ');
   std::string_view reason = head.reason;
   if (reason.empty() || !syntax::is_field_value(reason)) reason = http::reason_phrase(head.status);
-  out.append(reason);
-  out.append("\r\n");
+  std::size_t room = kResponseHeadFixedRoom + reason.size() + framing.date.size() +
+                     framing.server.size() + framing.connection.size();
+  for (const http::Field& f : head.headers)
+    room += f.name.size() + f.value.size() + 4;
+  const std::size_t start = out.size();
+  out.resize(start + room);
+  HeadWriter w(out.data() + start);
+
+  std::size_t dropped = 0;
+  w.put("HTTP/1.1 ");
+  w.put_number(static_cast<std::uint64_t>(head.status));
+  w.put(" ");
+  w.put(reason);
+  w.put("\r\n");
 
   bool has_date = false;
   bool has_server = false;
@@ -75,18 +114,19 @@ std::size_t append_response_head(std::string& out, const http::ResponseHead& hea
     }
     has_date = has_date || role == FieldRole::kDate;
     has_server = has_server || role == FieldRole::kServer;
-    append_field(out, f.name, f.value);
+    w.put_field(f.name, f.value);
   }
-  if (!has_date && !framing.date.empty()) append_field(out, "Date", framing.date);
-  if (!has_server && !framing.server.empty()) append_field(out, "Server", framing.server);
+  if (!has_date && !framing.date.empty()) w.put_field("Date", framing.date);
+  if (!has_server && !framing.server.empty()) w.put_field("Server", framing.server);
   if (framing.content_length) {
-    out.append("Content-Length: ");
-    append_decimal(out, *framing.content_length);
-    out.append("\r\n");
+    w.put("Content-Length: ");
+    w.put_number(*framing.content_length);
+    w.put("\r\n");
   }
-  if (framing.chunked) out.append("Transfer-Encoding: chunked\r\n");
-  if (!framing.connection.empty()) append_field(out, "Connection", framing.connection);
-  out.append("\r\n");
+  if (framing.chunked) w.put("Transfer-Encoding: chunked\r\n");
+  if (!framing.connection.empty()) w.put_field("Connection", framing.connection);
+  w.put("\r\n");
+  out.resize(static_cast<std::size_t>(w.end() - out.data()));
   return dropped;
 }
 

@@ -195,15 +195,14 @@ asio::awaitable<bool> ServerSession::read_head() {
 asio::awaitable<bool> ServerSession::exchange() {
   ++requests_;
   const MessageInfo info = parser_.info();
-  http::Request request;
-  request.head = std::move(parser_.head());
+  // The head stays in the parser until the handler takes it (start_handler).
+  const http::RequestHead& head = parser_.head();
   buffer_.consume(parser_.head_size());
-  parser_.reset();
 
-  ExchangeMeta meta{request.head.method, request.head.target, request.head.version, {}, {}};
+  ExchangeMeta meta{head.method, head.target, head.version, {}, {}};
   if (env_.log != nullptr) {
-    meta.referer = request.head.headers.get("referer");
-    meta.user_agent = request.head.headers.get("user-agent");
+    meta.referer = head.headers.get("referer");
+    meta.user_agent = head.headers.get("user-agent");
   }
 
   body_ = BodyState{};
@@ -218,19 +217,16 @@ asio::awaitable<bool> ServerSession::exchange() {
   body_.continue_pending = body_.active && info.expect_continue;
 
   if (info.unsupported_expectation) {
+    parser_.reset();
     co_await reject(417, "only 100-continue is supported", &meta);
     co_return false;
   }
   const std::uint64_t max_body = env_.settings.max_body_size;
   if (max_body > 0 && info.framing == BodyFraming::kContentLength &&
       info.content_length > max_body) {
+    parser_.reset();
     co_await reject(413, "request body larger than the server accepts", &meta);
     co_return false;
-  }
-  if (body_.active) {
-    std::optional<std::uint64_t> size;
-    if (info.framing == BodyFraming::kContentLength) size = info.content_length;
-    request.body = http::Body::from_stream(std::make_unique<RequestBody>(link_), size);
   }
 
   const net::PeerAddress& peer = transport_->peer();
@@ -238,14 +234,14 @@ asio::awaitable<bool> ServerSession::exchange() {
                                &notes_,      {},        transport_->tls_info()};
   if (!env_.settings.trusted_proxies.empty()) {
     context.client_address =
-        http::client_address(peer.address, request.head.headers, env_.settings.trusted_proxies);
+        http::client_address(peer.address, head.headers, env_.settings.trusted_proxies);
     client_address_ = context.client_address;
   }
   interim_allowed_ = meta.version >= 11;
   phase_ = Phase::kHandler;
   http::Response response;
   try {
-    response = co_await env_.service.handle(std::move(request), context);
+    response = co_await start_handler(info, context);
   } catch (const std::exception& e) {
     log::http().error("conn {}: handler for {} {} threw: {}", id_, meta.method, meta.target,
                       e.what());
@@ -297,6 +293,19 @@ asio::awaitable<bool> ServerSession::exchange() {
   }
   if (out_.size() >= kFlushThreshold) co_return co_await flush();
   co_return true;
+}
+
+asio::awaitable<http::Response> ServerSession::start_handler(const MessageInfo& info,
+                                                             http::RequestContext& context) {
+  http::Request request;
+  request.head = std::move(parser_.head());
+  parser_.reset();
+  if (body_.active) {
+    std::optional<std::uint64_t> size;
+    if (info.framing == BodyFraming::kContentLength) size = info.content_length;
+    request.body = http::Body::from_stream(std::make_unique<RequestBody>(link_), size);
+  }
+  return env_.service.handle(std::move(request), context);
 }
 
 // The connection's byte stream after a 101: bytes the client sent right after the request come

@@ -96,6 +96,11 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> read_head();
   asio::awaitable<bool> exchange();
+  // Moves the parsed request out of the parser and calls the service with it. Not a coroutine:
+  // the request lives in the handler's frame only, which keeps exchange()'s frame under the
+  // 1020 bytes Asio's per-thread cache recycles (bigger frames cost a malloc and free each).
+  asio::awaitable<http::Response> start_handler(const MessageInfo& info,
+                                                http::RequestContext& context);
   asio::awaitable<ReadResult> read_more(Phase phase, net::Clock::time_point deadline);
   asio::awaitable<Result<http::BodyFrame>> read_body(std::size_t max_bytes);
   Unexpected<Error> body_failure(int status, std::string_view reason, Errc code);

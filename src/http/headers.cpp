@@ -25,22 +25,49 @@ std::uint64_t lower8(std::uint64_t x) noexcept {
   return x | (upper >> 2);
 }
 
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+std::uint32_t load4(const char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// iequals() for strings of the same size.
+bool iequals_same_size(const char* x, const char* y, std::size_t n) noexcept {
+  auto same = [](std::uint64_t u, std::uint64_t v) { return u == v || lower8(u) == lower8(v); };
+  if (n >= 8) {
+    // Eight bytes at a time; the last eight (overlapping the previous ones) end it.
+    std::size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      if (!same(load8(x + i), load8(y + i))) return false;
+    }
+    return same(load8(x + n - 8), load8(y + n - 8));
+  }
+  if (n >= 4) {
+    // The first and the last four bytes (overlapping when n < 8) as one word.
+    return same(load4(x) | std::uint64_t{load4(x + n - 4)} << 32,
+                load4(y) | std::uint64_t{load4(y + n - 4)} << 32);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lower(x[i]) != lower(y[i])) return false;
+  }
+  return true;
+}
+
+// A field's name against `name`: the size test inline, since most fields of a head end there.
+bool same_name(const Field& f, std::string_view name) noexcept {
+  return f.name.size() == name.size() && iequals_same_size(f.name.data(), name.data(), name.size());
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8) {
-    std::uint64_t x;
-    std::uint64_t y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y && lower8(x) != lower8(y)) return false;
-  }
-  for (; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
+  return a.size() == b.size() && iequals_same_size(a.data(), b.data(), a.size());
 }
 
 std::string to_lower(std::string_view s) {
@@ -51,23 +78,33 @@ std::string to_lower(std::string_view s) {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-  fields_.push_back(Field{std::string(name), std::string(value)});
+  // Built in place: temporaries would cost a copy of each small-string buffer per move.
+  Field& f = fields_.emplace_back();
+  try {
+    f.name.assign(name.data(), name.size());
+    f.value.assign(value.data(), value.size());
+  } catch (...) {
+    fields_.pop_back();  // no half-built field left behind
+    throw;
+  }
 }
 
 void Headers::emplace(std::string name, std::string value) {
-  fields_.push_back(Field{std::move(name), std::move(value)});
+  Field& f = fields_.emplace_back();
+  f.name = std::move(name);
+  f.value = std::move(value);
 }
 
 void Headers::set(std::string_view name, std::string_view value) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
-                         [&](const Field& f) { return iequals(f.name, name); });
+                         [&](const Field& f) { return same_name(f, name); });
   if (it == fields_.end()) {
     add(name, value);
     return;
   }
   it->value.assign(value);
   fields_.erase(std::remove_if(std::next(it), fields_.end(),
-                               [&](const Field& f) { return iequals(f.name, name); }),
+                               [&](const Field& f) { return same_name(f, name); }),
                 fields_.end());
 }
 
@@ -77,7 +114,7 @@ void Headers::set_default(std::string_view name, std::string_view value) {
 
 std::size_t Headers::remove(std::string_view name) {
   auto first = std::remove_if(fields_.begin(), fields_.end(),
-                              [&](const Field& f) { return iequals(f.name, name); });
+                              [&](const Field& f) { return same_name(f, name); });
   auto removed = static_cast<std::size_t>(fields_.end() - first);
   fields_.erase(first, fields_.end());
   return removed;
@@ -85,7 +122,7 @@ std::size_t Headers::remove(std::string_view name) {
 
 const std::string* Headers::find(std::string_view name) const noexcept {
   for (const Field& f : fields_) {
-    if (iequals(f.name, name)) return &f.value;
+    if (same_name(f, name)) return &f.value;
   }
   return nullptr;
 }
@@ -97,13 +134,13 @@ std::string_view Headers::get(std::string_view name) const noexcept {
 
 std::size_t Headers::count(std::string_view name) const noexcept {
   return static_cast<std::size_t>(std::count_if(
-      fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.name, name); }));
+      fields_.begin(), fields_.end(), [&](const Field& f) { return same_name(f, name); }));
 }
 
 std::string Headers::joined(std::string_view name) const {
   std::string out;
   for (const Field& f : fields_) {
-    if (!iequals(f.name, name)) continue;
+    if (!same_name(f, name)) continue;
     if (!out.empty()) out += ", ";
     out += f.value;
   }

@@ -43,13 +43,22 @@ void append_to_list(http::Headers& headers, std::string_view name, std::string_v
 }  // namespace
 
 bool is_fixed_hop_by_hop(std::string_view name, bool keep_upgrade) noexcept {
+  // By length, then (where two names share one, and for the common "User-Agent") by the first
+  // letter, so that most fields need no full comparison.
   switch (name.size()) {
     case 2:
       return http::iequals(name, "te");
     case 7:
       return !keep_upgrade && http::iequals(name, "upgrade");
     case 10:
-      return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
+      switch (name[0] | 0x20) {
+        case 'c':
+          return http::iequals(name, "connection");
+        case 'k':
+          return http::iequals(name, "keep-alive");
+        default:
+          return false;
+      }
     case 14:
       return http::iequals(name, "content-length");
     case 16:

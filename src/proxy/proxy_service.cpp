@@ -47,6 +47,15 @@ Unexpected<Error> upstream_failure(std::error_code code, bool retryable, std::st
   return Unexpected(Error{code, ErrorSide::kUpstream, retryable, std::move(context)});
 }
 
+// The answer of an upgrade-only route to a request that is not an upgrade. Built outside handle()
+// to keep that coroutine's frame under 1020 bytes: Asio's per-thread cache recycles only frames up
+// to that size, bigger ones cost a malloc and a free per call (and evict smaller cached frames).
+http::Response upgrade_required() {
+  http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
+  r.head.headers.add("Upgrade", "websocket");
+  return r;
+}
+
 // A HEAD response's body: its length is the representation's, nothing follows on the wire.
 class NoBody final : public http::BodySource {
  public:
@@ -177,6 +186,101 @@ asio::awaitable<void> backend_to_client(UpstreamConnection& backend, http::Upgra
   client.shutdown_send();
 }
 
+// What the head sent to the backend says about the request's framing.
+struct UpstreamFraming {
+  std::optional<std::uint64_t> content_length;
+  bool chunked;
+  bool upgrade;
+  bool expect_continue;
+};
+
+// Appends the request head as the backend sees it to `out`. A plain function: the head's
+// parameters stay out of the coroutine frame that sends it.
+void append_request_head(std::string& out, const ProxyOptions& options, const Backend& backend,
+                         const http::RequestHead& in, const http::RequestContext& context,
+                         const UpstreamFraming& framing) {
+  const UpstreamHead head{.host = options.preserve_host && !in.authority.empty()
+                                      ? std::string_view(in.authority)
+                                      : backend.authority(),
+                          .strip_prefix = options.strip_path_prefix,
+                          .add_prefix = options.add_path_prefix,
+                          .content_length = framing.content_length,
+                          .chunked = framing.chunked,
+                          .upgrade = framing.upgrade,
+                          .expect_continue = framing.expect_continue};
+  const ForwardedFor client{
+      context.peer_address, context.secure ? "https" : "http", in.authority, in.version,
+      context.tls && context.tls->has_client_certificate ? &context.tls->client_certificate
+                                                         : nullptr};
+  append_upstream_request_head(out, in, head, client);
+}
+
+// The client's response from the backend's final response head, which `parser` holds and `conn`
+// still has in its input. `reusable` says whether the exchange left the connection fit for
+// another request if the backend keeps it. A plain function: its locals stay out of forward()'s
+// coroutine frame.
+Result<http::Response> final_response(std::unique_ptr<UpstreamConnection> conn,
+                                      h1::ResponseParser& parser, std::string_view method,
+                                      bool upgrade, bool reusable, const std::string& backend_url,
+                                      const config::Upstream& cfg, milliseconds read_timeout) {
+  const PoolSettings pool{cfg.max_idle_per_backend, cfg.idle_timeout,
+                          cfg.max_requests_per_connection};
+  const h1::ResponseInfo info = parser.info();
+  http::Response response;
+  response.head.status = parser.head().status;
+  response.head.reason = parser.head().reason;
+  response.head.headers = std::move(parser.head().headers);
+  conn->consume(parser.head_size());
+
+  if (response.head.status == 101) {
+    if (!upgrade) {
+      return upstream_failure(make_error_code(Errc::kBadMessage), false,
+                              backend_url + " switched protocols unasked");
+    }
+    remove_hop_by_hop(response.head.headers, true);
+    append_via(response.head.headers, info.version);
+    std::shared_ptr<UpstreamConnection> tunnel(std::move(conn));
+    const milliseconds idle = std::chrono::duration_cast<milliseconds>(cfg.idle_timeout);
+    response.upgrade = [tunnel, idle](http::UpgradedStream& client) -> asio::awaitable<void> {
+      using namespace asio::experimental::awaitable_operators;
+      co_await (client_to_backend(client, *tunnel, idle) &&
+                backend_to_client(*tunnel, client, idle));
+    };
+    return response;
+  }
+
+  // A HEAD response's Content-Length states the representation's size (read before the
+  // filter drops the field).
+  std::uint64_t head_size = 0;
+  const bool head_sized =
+      method == "HEAD" && response.head.headers.contains("content-length") &&
+      http::syntax::parse_decimal(response.head.headers.get("content-length"), head_size);
+  filter_response_fields(response.head.headers, info.version);
+  reusable = reusable && info.keep_alive;
+  if (method == "HEAD") {
+    if (head_sized) {
+      response.body = http::Body::from_stream(std::make_unique<NoBody>(), head_size);
+    }
+    if (reusable) release(std::move(conn), pool);
+    return response;
+  }
+  if (info.framing == h1::BodyFraming::kNone && !info.until_close) {
+    if (reusable) release(std::move(conn), pool);
+    return response;
+  }
+  h1::BodyDecoder decoder = info.until_close ? h1::BodyDecoder::until_close()
+                            : info.framing == h1::BodyFraming::kChunked
+                                ? h1::BodyDecoder::chunked()
+                                : h1::BodyDecoder::content_length(info.content_length);
+  std::optional<std::uint64_t> size;
+  if (info.framing == h1::BodyFraming::kContentLength) size = info.content_length;
+  response.body =
+      http::Body::from_stream(std::make_unique<UpstreamBody>(std::move(conn), std::move(decoder),
+                                                             read_timeout, reusable, pool),
+                              size);
+  return response;
+}
+
 }  // namespace
 
 struct ProxyService::Attempt {
@@ -192,11 +296,7 @@ ProxyService::ProxyService(std::shared_ptr<UpstreamGroup> upstream, ProxyOptions
 asio::awaitable<http::Response> ProxyService::handle(
     http::Request request, const http::RequestContext& context,
     [[maybe_unused]] std::shared_ptr<const void> pin) {
-  if (options_.upgrade_only && !is_upgrade_request(request.head)) {
-    http::Response r = gateway_error(426, "this route accepts only WebSocket upgrades");
-    r.head.headers.add("Upgrade", "websocket");
-    co_return r;
-  }
+  if (options_.upgrade_only && !is_upgrade_request(request.head)) co_return upgrade_required();
   UpstreamGroup& group = *upstream_;
   const config::CircuitBreaker* breaker = group.breaker();
   Attempt attempt;
@@ -252,14 +352,13 @@ asio::awaitable<http::Response> ProxyService::handle(
       }
       co_return std::move(*result);
     }
-    Error error = std::move(result).error();
-    const bool backend_fault = error.side == ErrorSide::kUpstream;
+    last_error = std::move(result).error();
+    const bool backend_fault = last_error->side == ErrorSide::kUpstream;
     if (backend_fault) backend->record_failure(group.config.passive, end);
     backend->on_result(breaker, !backend_fault, end);
     log::http().warn("{}upstream '{}' backend {}: {}", request_id_prefix(context),
-                     group.config.name, backend->url(), error.describe());
-    const bool retry = error.retryable && retries_left > 0 && Clock::now() < attempt.deadline;
-    last_error = std::move(error);
+                     group.config.name, backend->url(), last_error->describe());
+    const bool retry = last_error->retryable && retries_left > 0 && Clock::now() < attempt.deadline;
     if (!retry) break;
     --retries_left;
   }
@@ -302,25 +401,51 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
                                                               http::Request& request,
                                                               const http::RequestContext& context,
                                                               Attempt& attempt) {
-  const config::Upstream& cfg = upstream_->config;
-  const milliseconds connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout);
-  const milliseconds read_timeout = options_.read_timeout.value_or(cfg.read_timeout);
   if (backend.http2() || backend.http3()) {
-    MultiplexedAttempt multiplexed{.connect_timeout = connect_timeout,
-                                   .read_timeout = read_timeout,
-                                   .deadline = attempt.deadline,
-                                   .replayable = attempt.idempotent};
-    Result<http::Response> response = Unexpected(Error{});
-    if (backend.http3()) {
-      response = co_await forward_h3(*upstream_, backend, options_, request, context, multiplexed);
-    } else {
-      response = co_await forward_h2(*upstream_, backend, options_, request, context, multiplexed);
-    }
-    attempt.body_started = attempt.body_started || multiplexed.body_started;
-    co_return response;
+    return forward_multiplexed(backend, request, context, attempt);
   }
-  const PoolSettings pool{cfg.max_idle_per_backend, cfg.idle_timeout,
-                          cfg.max_requests_per_connection};
+  return forward_over_h1(backend, request, context, attempt);
+}
+
+asio::awaitable<Result<http::Response>> ProxyService::forward_multiplexed(
+    Backend& backend, http::Request& request, const http::RequestContext& context,
+    Attempt& attempt) {
+  const config::Upstream& cfg = upstream_->config;
+  MultiplexedAttempt multiplexed{
+      .connect_timeout = options_.connect_timeout.value_or(cfg.connect_timeout),
+      .read_timeout = options_.read_timeout.value_or(cfg.read_timeout),
+      .deadline = attempt.deadline,
+      .replayable = attempt.idempotent};
+  Result<http::Response> response = Unexpected(Error{});
+  if (backend.http3()) {
+    response = co_await forward_h3(*upstream_, backend, options_, request, context, multiplexed);
+  } else {
+    response = co_await forward_h2(*upstream_, backend, options_, request, context, multiplexed);
+  }
+  attempt.body_started = attempt.body_started || multiplexed.body_started;
+  co_return response;
+}
+
+asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> ProxyService::connect(
+    Backend& backend, const std::vector<asio::ip::tcp::endpoint>& endpoints,
+    const std::string& pool_key, bool tls) const {
+  const config::Upstream& cfg = upstream_->config;
+  std::shared_ptr<const net::TlsClientContext> context;
+  std::string_view server_name;
+  if (tls) {
+    context = upstream_->tls;
+    server_name = upstream_->tls_server_name(backend);
+  }
+  return UpstreamConnection::connect(endpoints,
+                                     options_.connect_timeout.value_or(cfg.connect_timeout),
+                                     pool_key, std::move(context), server_name);
+}
+
+asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
+    Backend& backend, http::Request& request, const http::RequestContext& context,
+    Attempt& attempt) {
+  const config::Upstream& cfg = upstream_->config;
+  const milliseconds read_timeout = options_.read_timeout.value_or(cfg.read_timeout);
   const http::RequestHead& in = request.head;
   const bool upgrade = is_upgrade_request(in);
 
@@ -336,19 +461,6 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
     content_length = 0;
   }
   const bool relay_expect = expect_continue && has_body && !attempt.body_started;
-  const UpstreamHead upstream_head{.host = options_.preserve_host && !in.authority.empty()
-                                               ? std::string_view(in.authority)
-                                               : backend.authority(),
-                                   .strip_prefix = options_.strip_path_prefix,
-                                   .add_prefix = options_.add_path_prefix,
-                                   .content_length = content_length,
-                                   .chunked = chunked,
-                                   .upgrade = upgrade,
-                                   .expect_continue = relay_expect};
-  const ForwardedFor forwarded_for{
-      context.peer_address, context.secure ? "https" : "http", in.authority, in.version,
-      context.tls && context.tls->has_client_certificate ? &context.tls->client_certificate
-                                                         : nullptr};
 
   auto endpoints = backend.endpoints();
   if (!endpoints || endpoints->empty()) {
@@ -369,14 +481,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
       conn = ConnectionPool::local().take(pool_key, cfg.idle_timeout, !resendable);
     }
     if (!conn) {
-      // Named, not temporaries in the co_await expression: GCC 12 releases a conditionally
-      // built shared_ptr temporary there twice (the TLS context was freed under load).
-      std::shared_ptr<const net::TlsClientContext> tls_context =
-          tls ? upstream_->tls : std::shared_ptr<const net::TlsClientContext>();
-      const std::string_view server_name =
-          tls ? upstream_->tls_server_name(backend) : std::string_view{};
-      Result<std::unique_ptr<UpstreamConnection>> connected = co_await UpstreamConnection::connect(
-          *endpoints, connect_timeout, pool_key, std::move(tls_context), server_name);
+      Result<std::unique_ptr<UpstreamConnection>> connected =
+          co_await connect(backend, *endpoints, pool_key, tls);
       if (!connected) co_return Unexpected(std::move(connected).error());
       conn = std::move(*connected);
       conn->idle_gauge = backend.idle_connections;
@@ -391,7 +497,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
     // Written into the connection's own buffer, whose capacity stays with the connection.
     std::string& head_bytes = conn->request_head();
     head_bytes.clear();
-    append_upstream_request_head(head_bytes, in, upstream_head, forwarded_for);
+    append_request_head(head_bytes, options_, backend, in, context,
+                        UpstreamFraming{content_length, chunked, upgrade, relay_expect});
     std::array<asio::const_buffer, 1> head_piece{asio::buffer(head_bytes)};
     if (std::error_code ec = co_await conn->write(head_piece, cfg.write_timeout)) {
       if (retry_stale()) continue;
@@ -399,7 +506,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
                                  "sending the request to " + backend.url());
     }
 
-    h1::ResponseParser parser;
+    h1::ResponseParser& parser = conn->response_parser();
+    parser.reset();
     bool got_final_early = false;  // the backend answered before it got the body
     bool body_sent = !has_body;
     if (has_body && relay_expect) {
@@ -474,9 +582,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
       if (code >= 100 && code < 200 && code != 101) {
         // 100 was for us; other interim answers go on to the client.
         if (code != 100 && context.interim != nullptr) {
-          http::ResponseHead interim = parser.head();
-          filter_response_fields(interim.headers, parser.info().version);
-          co_await context.interim->send_interim(interim);
+          filter_response_fields(parser.head().headers, parser.info().version);
+          co_await context.interim->send_interim(parser.head());
         }
         conn->consume(parser.head_size());
         parser.reset();
@@ -486,61 +593,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward(Backend& backend,
     }
     if (stale) continue;  // the pooled connection had been closed: once more on a fresh one
 
-    // The final response head.
-    const h1::ResponseInfo info = parser.info();
-    http::Response response;
-    response.head.status = parser.head().status;
-    response.head.reason = parser.head().reason;
-    response.head.headers = std::move(parser.head().headers);
-    conn->consume(parser.head_size());
-
-    if (response.head.status == 101) {
-      if (!upgrade) {
-        co_return upstream_failure(make_error_code(Errc::kBadMessage), false,
-                                   backend.url() + " switched protocols unasked");
-      }
-      remove_hop_by_hop(response.head.headers, true);
-      append_via(response.head.headers, info.version);
-      std::shared_ptr<UpstreamConnection> tunnel(std::move(conn));
-      const milliseconds idle = std::chrono::duration_cast<milliseconds>(cfg.idle_timeout);
-      response.upgrade = [tunnel, idle](http::UpgradedStream& client) -> asio::awaitable<void> {
-        using namespace asio::experimental::awaitable_operators;
-        co_await (client_to_backend(client, *tunnel, idle) &&
-                  backend_to_client(*tunnel, client, idle));
-      };
-      co_return response;
-    }
-
-    // A HEAD response's Content-Length states the representation's size (read before the
-    // filter drops the field).
-    std::uint64_t head_size = 0;
-    const bool head_sized =
-        in.method == "HEAD" && response.head.headers.contains("content-length") &&
-        http::syntax::parse_decimal(response.head.headers.get("content-length"), head_size);
-    filter_response_fields(response.head.headers, info.version);
-    const bool reusable = info.keep_alive && body_sent && !got_final_early;
-    if (in.method == "HEAD") {
-      if (head_sized) {
-        response.body = http::Body::from_stream(std::make_unique<NoBody>(), head_size);
-      }
-      if (reusable) release(std::move(conn), pool);
-      co_return response;
-    }
-    if (info.framing == h1::BodyFraming::kNone && !info.until_close) {
-      if (reusable) release(std::move(conn), pool);
-      co_return response;
-    }
-    h1::BodyDecoder decoder = info.until_close ? h1::BodyDecoder::until_close()
-                              : info.framing == h1::BodyFraming::kChunked
-                                  ? h1::BodyDecoder::chunked()
-                                  : h1::BodyDecoder::content_length(info.content_length);
-    std::optional<std::uint64_t> size;
-    if (info.framing == h1::BodyFraming::kContentLength) size = info.content_length;
-    response.body =
-        http::Body::from_stream(std::make_unique<UpstreamBody>(std::move(conn), std::move(decoder),
-                                                               read_timeout, reusable, pool),
-                                size);
-    co_return response;
+    co_return final_response(std::move(conn), parser, in.method, upgrade,
+                             body_sent && !got_final_early, backend.url(), cfg, read_timeout);
   }
 }
 

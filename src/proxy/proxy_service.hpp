@@ -96,10 +96,26 @@ class ProxyService {
   // backend stopped reading; an error when the client's body failed.
   asio::awaitable<Result<bool>> send_body(UpstreamConnection& conn, http::Body& body, bool chunked,
                                           const std::string& backend);
-  // `backend` and `request` are the caller's and outlive the call.
+  // `backend` and `request` are the caller's and outlive the call. Not a coroutine: it picks
+  // the protocol's, so that each coroutine frame holds only its own protocol's state (the
+  // HTTP/1.1 one must stay under the 1020 bytes Asio's per-thread cache recycles).
   asio::awaitable<Result<http::Response>> forward(Backend& backend, http::Request& request,
                                                   const http::RequestContext& context,
                                                   Attempt& attempt);
+  asio::awaitable<Result<http::Response>> forward_over_h1(Backend& backend, http::Request& request,
+                                                          const http::RequestContext& context,
+                                                          Attempt& attempt);
+  // HTTP/2 and HTTP/3 backends (h2_forward, h3_forward).
+  asio::awaitable<Result<http::Response>> forward_multiplexed(Backend& backend,
+                                                              http::Request& request,
+                                                              const http::RequestContext& context,
+                                                              Attempt& attempt);
+  // A new connection to `backend` (TLS when `tls`). Not a coroutine: the TLS context is picked
+  // here, outside any co_await expression (GCC 12 releases a conditionally built shared_ptr
+  // temporary in one twice), and forward_over_h1's frame stays small.
+  asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(
+      Backend& backend, const std::vector<asio::ip::tcp::endpoint>& endpoints,
+      const std::string& pool_key, bool tls) const;
   // The answer to a request that no backend answered, from the last error (null: no backend
   // was live).
   http::Response failure_response(const Error* last_error, const Attempt& attempt) const;

@@ -19,6 +19,7 @@
 
 #include <rws/core/error.hpp>
 
+#include "h1/response_parser.hpp"
 #include "net/buffer.hpp"
 #include "net/connection_registry.hpp"
 #include "net/tcp_transport.hpp"
@@ -57,6 +58,9 @@ class UpstreamConnection final : public net::TrackedConnection {
   // Where the exchange using the connection writes its request head; the capacity stays for
   // the next exchange (no allocation per request).
   std::string& request_head() noexcept { return request_head_; }
+  // Where the exchange using the connection parses the response head (kept here, not in the
+  // exchange's coroutine frame, to keep that frame small; the exchange resets it first).
+  h1::ResponseParser& response_parser() noexcept { return response_parser_; }
 
   unsigned requests = 0;  // exchanges completed on it
   bool reused = false;    // taken from the pool (a failure before any byte may be stale)
@@ -84,6 +88,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   std::string pool_key_;
   net::Buffer input_;
   std::string request_head_;
+  h1::ResponseParser response_parser_;
   net::ConnectionRegistry* registry_;
   bool timed_out_ = false;
 };

@@ -1,7 +1,9 @@
 #include "server/access_log_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "server/target_redaction.hpp"
@@ -24,8 +26,16 @@ std::string_view protocol_name(int version) {
   }
 }
 
+// Printable ASCII except the quote and the backslash: written as is.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x7f; ++c)
+    table[c] = c != '"' && c != '\\';
+  return table;
+}();
+
 bool plain(unsigned char c) {
-  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  return kPlain[c];
 }
 
 // Appends `s` with quotes and backslashes escaped and every byte outside printable ASCII written
@@ -129,63 +139,120 @@ std::chrono::microseconds as_micros(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d);
 }
 
-// The gateway's additions to a combined line: present only when the exchange has a request id or
-// went to a backend, so a static server's lines stay plain NCSA combined.
-void append_combined_extras(const http::ExchangeRecord& r, std::string& out) {
-  if (r.request_id.empty() && r.upstream_address.empty()) return;
-  if (!r.request_id.empty()) {
-    out += " request_id=";
-    append_escaped(out, r.request_id, "\\x");
+// Writes a combined line into room reserved for it beforehand (see append_combined), so that the
+// pieces need no capacity check each.
+class CombinedWriter {
+ public:
+  explicit CombinedWriter(char* at) : p_(at) {}
+
+  char* end() const { return p_; }
+
+  void put(char c) { *p_++ = c; }
+  void put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
   }
-  if (!r.upstream_address.empty()) {
-    out += " upstream=";
-    append_escaped(out, r.upstream_address, "\\x");
+  // As append_escaped() with the "\\x" prefix: at most four bytes per byte of `s`.
+  void put_escaped(std::string_view s) {
+    for (char ch : s) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (plain(u)) {
+        *p_++ = ch;
+      } else if (u == '"' || u == '\\') {
+        *p_++ = '\\';
+        *p_++ = ch;
+      } else {
+        *p_++ = '\\';
+        *p_++ = 'x';
+        *p_++ = kHex[u >> 4];
+        *p_++ = kHex[u & 15];
+      }
+    }
   }
-  if (r.upstream_time) {
-    out += " upstream_time=";
-    append_decimal(out, *r.upstream_time, 1000000);
+  // At most 20 digits.
+  void put_number(std::uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  // Seconds with three decimals, as append_decimal(…, 1000000): at most 24 bytes.
+  void put_seconds(std::chrono::microseconds d) {
+    const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
+    put_number(us / 1000000);
+    *p_++ = '.';
+    put_digits(p_, static_cast<int>(us % 1000000 / 1000), 3);
+    p_ += 3;
   }
-  out += " request_time=";
-  append_decimal(out, as_micros(r.duration), 1000000);
-}
+
+ private:
+  char* p_;
+};
+
+// Room for a combined line besides its escaped fields (which take at most four bytes per
+// byte): the literal text, the time, the protocol, two numbers of at most 20 digits and two
+// decimals of at most 24 bytes.
+constexpr std::size_t kCombinedFixedRoom = 256;
 
 }  // namespace
 
 void append_combined(const http::ExchangeRecord& r, std::string& out) {
-  out.reserve(out.size() + 96 + r.target.size() + r.user_agent.size() + r.referer.size());
-  append_escaped(out, r.peer_address, "\\x");
-  out += " - - ";
-  out.append(cached(r.start).combined, 28);
-  out += " \"";
-  if (r.method == "-") {
-    out += '-';
+  std::string scratch;
+  const bool has_request_line = r.method != "-";
+  const std::string_view target =
+      has_request_line ? redact_target(r.target, scratch) : std::string_view();
+  const bool extras = !r.request_id.empty() || !r.upstream_address.empty();
+  const std::size_t escaped = r.peer_address.size() + r.method.size() + target.size() +
+                              r.referer.size() + r.user_agent.size() + r.request_id.size() +
+                              r.upstream_address.size();
+  const std::size_t start = out.size();
+  out.resize(start + 4 * escaped + kCombinedFixedRoom);
+  CombinedWriter w(out.data() + start);
+  w.put_escaped(r.peer_address);
+  w.put(" - - ");
+  w.put(std::string_view(cached(r.start).combined, 28));
+  w.put(" \"");
+  if (has_request_line) {
+    w.put_escaped(r.method);
+    w.put(' ');
+    w.put_escaped(target);
+    w.put(' ');
+    w.put(protocol_name(r.version));
   } else {
-    append_escaped(out, r.method, "\\x");
-    out += ' ';
-    std::string scratch;
-    append_escaped(out, redact_target(r.target, scratch), "\\x");
-    out += ' ';
-    out += protocol_name(r.version);
+    w.put('-');
   }
-  out += "\" ";
-  append_number(out, static_cast<std::uint64_t>(r.status));
-  out += ' ';
-  append_number(out, r.body_bytes);
-  out += " \"";
+  w.put("\" ");
+  w.put_number(static_cast<std::uint64_t>(r.status));
+  w.put(' ');
+  w.put_number(r.body_bytes);
+  w.put(" \"");
   if (r.referer.empty()) {
-    out += '-';
+    w.put('-');
   } else {
-    append_escaped(out, r.referer, "\\x");
+    w.put_escaped(r.referer);
   }
-  out += "\" \"";
+  w.put("\" \"");
   if (r.user_agent.empty()) {
-    out += '-';
+    w.put('-');
   } else {
-    append_escaped(out, r.user_agent, "\\x");
+    w.put_escaped(r.user_agent);
   }
-  out += '"';
-  append_combined_extras(r, out);
-  out += '\n';
+  w.put('"');
+  // The gateway's additions: present only when the exchange has a request id or went to a
+  // backend, so a static server's lines stay plain NCSA combined.
+  if (extras) {
+    if (!r.request_id.empty()) {
+      w.put(" request_id=");
+      w.put_escaped(r.request_id);
+    }
+    if (!r.upstream_address.empty()) {
+      w.put(" upstream=");
+      w.put_escaped(r.upstream_address);
+    }
+    if (r.upstream_time) {
+      w.put(" upstream_time=");
+      w.put_seconds(*r.upstream_time);
+    }
+    w.put(" request_time=");
+    w.put_seconds(as_micros(r.duration));
+  }
+  w.put('\n');
+  out.resize(static_cast<std::size_t>(w.end() - out.data()));
 }
 
 void append_json(const http::ExchangeRecord& r, std::string& out) {

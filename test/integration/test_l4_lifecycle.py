@@ -231,8 +231,11 @@ def test_l4_metrics(rws_l4, echo_server, udp_echo):
             assert value(samples, "rws_l4_connections_total", listener="dns") == 1
             assert value(samples, "rws_l4_udp_sessions_active", listener="dns") == 1
             assert value(samples, "rws_l4_bytes_total", listener="dns", direction="in") == 5
+            # The reply is counted once its send completed, which may be after the client got
+            # it (a counter never goes back, so it is not counted ahead of the send).
             reply = len(b"hello|") + len(str(client.getsockname()[1]))
-            assert value(samples, "rws_l4_bytes_total", listener="dns", direction="out") >= reply
+            wait_until(lambda: value(scrape(server)[0], "rws_l4_bytes_total", listener="dns",
+                                     direction="out") >= reply, what="the reply in the counter")
             assert types["rws_l4_connections_total"] == "counter"
             assert types["rws_l4_connections_active"] == "gauge"
         # Both tunnels closed by the client: the gauge follows.

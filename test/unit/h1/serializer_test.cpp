@@ -31,6 +31,34 @@ TEST(Serializer, FramingFieldsAreTheSessions) {
             "\r\n");
 }
 
+// The head is written into room computed up front: the longest fixed parts (a status and a
+// Content-Length of 20 digits, every framing field) must fit, after output already buffered.
+TEST(Serializer, LongestFramingAfterEarlierOutput) {
+  http::ResponseHead head;
+  head.status = -1;  // written as an unsigned 64-bit number: 20 digits
+  head.reason = std::string(300, 'r');
+  head.headers.add("X-Long", std::string(1000, 'v'));
+  std::string out = "earlier";
+  ResponseFraming f;
+  f.content_length = UINT64_MAX;
+  f.chunked = true;
+  f.connection = "keep-alive";
+  f.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  f.server = "rws";
+  EXPECT_EQ(append_response_head(out, head, f), 0u);
+  EXPECT_EQ(out, "earlierHTTP/1.1 18446744073709551615 " + std::string(300, 'r') +
+                     "\r\n"
+                     "X-Long: " +
+                     std::string(1000, 'v') +
+                     "\r\n"
+                     "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                     "Server: rws\r\n"
+                     "Content-Length: 18446744073709551615\r\n"
+                     "Transfer-Encoding: chunked\r\n"
+                     "Connection: keep-alive\r\n"
+                     "\r\n");
+}
+
 TEST(Serializer, HandlerDateAndServerWin) {
   http::ResponseHead head;
   head.status = 404;

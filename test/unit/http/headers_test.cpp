@@ -19,6 +19,26 @@ TEST(Iequals, FoldsOnlyAsciiLettersAtEveryPosition) {
   }
 }
 
+TEST(Iequals, EveryLengthAndPosition) {
+  // Short, word-sized and overlapping-tail comparisons take different paths: every length up to
+  // three words, a difference or a case change at every position.
+  const std::string text = "abcdefghijklmnopqrstuvwx";
+  for (std::size_t n = 0; n <= text.size(); ++n) {
+    const std::string lower = text.substr(0, n);
+    EXPECT_TRUE(iequals(lower, lower)) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string upper = lower;
+      upper[i] = char(upper[i] - 32);
+      EXPECT_TRUE(iequals(lower, upper)) << n << " " << i;
+      EXPECT_TRUE(iequals(upper, lower)) << n << " " << i;
+      std::string other = lower;
+      other[i] = '-';
+      EXPECT_FALSE(iequals(lower, other)) << n << " " << i;
+      EXPECT_FALSE(iequals(other, upper)) << n << " " << i;
+    }
+  }
+}
+
 TEST(Iequals, NeighboursOfTheLetterRangesAreNotFolded) {
   // '@' '[' '`' '{' sit next to 'A'/'Z'/'a'/'z': a fold by OR 0x20 would equate them.
   EXPECT_FALSE(iequals("@@@@@@@@@", "`````````"));

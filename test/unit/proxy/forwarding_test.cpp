@@ -78,9 +78,11 @@ TEST(RemoveHopByHop, RemovesTheFixedSet) {
                              {"Content-Length", "10"},
                              {"Upgrade", "h2c"},
                              {"Accept", "*/*"},
-                             {"Cache-Control", "no-cache"}});
+                             {"Cache-Control", "no-cache"},
+                             {"User-Agent", "t"},    // as long as "connection", kept
+                             {"Keep-Alivf", "t"}});  // one letter off, kept
   remove_hop_by_hop(h);
-  EXPECT_EQ(names(h), (Names{"host", "accept", "cache-control"}));
+  EXPECT_EQ(names(h), (Names{"host", "accept", "cache-control", "user-agent", "keep-alivf"}));
   EXPECT_EQ(h.get("accept"), "*/*");
 }
 

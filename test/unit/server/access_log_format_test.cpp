@@ -90,6 +90,46 @@ TEST(AccessLogFormat, CombinedWithOnlyARequestId) {
             "\"curl/7.88.1\" request_id=a\\\"b request_time=0.001\n");
 }
 
+// The combined line is written into room computed up front: the longest line (every client
+// byte escaped to four, the largest numbers and durations) must fit it exactly, after text that
+// is already in the buffer.
+TEST(AccessLogFormat, CombinedLongestLineAfterEarlierText) {
+  const std::string ctl(50, '\x01');
+  const std::string ctl_escaped = [&] {
+    std::string e;
+    for (std::size_t i = 0; i < ctl.size(); ++i)
+      e += "\\x01";
+    return e;
+  }();
+  const std::string target = "/" + ctl;  // the record holds views
+  http::ExchangeRecord r = sample();
+  r.peer_address = ctl;
+  r.method = ctl;
+  r.target = target;
+  r.referer = ctl;
+  r.user_agent = ctl;
+  r.request_id = ctl;
+  r.upstream_address = ctl;
+  r.status = -1;
+  r.body_bytes = UINT64_MAX;
+  r.upstream_time = std::chrono::microseconds(INT64_MAX);
+  r.duration = std::chrono::steady_clock::duration::max();
+  std::string out = "earlier line\n";
+  append_combined(r, out);
+  const std::string max = "18446744073709551615";
+  const std::string seconds = std::to_string(INT64_MAX / 1000000) + ".775";
+  const auto duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::duration::max())
+                               .count();
+  const std::string duration_seconds =
+      std::to_string(duration_us / 1000000) + "." + std::to_string(duration_us % 1000000 / 1000);
+  EXPECT_EQ(out, "earlier line\n" + ctl_escaped + " - - [06/Nov/1994:08:49:37 +0000] \"" +
+                     ctl_escaped + " /" + ctl_escaped + " HTTP/1.1\" " + max + " " + max + " \"" +
+                     ctl_escaped + "\" \"" + ctl_escaped + "\" request_id=" + ctl_escaped +
+                     " upstream=" + ctl_escaped + " upstream_time=" + seconds +
+                     " request_time=" + duration_seconds + "\n");
+}
+
 TEST(AccessLogFormat, JsonWithGatewayFields) {
   std::string out;
   append_json(proxied(), out);

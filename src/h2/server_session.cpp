@@ -19,6 +19,7 @@
 
 #include "core/log.hpp"
 #include "h1/stream_exchange.hpp"
+#include "h1/stream_limits.hpp"
 #include "h2/outgoing_data.hpp"
 #include "h2/signal.hpp"
 #include "http/date.hpp"
@@ -79,7 +80,9 @@ struct ServerSession::Stream : OutgoingData, h1::StreamExchange {
   http::RequestHead head;
   std::string cookies;  // crumbs joined with "; " (RFC 9113 §8.2.3)
   std::size_t header_bytes = 0;
-  bool too_large = false;
+  std::size_t fields = 0;       // regular fields (not pseudo-header fields, not trailers)
+  bool too_large = false;       // over the head size or field count limit → 431
+  bool body_too_large = false;  // more request body than max_body_size → 413
   bool in_trailers = false;
   bool started = false;
 
@@ -241,6 +244,10 @@ struct Callbacks {
     }
     if (stream->in_trailers) {
       stream->trailers_in.add(name, value);
+      return 0;
+    }
+    if (!name.starts_with(':') && ++stream->fields > s.env_.settings.parser.max_fields) {
+      stream->too_large = true;
       return 0;
     }
     http::RequestHead& head = stream->head;
@@ -462,15 +469,18 @@ void ServerSession::start_stream(const std::shared_ptr<Stream>& stream) {
 asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> stream) {
   http::Request request;
   request.head = std::move(stream->head);
+  std::optional<std::uint64_t> size;
   if (stream->has_body) {
-    std::optional<std::uint64_t> size;
     if (std::string_view length = request.head.headers.get("content-length"); !length.empty()) {
       std::uint64_t value = 0;
       auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), value);
       if (ec == std::errc() && end == length.data() + length.size()) size = value;
     }
     request.body = http::Body::from_stream(
-        std::make_unique<RequestBody>(session_, stream, [this] { wake_writer(); }), size);
+        h1::limit_request_body(
+            std::make_unique<RequestBody>(session_, stream, [this] { wake_writer(); }),
+            env_.settings.max_body_size, &stream->body_too_large),
+        size);
   }
   const net::PeerAddress& peer = transport_->peer();
   StreamInterim interim(session_, *stream, [this] { wake_writer(); });
@@ -484,8 +494,9 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
   }
   const bool head_request = request.head.method == "HEAD";
   http::Response response;
-  if (stream->too_large) {
-    response = http::Response::text(431, "Request Header Fields Too Large\n");
+  if (std::optional<http::Response> refused =
+          h1::refuse_over_limits(request.head, size, stream->too_large, env_.settings)) {
+    response = std::move(*refused);
   } else {
     try {
       response = co_await env_.service.handle(std::move(request), context);
@@ -495,6 +506,8 @@ asio::awaitable<void> ServerSession::handle_stream(std::shared_ptr<Stream> strea
       response = http::Response::text(500, "Internal Server Error\n");
     }
   }
+  // The handler read past max_body_size: its answer is replaced, as over HTTP/1.1.
+  if (stream->body_too_large) response = h1::body_too_large_response();
   if (response.upgrade && stream->extended_connect && response.head.status == 101 &&
       !stream->closed && !failed_) {
     co_await run_tunnel(stream, response);

@@ -20,6 +20,7 @@
 
 #include "core/log.hpp"
 #include "h1/stream_exchange.hpp"
+#include "h1/stream_limits.hpp"
 #include "h2/signal.hpp"
 #include "h3/datagram_sender.hpp"
 #include "h3/nv.hpp"
@@ -117,17 +118,12 @@ struct Connection::Stream : h1::StreamExchange, OutgoingBody {
 
 namespace {
 
-constexpr char kBodyTooLarge[] = "request body larger than the server accepts";
-
 // The request body of one stream, as the handler pulls it; reading reopens the flow-control
 // windows by what was read.
 class RequestBody final : public http::BodySource {
  public:
-  // max_body: the server's max_body_size (0: none); beyond it the body fails and the stream
-  // is marked body_too_large.
-  RequestBody(std::weak_ptr<Connection> connection, std::shared_ptr<Connection::Stream> stream,
-              std::uint64_t max_body)
-      : connection_(std::move(connection)), stream_(std::move(stream)), max_body_(max_body) {}
+  RequestBody(std::weak_ptr<Connection> connection, std::shared_ptr<Connection::Stream> stream)
+      : connection_(std::move(connection)), stream_(std::move(stream)) {}
 
   asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
     Connection::Stream& s = *stream_;
@@ -137,11 +133,6 @@ class RequestBody final : public http::BodySource {
         chunk_.assign(s.body_in, 0, n);
         s.body_in.erase(0, n);
         if (std::shared_ptr<Connection> c = connection_.lock()) c->consume(s, n);
-        received_ += n;
-        if (max_body_ > 0 && received_ > max_body_) {
-          s.body_too_large = true;
-          co_return fail(Errc::kTooLarge, ErrorSide::kDownstream, kBodyTooLarge);
-        }
         co_return http::BodyFrame::bytes(chunk_);
       }
       if (s.body_ended) {
@@ -167,8 +158,6 @@ class RequestBody final : public http::BodySource {
   std::shared_ptr<Connection::Stream> stream_;
   std::string chunk_;
   bool trailers_sent_ = false;
-  std::uint64_t max_body_;
-  std::uint64_t received_ = 0;
 };
 
 }  // namespace
@@ -956,7 +945,6 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
                                                 std::shared_ptr<Stream> stream) {
   http::Request request;
   request.head = std::move(stream->head);
-  const std::uint64_t max_body = env_.settings.max_body_size;
   std::optional<std::uint64_t> size;
   if (stream->has_body) {
     if (std::string_view length = request.head.headers.get("content-length"); !length.empty()) {
@@ -965,7 +953,9 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
       if (ec == std::errc() && end == length.data() + length.size()) size = value;
     }
     request.body = http::Body::from_stream(
-        std::make_unique<RequestBody>(weak_from_this(), stream, max_body), size);
+        h1::limit_request_body(std::make_unique<RequestBody>(weak_from_this(), stream),
+                               env_.settings.max_body_size, &stream->body_too_large),
+        size);
   }
   StreamInterim interim(http_, *stream, [this] { schedule_write(); });
   http::RequestContext context{remote_.address().to_string(),
@@ -985,15 +975,9 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
   }
   const bool head_request = request.head.method == "HEAD";
   http::Response response;
-  // The limits of the HTTP/1.1 parser apply as they would to the same request over HTTP/1.1:
-  // the request line it would have ("GET /x HTTP/1.1") is measured against max_request_line.
-  const std::size_t request_line = request.head.method.size() + request.head.target.size() + 10;
-  if (stream->too_large) {
-    response = http::Response::text(431, "Request Header Fields Too Large\n");
-  } else if (request_line > env_.settings.parser.max_request_line) {
-    response = http::Response::text(414, "URI Too Long: request line too long\n");
-  } else if (max_body > 0 && size.value_or(0) > max_body) {
-    response = http::Response::text(413, "Content Too Large: " + std::string(kBodyTooLarge) + "\n");
+  if (std::optional<http::Response> refused =
+          h1::refuse_over_limits(request.head, size, stream->too_large, env_.settings)) {
+    response = std::move(*refused);
   } else {
     try {
       response = co_await env_.service.handle(std::move(request), context);
@@ -1003,10 +987,8 @@ asio::awaitable<void> Connection::handle_stream([[maybe_unused]] std::shared_ptr
       response = http::Response::text(500, "Internal Server Error\n");
     }
   }
-  if (stream->body_too_large) {
-    // The handler read past max_body_size: its answer is replaced, as over HTTP/1.1.
-    response = http::Response::text(413, "Content Too Large: " + std::string(kBodyTooLarge) + "\n");
-  }
+  // The handler read past max_body_size: its answer is replaced, as over HTTP/1.1.
+  if (stream->body_too_large) response = h1::body_too_large_response();
   if (response.upgrade) {
     // Switching protocols does not exist in HTTP/3 (RFC 9114 §4.5).
     response = http::Response::text(501, "Not Implemented: upgrade over HTTP/3\n");

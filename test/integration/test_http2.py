@@ -183,6 +183,44 @@ def test_an_oversized_header_block_gets_431_on_its_stream(rws, site):
     c.close()
 
 
+def test_request_line_and_field_count_limits_as_over_http11(rws, site):
+    """The HTTP/1.1 parser's limits apply to HTTP/2 requests too: a :path making a request line
+    over 16 KiB → 414, more than 100 fields → 431."""
+    server = rws(cwd=site)
+    c = H2Client(server.port)
+    long_path = c.request("/" + "a" * 17000)
+    many = c.request("/index.html", headers=[(f"x-f{i}", "v") for i in range(101)])
+    enough = c.request("/index.html", headers=[(f"x-f{i}", "v") for i in range(99)])
+    c.wait(lambda: {long_path, many, enough} <= c.ended)
+    assert c.responses[long_path][":status"] == "414"
+    assert c.responses[many][":status"] == "431"
+    assert c.responses[enough][":status"] == "200"
+    c.close()
+
+
+def test_max_body_size_over_h2(gateway, backends):
+    """The server's max_body_size over HTTP/2: a declared content-length beyond it is 413
+    before the handler runs (the backend never sees it); a body without a declared length is
+    413 once past it; one that fits goes through."""
+    backend = backends("b")
+    server = gateway("max_body_size = 1000\n" + proxy_config(backend))
+    c = H2Client(server.port)
+    declared = c.request("/upload?tag=declared", method="POST", body=b"x" * 2000,
+                         headers=[("content-length", "2000")])
+    c.wait(lambda: declared in c.ended or declared in c.reset)
+    assert c.responses[declared][":status"] == "413"
+    streamed = c.request("/upload?tag=streamed", method="POST", body=b"y" * 5000)
+    c.wait(lambda: streamed in c.ended or streamed in c.reset)
+    assert c.responses[streamed][":status"] == "413"
+    assert b"request body larger than the server accepts" in c.data[streamed]
+    fits = c.request("/upload?tag=fits", method="POST", body=b"z" * 1000)
+    c.wait(lambda: fits in c.ended)
+    assert c.responses[fits][":status"] == "200"
+    assert json.loads(c.data[fits])["received"] == 1000
+    assert backend.count("declared") == 0
+    c.close()
+
+
 def test_rapid_reset_gets_goaway_enhance_your_calm(rws, site):
     server = rws(cwd=site)
     c = H2Client(server.port)

@@ -28,6 +28,7 @@
 #include "h3/datagram_sender.hpp"
 #include "h3/nv.hpp"
 #include "h3/packet_writer.hpp"
+#include "h3/stream_glue.hpp"
 
 namespace rws::h3 {
 namespace {
@@ -102,53 +103,35 @@ struct ClientCallbacks {
   static int recv_stream_data(ngtcp2_conn* conn, uint32_t flags, int64_t stream_id, uint64_t,
                               const uint8_t* data, size_t size, void* user_data, void*) {
     ClientSession& s = self(user_data);
-    const nghttp3_ssize consumed = nghttp3_conn_read_stream(
-        s.quic_->http, stream_id, data, size, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+    // Body bytes' credit goes back only as the response body is read.
+    const nghttp3_ssize consumed =
+        feed_stream_data(conn, s.quic_->http, stream_id, flags, data, size);
     if (consumed < 0) {
       s.error_ = std::string("HTTP/3 protocol error from the server: ") +
                  nghttp3_strerror(static_cast<int>(consumed));
       return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    // Framing bytes are consumed at once; body bytes only as the response body is read.
-    ngtcp2_conn_extend_max_stream_offset(conn, stream_id, static_cast<uint64_t>(consumed));
-    ngtcp2_conn_extend_max_offset(conn, static_cast<uint64_t>(consumed));
     return 0;
   }
 
   static int acked_stream_data_offset(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t size,
                                       void* user_data, void*) {
-    ClientSession& s = self(user_data);
-    return nghttp3_conn_add_ack_offset(s.quic_->http, stream_id, size) == 0
-               ? 0
-               : NGTCP2_ERR_CALLBACK_FAILURE;
+    return acked_stream_data(self(user_data).quic_->http, stream_id, size);
   }
 
   static int stream_close(ngtcp2_conn*, uint32_t flags, int64_t stream_id, uint64_t app_error_code,
                           void* user_data, void*) {
-    ClientSession& s = self(user_data);
-    if ((flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) == 0) {
-      app_error_code = NGHTTP3_H3_NO_ERROR;
-    }
-    if (s.quic_->http == nullptr) return 0;
-    const int rv = nghttp3_conn_close_stream(s.quic_->http, stream_id, app_error_code);
-    return rv == 0 || rv == NGHTTP3_ERR_STREAM_NOT_FOUND ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+    return close_stream(self(user_data).quic_->http, flags, stream_id, app_error_code);
   }
 
-  static int shutdown_read(ngtcp2_conn*, int64_t stream_id, void* user_data) {
-    ClientSession& s = self(user_data);
-    if (s.quic_->http == nullptr) return 0;
-    const int rv = nghttp3_conn_shutdown_stream_read(s.quic_->http, stream_id);
-    return rv == 0 || rv == NGHTTP3_ERR_STREAM_NOT_FOUND ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-  }
-
-  static int stream_reset(ngtcp2_conn* conn, int64_t stream_id, uint64_t, uint64_t, void* user_data,
+  static int stream_reset(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t, void* user_data,
                           void*) {
-    return shutdown_read(conn, stream_id, user_data);
+    return shutdown_stream_read(self(user_data).quic_->http, stream_id);
   }
 
-  static int stream_stop_sending(ngtcp2_conn* conn, int64_t stream_id, uint64_t, void* user_data,
+  static int stream_stop_sending(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
                                  void*) {
-    return shutdown_read(conn, stream_id, user_data);
+    return shutdown_stream_read(self(user_data).quic_->http, stream_id);
   }
 
   static int extend_max_local_streams_bidi(ngtcp2_conn*, uint64_t, void* user_data) {
@@ -159,10 +142,7 @@ struct ClientCallbacks {
 
   static int extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
                                     void*) {
-    ClientSession& s = self(user_data);
-    if (s.quic_->http == nullptr) return 0;
-    return nghttp3_conn_unblock_stream(s.quic_->http, stream_id) == 0 ? 0
-                                                                      : NGTCP2_ERR_CALLBACK_FAILURE;
+    return unblock_stream(self(user_data).quic_->http, stream_id);
   }
 
   // --- nghttp3 ---
@@ -287,20 +267,14 @@ struct ClientCallbacks {
     return 0;
   }
 
-  // nghttp3 asks for STOP_SENDING (our read side) ...
   static int h3_stop_sending(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
-    ClientSession& s = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_read(s.quic_->conn, stream_id, app_error_code);
-    return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+    return stop_sending(self(user_data).quic_->conn, stream_id, app_error_code);
   }
 
-  // ... or for RESET_STREAM (our write side).
   static int h3_reset_stream(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
-    ClientSession& s = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_write(s.quic_->conn, stream_id, app_error_code);
-    return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+    return reset_stream(self(user_data).quic_->conn, stream_id, app_error_code);
   }
 
   // GOAWAY: streams from `id` on will not be processed; they may go elsewhere.

@@ -27,6 +27,7 @@
 #include "h3/outgoing_body.hpp"
 #include "h3/packet_writer.hpp"
 #include "h3/peer_certificate.hpp"
+#include "h3/stream_glue.hpp"
 #include "http/date.hpp"
 
 namespace rws::h3 {
@@ -220,9 +221,8 @@ struct Callbacks {
   static int recv_stream_data(ngtcp2_conn* conn, uint32_t flags, int64_t stream_id, uint64_t,
                               const uint8_t* data, size_t size, void* user_data, void*) {
     Connection& c = self(user_data);
-    if (c.http_ == nullptr) return 0;
-    const nghttp3_ssize consumed = nghttp3_conn_read_stream(
-        c.http_, stream_id, data, size, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+    // Body bytes' credit goes back only as the handler reads them.
+    const nghttp3_ssize consumed = feed_stream_data(conn, c.http_, stream_id, flags, data, size);
     if (consumed < 0) {
       log::http().debug("conn {}: h3 stream {}: {}", c.id_, stream_id,
                         nghttp3_strerror(static_cast<int>(consumed)));
@@ -232,30 +232,18 @@ struct Callbacks {
       c.error_set_ = true;
       return NGTCP2_ERR_CALLBACK_FAILURE;
     }
-    // Framing bytes are consumed at once; body bytes only as the handler reads them.
-    ngtcp2_conn_extend_max_stream_offset(conn, stream_id, static_cast<uint64_t>(consumed));
-    ngtcp2_conn_extend_max_offset(conn, static_cast<uint64_t>(consumed));
     return 0;
   }
 
   static int acked_stream_data_offset(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t size,
                                       void* user_data, void*) {
-    Connection& c = self(user_data);
-    if (c.http_ != nullptr && nghttp3_conn_add_ack_offset(c.http_, stream_id, size) != 0) {
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    }
-    return 0;
+    return acked_stream_data(self(user_data).http_, stream_id, size);
   }
 
   static int stream_close(ngtcp2_conn* conn, uint32_t flags, int64_t stream_id,
                           uint64_t app_error_code, void* user_data, void*) {
-    Connection& c = self(user_data);
-    if ((flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) == 0) {
-      app_error_code = NGHTTP3_H3_NO_ERROR;
-    }
-    if (c.http_ != nullptr) {
-      const int rv = nghttp3_conn_close_stream(c.http_, stream_id, app_error_code);
-      if (rv != 0 && rv != NGHTTP3_ERR_STREAM_NOT_FOUND) return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (close_stream(self(user_data).http_, flags, stream_id, app_error_code) != 0) {
+      return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     // A request stream is gone: the client may open another.
     if (ngtcp2_is_bidi_stream(stream_id) != 0) ngtcp2_conn_extend_max_streams_bidi(conn, 1);
@@ -264,20 +252,12 @@ struct Callbacks {
 
   static int stream_reset(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t, void* user_data,
                           void*) {
-    Connection& c = self(user_data);
-    if (c.http_ != nullptr && nghttp3_conn_shutdown_stream_read(c.http_, stream_id) != 0) {
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    }
-    return 0;
+    return shutdown_stream_read(self(user_data).http_, stream_id);
   }
 
   static int stream_stop_sending(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
                                  void*) {
-    Connection& c = self(user_data);
-    if (c.http_ != nullptr && nghttp3_conn_shutdown_stream_read(c.http_, stream_id) != 0) {
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    }
-    return 0;
+    return shutdown_stream_read(self(user_data).http_, stream_id);
   }
 
   static int extend_max_remote_streams_bidi(ngtcp2_conn*, uint64_t max_streams, void* user_data) {
@@ -288,11 +268,7 @@ struct Callbacks {
 
   static int extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
                                     void*) {
-    Connection& c = self(user_data);
-    if (c.http_ != nullptr && nghttp3_conn_unblock_stream(c.http_, stream_id) != 0) {
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    }
-    return 0;
+    return unblock_stream(self(user_data).http_, stream_id);
   }
 
   // --- nghttp3 ---
@@ -424,17 +400,13 @@ struct Callbacks {
   // nghttp3 asks for STOP_SENDING (our read side) ...
   static int h3_stop_sending(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
-    Connection& c = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_read(c.conn_, stream_id, app_error_code);
-    return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+    return stop_sending(self(user_data).conn_, stream_id, app_error_code);
   }
 
   // ... or for RESET_STREAM (our write side).
   static int h3_reset_stream(nghttp3_conn*, int64_t stream_id, uint64_t app_error_code,
                              void* user_data, void*) {
-    Connection& c = self(user_data);
-    const int rv = ngtcp2_conn_shutdown_stream_write(c.conn_, stream_id, app_error_code);
-    return rv == 0 || rv == NGTCP2_ERR_STREAM_NOT_FOUND ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+    return reset_stream(self(user_data).conn_, stream_id, app_error_code);
   }
 
   static nghttp3_ssize h3_read_data(nghttp3_conn* h3, int64_t stream_id, nghttp3_vec* vec,

@@ -25,8 +25,8 @@ asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> connect_h2(const H2T
 asio::awaitable<Result<std::shared_ptr<h2::ClientSession>>> acquire_h2_session(
     const H2Target& target) {
   // `target` refers to the caller's data, valid across this call.
-  co_return co_await SessionPool<h2::ClientSession>::local().acquire(
-      target.key, [&target] { return connect_h2(target); });
+  const auto connect = [&target] { return connect_h2(target); };
+  co_return co_await SessionPool<h2::ClientSession>::local().acquire(target.key, connect);
 }
 
 }  // namespace rws::proxy

@@ -44,9 +44,7 @@ asio::awaitable<Result<http::Response>> forward_h3(const UpstreamGroup& group, B
     co_return Unexpected(std::move(ok).error());
   }
   const std::chrono::milliseconds timeout = attempt.connect_timeout;
-  const SessionPool<h3::ClientSession>::Connect connect = [&] {
-    return connect_h3(*endpoints, group, backend, timeout);
-  };
+  const auto connect = [&] { return connect_h3(*endpoints, group, backend, timeout); };
   Result<http::Response> response = Unexpected(Error{});
   for (bool fresh_tried = false;;) {
     Result<std::shared_ptr<h3::ClientSession>> session =

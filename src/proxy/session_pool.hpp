@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,15 +31,15 @@ namespace rws::proxy {
 template <class Session>
 class SessionPool {
  public:
-  using Connect = std::function<asio::awaitable<Result<std::shared_ptr<Session>>>()>;
-
   static SessionPool& local() {
     thread_local SessionPool pool;
     return pool;
   }
 
-  // A session under `key` that can take one more stream now; `connect` opens a new one when
-  // there is none (its errors are passed on).
+  // A session under `key` that can take one more stream now; `connect()` (returning
+  // asio::awaitable<Result<std::shared_ptr<Session>>>) opens a new one when there is none, its
+  // errors passed on. A callable rather than std::function: no allocation per request.
+  template <class Connect>
   asio::awaitable<Result<std::shared_ptr<Session>>> acquire(const std::string& key,
                                                             const Connect& connect) {
     for (;;) {
@@ -79,6 +78,7 @@ class SessionPool {
     std::shared_ptr<Connecting> connecting;  // a connection being opened; null: none
   };
 
+  template <class Connect>
   asio::awaitable<Result<std::shared_ptr<Session>>> open(const std::string& key,
                                                          const Connect& connect) {
     auto pending = std::make_shared<Connecting>(co_await asio::this_coro::executor);

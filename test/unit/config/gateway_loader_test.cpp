@@ -11,30 +11,19 @@
 
 #include "config/middleware_loader.hpp"
 #include "config/toml_reader.hpp"
+#include "loader_test_support.hpp"
 
 namespace rws::config {
 namespace {
 
 // The documents below are written as raw strings that start with a newline for readability;
 // load() drops that newline so that line 1 is the first line shown.
-struct Loaded {
+struct Loaded : Reported {
   GatewayConfig config;
-  std::vector<std::string> errors;
-  std::vector<std::string> warnings;
-
-  std::string all() const {
-    std::string out;
-    for (const std::string& e : errors)
-      out += "error: " + e + "\n";
-    for (const std::string& w : warnings)
-      out += "warning: " + w + "\n";
-    return out;
-  }
 };
 
 Loaded load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  toml::table document = toml::parse(text, std::string_view("gw.toml"));
+  toml::table document = parse_document(text, "gw.toml");
   Loaded out;
   Diagnostics diagnostics("gw.toml", out.errors, out.warnings);
   out.config = load_gateway(document, load_middleware_defaults(document, diagnostics), diagnostics);

@@ -8,30 +8,19 @@
 #include <vector>
 
 #include "config/toml_reader.hpp"
+#include "loader_test_support.hpp"
 
 namespace rws::config {
 namespace {
 
 // Documents are raw strings starting with a newline for readability; load() drops it so that
 // line 1 is the first line shown.
-struct Loaded {
+struct Loaded : Reported {
   L4Config config;
-  std::vector<std::string> errors;
-  std::vector<std::string> warnings;
-
-  std::string all() const {
-    std::string out;
-    for (const std::string& e : errors)
-      out += "error: " + e + "\n";
-    for (const std::string& w : warnings)
-      out += "warning: " + w + "\n";
-    return out;
-  }
 };
 
 Loaded load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  toml::table document = toml::parse(text, std::string_view("l4.toml"));
+  toml::table document = parse_document(text, "l4.toml");
   Loaded out;
   Diagnostics diagnostics("l4.toml", out.errors, out.warnings);
   out.config = load_l4(document, diagnostics);

@@ -13,6 +13,7 @@
 
 #include "config/gateway_loader.hpp"
 #include "config/toml_reader.hpp"
+#include "loader_test_support.hpp"
 
 namespace rws::config {
 namespace {
@@ -24,26 +25,15 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 // As in gateway_loader_test: raw strings start with a newline, which load() drops so that line
 // 1 is the first line shown.
-struct Loaded {
+struct Loaded : Reported {
   MiddlewareConfig defaults;
   GatewayConfig config;
-  std::vector<std::string> errors;
-  std::vector<std::string> warnings;
 
-  std::string all() const {
-    std::string out;
-    for (const std::string& e : errors)
-      out += "error: " + e + "\n";
-    for (const std::string& w : warnings)
-      out += "warning: " + w + "\n";
-    return out;
-  }
   const MiddlewareConfig& route(std::size_t i) const { return config.routes.at(i).middleware; }
 };
 
 Loaded load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  toml::table document = toml::parse(text, std::string_view("gw.toml"));
+  toml::table document = parse_document(text, "gw.toml");
   Loaded out;
   Diagnostics diagnostics("gw.toml", out.errors, out.warnings);
   out.defaults = load_middleware_defaults(document, diagnostics);

@@ -9,6 +9,7 @@
 
 #include "config/l4_loader.hpp"
 #include "config/toml_reader.hpp"
+#include "loader_test_support.hpp"
 
 namespace rws::config {
 namespace {
@@ -16,24 +17,12 @@ namespace {
 // Documents are raw strings starting with a newline for readability; load() drops it so that
 // line 1 is the first line shown. [[tcp_proxy]] in the document is read first, as the file
 // loader does; an [[upstream]] named "ws_proxy:taken" exists.
-struct Loaded {
+struct Loaded : Reported {
   std::vector<WsProxy> proxies;
-  std::vector<std::string> errors;
-  std::vector<std::string> warnings;
-
-  std::string all() const {
-    std::string out;
-    for (const std::string& e : errors)
-      out += "error: " + e + "\n";
-    for (const std::string& w : warnings)
-      out += "warning: " + w + "\n";
-    return out;
-  }
 };
 
 Loaded load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  toml::table document = toml::parse(text, std::string_view("ws.toml"));
+  toml::table document = parse_document(text, "ws.toml");
   Loaded out;
   Diagnostics diagnostics("ws.toml", out.errors, out.warnings);
   L4Config l4 = load_l4(document, diagnostics);

@@ -10,6 +10,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "net/reply_read.hpp"
+
 namespace rws::net {
 namespace {
 
@@ -44,9 +46,21 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some
   co_return std::pair<std::error_code, std::size_t>{ec, n};
 }
 
+asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_reply(
+    asio::mutable_buffer buffer) {
+  if (!wrote_at_once_) co_return co_await read_some(buffer);
+  wrote_at_once_ = false;
+  // The event loop has not run since the request went out: no readiness for its reply can
+  // have been consumed, so the read can wait for the next one without trying first.
+  if (reactor_ == nullptr) reactor_ = &reply_read::reactor_of(socket_);
+  auto [ec, n] = co_await reply_read::async_read_reply(socket_, *reactor_, buffer, kUseTuple);
+  co_return std::pair<std::error_code, std::size_t>{ec, n};
+}
+
 asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
   // Most writes fit in the socket's send buffer: one non-blocking attempt first completes them
   // without suspending the coroutine (and without a round trip through the event loop).
+  wrote_at_once_ = false;
   std::error_code ec;
   std::size_t sent = socket_.write_some(buffers, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -54,7 +68,10 @@ asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const
   } else if (ec) {
     co_return ec;
   }
-  if (sent == asio::buffer_size(buffers)) co_return std::error_code{};
+  if (sent == asio::buffer_size(buffers)) {
+    wrote_at_once_ = true;
+    co_return std::error_code{};
+  }
   // The rest waits for the socket to drain.
   std::vector<asio::const_buffer> rest;
   for (const asio::const_buffer& b : buffers) {
@@ -72,6 +89,7 @@ asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const
 asio::awaitable<std::error_code> TcpTransport::send_file(std::string_view prefix, int fd,
                                                          std::uint64_t offset,
                                                          std::uint64_t length) {
+  wrote_at_once_ = false;
   const int sock = socket_.native_handle();
   // MSG_MORE holds the prefix back until the file data joins it (like TCP_CORK, per call).
   const int flags = MSG_NOSIGNAL | (length > 0 ? MSG_MORE : 0);

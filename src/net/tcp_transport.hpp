@@ -4,6 +4,10 @@
 
 #include "net/transport.hpp"
 
+namespace asio::detail {
+class epoll_reactor;
+}
+
 namespace rws::net {
 
 // The socket's remote address; an IPv4-mapped IPv6 address is given as IPv4.
@@ -16,6 +20,9 @@ class TcpTransport final : public Transport {
   explicit TcpTransport(asio::ip::tcp::socket socket);
 
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
+      asio::mutable_buffer buffer) override;
+  // Skips the first recv() when the last write() completed at once (see net/reply_read.hpp).
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
       asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
@@ -34,6 +41,8 @@ class TcpTransport final : public Transport {
  private:
   asio::ip::tcp::socket socket_;
   PeerAddress peer_;
+  asio::detail::epoll_reactor* reactor_ = nullptr;  // looked up by the first read_reply()
+  bool wrote_at_once_ = false;                      // the last write() finished without suspending
 };
 
 }  // namespace rws::net

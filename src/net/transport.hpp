@@ -32,6 +32,15 @@ class Transport {
   // Reads at least one byte (n > 0), or fails; end of stream is asio::error::eof.
   virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) = 0;
+  // Reads the first bytes of the peer's reply to what write() just sent, with no suspension
+  // between that write and this call. Like read_some, except that a transport may skip an
+  // attempt that can only find nothing yet and wait for readiness instead; input that was
+  // already pending before the write may then go unnoticed until something new arrives, so
+  // callers bound the wait and fall back to read_some (see UpstreamConnection::read_reply).
+  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
+      asio::mutable_buffer buffer) {
+    return read_some(buffer);
+  }
   // Writes every byte of `buffers` or fails.
   virtual asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) = 0;
   // Writes `prefix` (e.g. a response head), then `length` bytes of the file `fd` from `offset`,

@@ -547,6 +547,10 @@ asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
     }
 
     bool stale = false;
+    // Without a body, the head just written is the whole request: the first read is for its
+    // reply.
+    auto read_for =
+        has_body ? UpstreamConnection::ReadFor::kMore : UpstreamConnection::ReadFor::kReply;
     for (;;) {
       auto status = parser.parse(conn->input(), in.method);
       if (status == h1::ResponseParser::Status::kError) {
@@ -556,7 +560,8 @@ asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
       }
       if (status == h1::ResponseParser::Status::kIncomplete) {
         const bool nothing_yet = conn->input().empty();
-        std::error_code ec = co_await conn->read_more(read_timeout);
+        std::error_code ec = co_await conn->read_more(read_timeout, read_for);
+        read_for = UpstreamConnection::ReadFor::kMore;
         if (ec) {
           if (nothing_yet && retry_stale() && ec != make_error_code(Errc::kTimeout)) {
             stale = true;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -21,6 +22,8 @@ constexpr std::size_t kReadBuffer = 32 * 1024;
 // A response head may fill the buffer before it parses; beyond this, the parser's own limit
 // has long refused it.
 constexpr std::size_t kMaxReadBuffer = 1024 * 1024;
+// How long a read for a reply waits before it reads normally (plus up to a sweep interval).
+constexpr std::chrono::milliseconds kReplyRecheck{200};
 
 }  // namespace
 
@@ -96,21 +99,45 @@ asio::awaitable<std::error_code> UpstreamConnection::write(
   co_return ec;
 }
 
-asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::milliseconds timeout) {
+std::error_code UpstreamConnection::make_room() {
   if (!input_.allocated()) {
     input_.grow(kReadBuffer);
   } else if (input_.writable() == 0) {
-    if (input_.capacity() >= kMaxReadBuffer) co_return make_error_code(Errc::kTooLarge);
+    if (input_.capacity() >= kMaxReadBuffer) return make_error_code(Errc::kTooLarge);
     input_.grow(input_.capacity() * 2);
   }
+  return {};
+}
+
+asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::milliseconds timeout,
+                                                               ReadFor purpose) {
+  if (std::error_code ec = make_room()) co_return ec;
+  const net::Clock::time_point start = net::Clock::now();
+  // The recheck needs the deadline sweep: without a registry, read normally.
+  bool reply = purpose == ReadFor::kReply && registry_ != nullptr && timeout > kReplyRecheck;
   timed_out_ = false;
-  deadline = net::Clock::now() + timeout;
-  auto [ec, n] =
-      co_await transport_->read_some(asio::buffer(input_.write_pointer(), input_.writable()));
-  deadline = net::Clock::time_point::max();
-  if (!ec) input_.commit(n);
-  if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
-  co_return ec;
+  for (;;) {
+    awaiting_recheck_ = reply;
+    recheck_due_ = false;
+    deadline = start + (reply ? kReplyRecheck : timeout);
+    const asio::mutable_buffer room(input_.write_pointer(), input_.writable());
+    std::pair<std::error_code, std::size_t> got;
+    if (reply) {
+      got = co_await transport_->read_reply(room);
+    } else {
+      got = co_await transport_->read_some(room);
+    }
+    deadline = net::Clock::time_point::max();
+    awaiting_recheck_ = false;
+    auto [ec, n] = got;
+    if (reply && recheck_due_ && ec == asio::error::operation_aborted) {
+      reply = false;  // no answer yet: read normally for the rest of the timeout
+      continue;
+    }
+    if (!ec) input_.commit(n);
+    if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
+    co_return ec;
+  }
 }
 
 bool UpstreamConnection::still_open() noexcept {
@@ -127,6 +154,12 @@ void UpstreamConnection::cancel_io() noexcept {
 }
 
 void UpstreamConnection::on_deadline() noexcept {
+  if (awaiting_recheck_) {
+    awaiting_recheck_ = false;
+    recheck_due_ = true;
+    cancel_io();
+    return;
+  }
   timed_out_ = true;
   if (in_pool) {
     dead = true;  // idle too long: close it and drop it from the pool after the sweep

@@ -43,9 +43,16 @@ class UpstreamConnection final : public net::TrackedConnection {
   // Writes everything within `timeout` per call.
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers,
                                          std::chrono::milliseconds timeout);
+  // What a read is for: more of what the backend is sending, or the first bytes of its reply to
+  // the request written just before (by write(), with no suspension in between).
+  enum class ReadFor { kMore, kReply };
   // Reads more bytes into input(); eof when the backend closed. Views of input() stay valid
-  // until the next read_more().
-  asio::awaitable<std::error_code> read_more(std::chrono::milliseconds timeout);
+  // until the next read_more(). A read for a reply skips the recv() that could only find
+  // nothing yet (Transport::read_reply); since it would not notice an end of stream or bytes
+  // that had arrived while the connection was idle (a backend that closed it without a reset
+  // answering the request), it reads normally after kReplyRecheck without an answer.
+  asio::awaitable<std::error_code> read_more(std::chrono::milliseconds timeout,
+                                             ReadFor purpose = ReadFor::kMore);
 
   // Received bytes not yet consumed.
   std::string_view input() const noexcept { return input_.readable(); }
@@ -81,6 +88,8 @@ class UpstreamConnection final : public net::TrackedConnection {
  private:
   UpstreamConnection(const asio::any_io_executor& executor, std::string pool_key);
   void cancel_io() noexcept;
+  // Room in input() for the next read; kTooLarge when it may grow no further.
+  std::error_code make_room();
 
   asio::any_io_executor executor_;
   asio::ip::tcp::socket socket_;               // used until connected
@@ -91,6 +100,8 @@ class UpstreamConnection final : public net::TrackedConnection {
   h1::ResponseParser response_parser_;
   net::ConnectionRegistry* registry_;
   bool timed_out_ = false;
+  bool awaiting_recheck_ = false;  // the deadline of a reply read is its recheck, not a timeout
+  bool recheck_due_ = false;       // that deadline passed: the read was cancelled to read anew
 };
 
 // Idle connections of this worker thread, per backend address ("ip:port").

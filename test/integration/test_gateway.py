@@ -1165,6 +1165,29 @@ def test_pooled_connection_closed_by_the_backend_is_not_a_failure(gateway, backe
         previous = echo["conn_id"]
 
 
+def test_pooled_connection_the_backend_half_closed_is_not_a_failure(gateway, backends):
+    """A backend may half-close an idle keep-alive connection and linger, discarding what comes,
+    before it closes (a lingering close): nothing answers the next request sent on it, not even
+    a reset. The proxy reads a reply without first trying a read that cannot succeed yet, so it
+    would not see that end of stream by itself; it must still resend the request on a fresh
+    connection instead of waiting for its 30 s read timeout (the client gives up after 10 s)."""
+    b = backends("A")
+    server = gateway(simple_proxy_config([b.addr], upstream_extra="retries = 0"))
+    previous = echo_of(call(server, "GET", "/echo"))["conn_id"]
+    for i in range(3):
+        wait_until(lambda: b.state()["idle"] == 1, what="the pooled connection to be idle")
+        assert b.ctl("linger_idle")["lingering"] == 1
+        # A request that does not reach the backend: rws takes in the end of stream of the idle
+        # connection with it, so that the proxied request below cannot be the one to notice it.
+        assert call(server, "GET", "/healthz").status == 200
+        r = call(server, "GET", f"/echo?tag=linger-{i}")
+        assert r.status == 200, f"GET #{i} after the backend half-closed the pooled connection: {r}"
+        echo = echo_of(r)
+        assert echo["conn_id"] != previous
+        assert b.count(f"linger-{i}") == 1
+        previous = echo["conn_id"]
+
+
 # --- reload -------------------------------------------------------------------------------------
 
 RELOAD_CONFIG = """

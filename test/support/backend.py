@@ -57,6 +57,9 @@ Control endpoints (both ports; not recorded):
   /_ctl/mode?mode=M     normal | reset (every data request is reset after its head) |
                         status500 (every data request gets a 500)
   /_ctl/close_idle      closes (FIN) the data connections waiting between requests
+  /_ctl/linger_idle     half-closes (FIN) the data connections waiting between requests and
+                        then discards what arrives on them until the peer closes, answering
+                        nothing and sending no reset (a lingering close)
   /_ctl/progress?tag=T  {"sent": bytes of that download written so far, "done": bool,
                         "aborted": true once writing to the peer failed}
   /_ctl/sse?key=K       {"sent": events sent, "released": releases}
@@ -101,6 +104,10 @@ def pattern_sha256(size):
     for piece in pattern(size):
         digest.update(piece)
     return digest.hexdigest()
+
+
+class Lingering(Exception):
+    """The connection was half-closed while idle: what arrives now is discarded."""
 
 
 class ProtocolError(Exception):
@@ -230,6 +237,7 @@ class Connection:
         self.control = control
         self.buf = b""
         self.requests = 0
+        self.lingering = False
 
     def _fill(self):
         data = self.sock.recv(65536)
@@ -267,6 +275,8 @@ class Connection:
                 return None
             finally:
                 self.server.set_idle(self, False)
+            if self.lingering:
+                raise Lingering
         while b"\r\n\r\n" not in self.buf:
             if len(self.buf) > 1 << 20:
                 raise ProtocolError("head too long")
@@ -332,6 +342,9 @@ class Connection:
                 if not req.body_done:
                     for _ in req.body_chunks():
                         pass
+        except Lingering:
+            self.wait_peer_close()
+            return
         except (EOFError, OSError, ProtocolError, ValueError):
             pass
         try:
@@ -419,6 +432,16 @@ class Backend:
                     except OSError:
                         pass
                 value = {"closed": len(idle)}
+            elif name == "linger_idle":
+                idle = list(self.idle)
+                self.idle.clear()
+                for c in idle:
+                    c.lingering = True
+                    try:
+                        c.sock.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+                value = {"lingering": len(idle)}
             elif name == "progress":
                 value = self.progress.get(p.get("tag", ""), {"sent": 0, "done": False})
             elif name == "sse":

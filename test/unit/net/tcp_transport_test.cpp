@@ -1,0 +1,145 @@
+#include "net/tcp_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace rws::net {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// A connected pair on 127.0.0.1: `ours` wrapped in a TcpTransport, `peer` a plain socket.
+class TcpTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    asio::ip::tcp::acceptor acceptor(io_, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(io_);
+    client.connect(acceptor.local_endpoint());
+    peer_ = std::make_unique<asio::ip::tcp::socket>(acceptor.accept());
+    ours_ = std::make_unique<TcpTransport>(std::move(client));
+  }
+
+  // Runs the coroutine `test` returns to completion; fails when it has not finished within a
+  // few seconds (a read that never wakes up). co_spawn keeps the callable alive meanwhile.
+  template <typename Test>
+  void run(Test test) {
+    bool finished = false;
+    asio::co_spawn(
+        io_,
+        [&finished, test]() -> asio::awaitable<void> {
+          co_await test();
+          finished = true;
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    io_.run_for(5s);
+    EXPECT_TRUE(finished) << "the exchange did not finish";
+  }
+
+  asio::awaitable<std::error_code> write(std::string_view text) {
+    std::array<asio::const_buffer, 1> piece{asio::buffer(text)};
+    co_return co_await ours_->write(piece);
+  }
+
+  asio::io_context io_{1};
+  std::unique_ptr<asio::ip::tcp::socket> peer_;
+  std::unique_ptr<TcpTransport> ours_;
+};
+
+// The peer reads `n` bytes, then answers `reply` (or closes when it is empty).
+asio::awaitable<void> answer(asio::ip::tcp::socket& peer, std::size_t n, std::string reply) {
+  std::vector<char> request(n);
+  co_await asio::async_read(peer, asio::buffer(request), kUseTuple);
+  if (reply.empty()) {
+    peer.close();
+    co_return;
+  }
+  co_await asio::async_write(peer, asio::buffer(reply), kUseTuple);
+}
+
+TEST_F(TcpTransportTest, ReadReplyGetsTheAnswerToAWriteThatWentOutAtOnce) {
+  asio::co_spawn(io_, answer(*peer_, 4, "pong"), asio::detached);
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write("ping"));
+    std::array<char, 16> buffer{};
+    auto [ec, n] = co_await ours_->read_reply(asio::buffer(buffer));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(buffer.data(), n), "pong");
+  });
+}
+
+TEST_F(TcpTransportTest, ReadReplyReportsTheEndOfStream) {
+  asio::co_spawn(io_, answer(*peer_, 4, ""), asio::detached);
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write("ping"));
+    std::array<char, 16> buffer{};
+    auto [ec, n] = co_await ours_->read_reply(asio::buffer(buffer));
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+  });
+}
+
+TEST_F(TcpTransportTest, ReadReplySeesInputThatArrivedWhileTheWriteWaited) {
+  // The peer speaks first, then reads a write too big for the socket buffers: while our write
+  // waits, the event loop takes in the peer's bytes, which no later readiness will announce.
+  // read_reply must still return them (it reads at once after a write that had to wait).
+  const std::string big(16 << 20, 'x');
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(*peer_, asio::buffer(std::string_view("early")), kUseTuple);
+        std::vector<char> all(big.size());
+        co_await asio::async_read(*peer_, asio::buffer(all), kUseTuple);
+      },
+      asio::detached);
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write(big));
+    std::array<char, 16> buffer{};
+    auto [ec, n] = co_await ours_->read_reply(asio::buffer(buffer));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(buffer.data(), n), "early");
+  });
+}
+
+TEST_F(TcpTransportTest, ReadReplyStopsWhenItsCancellationSlotIsSignalled) {
+  // The peer never answers; the timer wins the race and the read must end too (the race waits
+  // for both sides).
+  run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    EXPECT_FALSE(co_await write("ping"));
+    std::array<char, 16> buffer{};
+    asio::steady_timer timer(io_, 20ms);
+    auto result = co_await (ours_->read_reply(asio::buffer(buffer)) || timer.async_wait(kUseTuple));
+    EXPECT_EQ(result.index(), 1u);
+  });
+}
+
+TEST_F(TcpTransportTest, CancelAbortsAPendingReadReply) {
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write("ping"));
+    asio::post(io_, [&] { ours_->cancel(); });
+    std::array<char, 16> buffer{};
+    auto [ec, n] = co_await ours_->read_reply(asio::buffer(buffer));
+    EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  });
+}
+
+}  // namespace
+}  // namespace rws::net

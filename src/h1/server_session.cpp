@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include <asio/error.hpp>
 #include <asio/post.hpp>
@@ -37,6 +38,9 @@ constexpr std::size_t kStreamFrame = 64 * 1024;
 constexpr std::uint64_t kMaxDrain = 1 << 20;
 // Bytes read and discarded after the response before a close (so the close does not reset).
 constexpr std::uint64_t kMaxLinger = 1 << 20;
+// How long the wait for the next request relies on readiness alone (see wait_for_request); the
+// sweep interval comes on top.
+constexpr std::chrono::milliseconds kNextRecheck{200};
 
 http::Response error_response(int status, std::string_view reason) {
   std::string body(http::reason_phrase(status));
@@ -116,6 +120,12 @@ asio::awaitable<void> ServerSession::run(std::unique_ptr<ServerSession> self) {
 
 void ServerSession::on_deadline() noexcept {
   if (phase_ == Phase::kHandler) return;
+  if (awaiting_recheck_) {  // not a timeout: the wait for the next request reads anew
+    awaiting_recheck_ = false;
+    recheck_due_ = true;
+    transport_->cancel();
+    return;
+  }
   timed_out_ = true;
   transport_->cancel();
 }
@@ -153,8 +163,20 @@ asio::awaitable<bool> ServerSession::wait_for_request() {
   std::string().swap(out_);
   phase_ = Phase::kIdle;
   timed_out_ = false;
-  deadline = after(env_.settings.idle_timeout);
-  auto [ec, n] = co_await transport_->read_some(asio::buffer(idle_buffer_));
+  // The wait skips a recv() that would find nothing (Transport::read_next). An end of stream
+  // that came with the last request's bytes does not wake it, so after kNextRecheck it reads
+  // once more the usual way.
+  const net::Clock::time_point now = net::Clock::now();
+  const net::Clock::time_point idle_deadline = now + env_.settings.idle_timeout;
+  deadline = std::min(idle_deadline, now + kNextRecheck);
+  awaiting_recheck_ = true;
+  recheck_due_ = false;
+  auto [ec, n] = co_await transport_->read_next(asio::buffer(idle_buffer_));
+  awaiting_recheck_ = false;
+  if (recheck_due_ && ec == asio::error::operation_aborted && !aborted_) {
+    deadline = idle_deadline;
+    std::tie(ec, n) = co_await transport_->read_now(asio::buffer(idle_buffer_));
+  }
   deadline = net::Clock::time_point::max();
   if (ec || aborted_) co_return false;  // closed, idle timeout, drain or error: close quietly
   buffer_ = env_.buffers.acquire();
@@ -476,8 +498,16 @@ asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(Phase phase,
   phase_ = phase;
   timed_out_ = false;
   deadline = until;
-  auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer_.write_pointer(), space));
+  const asio::mutable_buffer room(buffer_.write_pointer(), space);
+  std::pair<std::error_code, std::size_t> got;
+  if (phase == Phase::kLinger) {
+    // The client's end of stream may have come with its request, unannounced (read_next): ask.
+    got = co_await transport_->read_now(room);
+  } else {
+    got = co_await transport_->read_some(room);
+  }
   deadline = net::Clock::time_point::max();
+  auto [ec, n] = got;
   if (!ec) {
     buffer_.commit(n);
     co_return ReadResult::kOk;

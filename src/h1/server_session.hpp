@@ -145,6 +145,8 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   Phase phase_ = Phase::kIdle;
   bool timed_out_ = false;
   bool aborted_ = false;
+  bool awaiting_recheck_ = false;  // the deadline of the idle wait is its recheck, see there
+  bool recheck_due_ = false;       // it passed: the wait was cancelled to read anew
   // Set while an upgraded protocol wants to hear of draining (Tunnel, http::DrainNotice).
   std::function<void()> drain_callback_;
   net::Clock::time_point started_steady_;

@@ -10,7 +10,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "net/reply_read.hpp"
+#include "net/edge_read.hpp"
 
 namespace rws::net {
 namespace {
@@ -46,14 +46,31 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some
   co_return std::pair<std::error_code, std::size_t>{ec, n};
 }
 
+asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_now(
+    asio::mutable_buffer buffer) {
+  std::error_code ec;
+  const std::size_t n = socket_.read_some(buffer, ec);  // non-blocking: would_block when empty
+  if (ec != asio::error::would_block && ec != asio::error::try_again) {
+    co_return std::pair<std::error_code, std::size_t>{ec, n};
+  }
+  co_return co_await read_some(buffer);
+}
+
 asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_reply(
     asio::mutable_buffer buffer) {
   if (!wrote_at_once_) co_return co_await read_some(buffer);
   wrote_at_once_ = false;
   // The event loop has not run since the request went out: no readiness for its reply can
   // have been consumed, so the read can wait for the next one without trying first.
-  if (reactor_ == nullptr) reactor_ = &reply_read::reactor_of(socket_);
-  auto [ec, n] = co_await reply_read::async_read_reply(socket_, *reactor_, buffer, kUseTuple);
+  if (reactor_ == nullptr) reactor_ = &edge_read::reactor_of(socket_);
+  auto [ec, n] = co_await edge_read::async_read_reply(socket_, *reactor_, buffer, kUseTuple);
+  co_return std::pair<std::error_code, std::size_t>{ec, n};
+}
+
+asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_next(
+    asio::mutable_buffer buffer) {
+  if (reactor_ == nullptr) reactor_ = &edge_read::reactor_of(socket_);
+  auto [ec, n] = co_await edge_read::async_read_next(socket_, *reactor_, buffer, kUseTuple);
   co_return std::pair<std::error_code, std::size_t>{ec, n};
 }
 

@@ -21,8 +21,14 @@ class TcpTransport final : public Transport {
 
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) override;
-  // Skips the first recv() when the last write() completed at once (see net/reply_read.hpp).
+  // One non-blocking recv() first, whatever read_next noted.
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_now(
+      asio::mutable_buffer buffer) override;
+  // Skips the first recv() when the last write() completed at once (see net/edge_read.hpp).
   asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
+      asio::mutable_buffer buffer) override;
+  // Skips the first recv() while the socket is drained (see net/edge_read.hpp).
+  asio::awaitable<std::pair<std::error_code, std::size_t>> read_next(
       asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
@@ -41,7 +47,7 @@ class TcpTransport final : public Transport {
  private:
   asio::ip::tcp::socket socket_;
   PeerAddress peer_;
-  asio::detail::epoll_reactor* reactor_ = nullptr;  // looked up by the first read_reply()
+  asio::detail::epoll_reactor* reactor_ = nullptr;  // looked up by the first edge read
   bool wrote_at_once_ = false;                      // the last write() finished without suspending
 };
 

@@ -32,12 +32,29 @@ class Transport {
   // Reads at least one byte (n > 0), or fails; end of stream is asio::error::eof.
   virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
       asio::mutable_buffer buffer) = 0;
+  // Reads like read_some, but asks the socket at once even where read_next or read_reply would
+  // wait for readiness: the fallback after their bounded wait.
+  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_now(
+      asio::mutable_buffer buffer) {
+    return read_some(buffer);
+  }
   // Reads the first bytes of the peer's reply to what write() just sent, with no suspension
   // between that write and this call. Like read_some, except that a transport may skip an
   // attempt that can only find nothing yet and wait for readiness instead; input that was
   // already pending before the write may then go unnoticed until something new arrives, so
-  // callers bound the wait and fall back to read_some (see UpstreamConnection::read_reply).
+  // callers bound the wait and fall back to read_now (see UpstreamConnection::read_more).
   virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
+      asio::mutable_buffer buffer) {
+    return read_some(buffer);
+  }
+  // Reads the first bytes of the next message on a connection that waits for one (a keep-alive
+  // connection between requests). Like read_some, except that a transport may note when a read
+  // drained the socket and then wait for readiness instead of trying first; an end of stream
+  // or reset that arrived together with the last bytes read may then go unnoticed until
+  // something new arrives, so callers bound the wait and fall back to read_now (see
+  // h1::ServerSession::wait_for_request). Until new input arrives, the transport's other reads
+  // may wait for readiness the same way.
+  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_next(
       asio::mutable_buffer buffer) {
     return read_some(buffer);
   }

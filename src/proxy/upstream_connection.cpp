@@ -114,30 +114,29 @@ asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::mill
   if (std::error_code ec = make_room()) co_return ec;
   const net::Clock::time_point start = net::Clock::now();
   // The recheck needs the deadline sweep: without a registry, read normally.
-  bool reply = purpose == ReadFor::kReply && registry_ != nullptr && timeout > kReplyRecheck;
+  const bool reply = purpose == ReadFor::kReply && registry_ != nullptr && timeout > kReplyRecheck;
   timed_out_ = false;
-  for (;;) {
-    awaiting_recheck_ = reply;
-    recheck_due_ = false;
-    deadline = start + (reply ? kReplyRecheck : timeout);
-    const asio::mutable_buffer room(input_.write_pointer(), input_.writable());
-    std::pair<std::error_code, std::size_t> got;
-    if (reply) {
-      got = co_await transport_->read_reply(room);
-    } else {
-      got = co_await transport_->read_some(room);
-    }
-    deadline = net::Clock::time_point::max();
-    awaiting_recheck_ = false;
-    auto [ec, n] = got;
-    if (reply && recheck_due_ && ec == asio::error::operation_aborted) {
-      reply = false;  // no answer yet: read normally for the rest of the timeout
-      continue;
-    }
-    if (!ec) input_.commit(n);
-    if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
-    co_return ec;
+  awaiting_recheck_ = reply;
+  recheck_due_ = false;
+  deadline = start + (reply ? kReplyRecheck : timeout);
+  const asio::mutable_buffer room(input_.write_pointer(), input_.writable());
+  std::pair<std::error_code, std::size_t> got;
+  if (reply) {
+    got = co_await transport_->read_reply(room);
+  } else {
+    got = co_await transport_->read_some(room);
   }
+  awaiting_recheck_ = false;
+  if (recheck_due_ && got.first == asio::error::operation_aborted) {
+    // No answer yet: ask the socket, then read normally for the rest of the timeout.
+    deadline = start + timeout;
+    got = co_await transport_->read_now(room);
+  }
+  deadline = net::Clock::time_point::max();
+  auto [ec, n] = got;
+  if (!ec) input_.commit(n);
+  if (ec && timed_out_) ec = make_error_code(Errc::kTimeout);
+  co_return ec;
 }
 
 bool UpstreamConnection::still_open() noexcept {

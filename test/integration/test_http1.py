@@ -614,6 +614,21 @@ def test_idle_keep_alive_connection_is_closed_silently(static):
     assert time.monotonic() - start < 3.0
 
 
+def test_a_request_that_came_with_the_end_of_stream_is_answered_and_then_closed(static):
+    """The request and the client's FIN arrive in one segment (TCP_CORK holds the bytes until
+    the shutdown), so nothing announces the end of stream after rws has read the request. It
+    answers, and must then still notice the end and close — not wait for its 60 s idle timeout
+    (the client gives up after 10 s)."""
+    server = static("--idle-timeout-ms", "60000")
+    for _ in range(3):
+        conn = server.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        conn.send(get("/hello.txt"))
+        conn.sock.shutdown(socket.SHUT_WR)
+        assert conn.read_response().status == 200
+        assert conn.closed_by_peer(10.0), "the half-closed connection was not closed"
+
+
 def test_body_timeout_answers_408_and_closes(test_server):
     server = test_server("--body-timeout-ms", "300")
     conn = server.connect()

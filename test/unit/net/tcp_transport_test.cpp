@@ -1,6 +1,9 @@
 #include "net/tcp_transport.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <chrono>
@@ -138,6 +141,40 @@ TEST_F(TcpTransportTest, CancelAbortsAPendingReadReply) {
     std::array<char, 16> buffer{};
     auto [ec, n] = co_await ours_->read_reply(asio::buffer(buffer));
     EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  });
+}
+
+TEST_F(TcpTransportTest, ReadNextSeesInputWhoseReadinessCameWhileNothingWasReading) {
+  // A read that drains the socket makes the next one wait for readiness; input whose readiness
+  // the event loop took in meanwhile (a pipelined request) must still be read at once.
+  run([&]() -> asio::awaitable<void> {
+    std::array<char, 16> buffer{};
+    co_await asio::async_write(*peer_, asio::buffer(std::string_view("first")), kUseTuple);
+    auto [ec1, n1] = co_await ours_->read_next(asio::buffer(buffer));
+    EXPECT_EQ(std::string(buffer.data(), n1), "first");
+    co_await asio::async_write(*peer_, asio::buffer(std::string_view("second")), kUseTuple);
+    asio::steady_timer timer(io_, 20ms);  // the event loop runs with no read pending
+    co_await timer.async_wait(kUseTuple);
+    auto [ec2, n2] = co_await ours_->read_next(asio::buffer(buffer));
+    EXPECT_FALSE(ec2) << ec2.message();
+    EXPECT_EQ(std::string(buffer.data(), n2), "second");
+  });
+}
+
+TEST_F(TcpTransportTest, ReadNowFindsAnEndOfStreamThatCameWithTheLastBytes) {
+  // The peer's bytes and its FIN travel in one segment (TCP_CORK holds the bytes until the
+  // shutdown): after read_next has taken the bytes, nothing announces the end any more.
+  // read_now asks the socket and finds it.
+  const int one = 1;
+  ASSERT_EQ(::setsockopt(peer_->native_handle(), IPPROTO_TCP, TCP_CORK, &one, sizeof one), 0);
+  run([&]() -> asio::awaitable<void> {
+    co_await asio::async_write(*peer_, asio::buffer(std::string_view("last")), kUseTuple);
+    peer_->shutdown(asio::ip::tcp::socket::shutdown_send);
+    std::array<char, 16> buffer{};
+    auto [ec1, n1] = co_await ours_->read_next(asio::buffer(buffer));
+    EXPECT_EQ(std::string(buffer.data(), n1), "last");
+    auto [ec2, n2] = co_await ours_->read_now(asio::buffer(buffer));
+    EXPECT_EQ(ec2, asio::error::eof) << ec2.message();
   });
 }
 

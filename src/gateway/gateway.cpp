@@ -274,7 +274,7 @@ asio::awaitable<http::Response> serve_static([[maybe_unused]] std::shared_ptr<co
 // answers (no frame, no move of the request per layer). `pin` keeps the snapshot `route`
 // belongs to alive until the answer is complete (null when the caller already does).
 asio::awaitable<http::Response> run_action(std::shared_ptr<const void> pin, const RouteEntry& route,
-                                           http::Request request,
+                                           http::Request&& request,
                                            const http::RequestContext& context, std::string path) {
   switch (route.kind) {
     case config::Route::Kind::kRespond: {

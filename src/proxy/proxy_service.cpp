@@ -333,7 +333,7 @@ asio::awaitable<http::Response> ProxyService::handle(
       Backend& b;
       ~InFlight() { b.in_flight.fetch_sub(1, std::memory_order_relaxed); }
     } in_flight{*backend};
-    const Clock::time_point start = Clock::now();
+    const Clock::time_point start = now;  // taken just above, for the pick
     Result<http::Response> result = co_await forward(*backend, request, context, attempt);
     const Clock::time_point end = Clock::now();
     if (http::ExchangeNotes* notes = context.notes) {

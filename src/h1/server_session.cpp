@@ -351,10 +351,10 @@ class ServerSession::Tunnel final : public http::UpgradedStream, public http::Dr
     s_.phase_ = Phase::kBody;
     read_deadline_ = after(s_.env_.settings.idle_timeout);
     update_deadline();
-    auto result = co_await s_.transport_->read_some(buffer);
+    auto [ec, n] = co_await s_.transport_->read_some(buffer);
     read_deadline_ = net::Clock::time_point::max();
     update_deadline();
-    co_return result;
+    co_return std::pair<std::error_code, std::size_t>{ec, n};
   }
 
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override {
@@ -499,7 +499,7 @@ asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(Phase phase,
   timed_out_ = false;
   deadline = until;
   const asio::mutable_buffer room(buffer_.write_pointer(), space);
-  std::pair<std::error_code, std::size_t> got;
+  net::ReadOutcome got;
   if (phase == Phase::kLinger) {
     // The client's end of stream may have come with its request, unannounced (read_next): ask.
     got = co_await transport_->read_now(room);

@@ -40,38 +40,32 @@ TcpTransport::TcpTransport(asio::ip::tcp::socket socket)
   socket_.non_blocking(true, ec);
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_some(
-    asio::mutable_buffer buffer) {
-  auto [ec, n] = co_await socket_.async_read_some(buffer, kUseTuple);
-  co_return std::pair<std::error_code, std::size_t>{ec, n};
+asio::awaitable<ReadOutcome> TcpTransport::read_some(asio::mutable_buffer buffer) {
+  return socket_.async_read_some(buffer, kUseTuple);  // Asio's operation: no frame of our own
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_now(
-    asio::mutable_buffer buffer) {
+asio::awaitable<ReadOutcome> TcpTransport::read_now(asio::mutable_buffer buffer) {
   std::error_code ec;
   const std::size_t n = socket_.read_some(buffer, ec);  // non-blocking: would_block when empty
-  if (ec != asio::error::would_block && ec != asio::error::try_again) {
-    co_return std::pair<std::error_code, std::size_t>{ec, n};
-  }
+  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ReadOutcome{ec, n};
   co_return co_await read_some(buffer);
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_reply(
-    asio::mutable_buffer buffer) {
-  if (!wrote_at_once_) co_return co_await read_some(buffer);
+asio::awaitable<ReadOutcome> TcpTransport::read_reply(asio::mutable_buffer buffer) {
+  if (!wrote_at_once_) return read_some(buffer);
   wrote_at_once_ = false;
   // The event loop has not run since the request went out: no readiness for its reply can
   // have been consumed, so the read can wait for the next one without trying first.
-  if (reactor_ == nullptr) reactor_ = &edge_read::reactor_of(socket_);
-  auto [ec, n] = co_await edge_read::async_read_reply(socket_, *reactor_, buffer, kUseTuple);
-  co_return std::pair<std::error_code, std::size_t>{ec, n};
+  return edge_read::async_read_reply(socket_, reactor(), buffer, kUseTuple);
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TcpTransport::read_next(
-    asio::mutable_buffer buffer) {
+asio::awaitable<ReadOutcome> TcpTransport::read_next(asio::mutable_buffer buffer) {
+  return edge_read::async_read_next(socket_, reactor(), buffer, kUseTuple);
+}
+
+edge_read::Reactor& TcpTransport::reactor() {
   if (reactor_ == nullptr) reactor_ = &edge_read::reactor_of(socket_);
-  auto [ec, n] = co_await edge_read::async_read_next(socket_, *reactor_, buffer, kUseTuple);
-  co_return std::pair<std::error_code, std::size_t>{ec, n};
+  return *reactor_;
 }
 
 asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {

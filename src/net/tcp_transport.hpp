@@ -19,17 +19,13 @@ class TcpTransport final : public Transport {
  public:
   explicit TcpTransport(asio::ip::tcp::socket socket);
 
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
-      asio::mutable_buffer buffer) override;
+  asio::awaitable<ReadOutcome> read_some(asio::mutable_buffer buffer) override;
   // One non-blocking recv() first, whatever read_next noted.
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_now(
-      asio::mutable_buffer buffer) override;
+  asio::awaitable<ReadOutcome> read_now(asio::mutable_buffer buffer) override;
   // Skips the first recv() when the last write() completed at once (see net/edge_read.hpp).
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
-      asio::mutable_buffer buffer) override;
+  asio::awaitable<ReadOutcome> read_reply(asio::mutable_buffer buffer) override;
   // Skips the first recv() while the socket is drained (see net/edge_read.hpp).
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_next(
-      asio::mutable_buffer buffer) override;
+  asio::awaitable<ReadOutcome> read_next(asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
                                              std::uint64_t length) override;
@@ -45,10 +41,13 @@ class TcpTransport final : public Transport {
   int native_handle() noexcept { return socket_.native_handle(); }
 
  private:
+  // The epoll reactor serving the socket, looked up by the first edge read.
+  asio::detail::epoll_reactor& reactor();
+
   asio::ip::tcp::socket socket_;
   PeerAddress peer_;
-  asio::detail::epoll_reactor* reactor_ = nullptr;  // looked up by the first edge read
-  bool wrote_at_once_ = false;                      // the last write() finished without suspending
+  asio::detail::epoll_reactor* reactor_ = nullptr;
+  bool wrote_at_once_ = false;  // the last write() finished without suspending
 };
 
 }  // namespace rws::net

@@ -81,17 +81,16 @@ asio::awaitable<std::error_code> TlsTransport::handshake() {
   co_return std::error_code{};
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> TlsTransport::read_some(
-    asio::mutable_buffer buffer) {
+asio::awaitable<ReadOutcome> TlsTransport::read_some(asio::mutable_buffer buffer) {
   for (;;) {
     ERR_clear_error();
     errno = 0;
     std::size_t n = 0;
     const int rc = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
-    if (rc == 1) co_return std::pair<std::error_code, std::size_t>{{}, n};
+    if (rc == 1) co_return ReadOutcome{std::error_code{}, n};
     const int ssl_error = SSL_get_error(ssl_, rc);
     std::error_code ec = co_await wait_for(ssl_error);
-    if (ec) co_return std::pair<std::error_code, std::size_t>{ec, 0};
+    if (ec) co_return ReadOutcome{ec, 0};
   }
 }
 

@@ -29,8 +29,7 @@ class TlsTransport final : public Transport {
   asio::awaitable<std::error_code> handshake();
   const std::string& failure() const noexcept { return failure_; }
 
-  asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
-      asio::mutable_buffer buffer) override;
+  asio::awaitable<ReadOutcome> read_some(asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
   // Reads the file into memory a record's worth at a time (TLS encrypts in user space).
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include <asio/awaitable.hpp>
@@ -19,6 +20,11 @@
 #include <rws/http/tls_info.hpp>
 
 namespace rws::net {
+
+// What a read gives: an error, or how many bytes arrived (the type Asio's
+// as_tuple(use_awaitable) completes with, so that a transport can hand back an Asio operation
+// without a coroutine frame of its own).
+using ReadOutcome = std::tuple<std::error_code, std::size_t>;
 
 struct PeerAddress {
   std::string address;  // textual IP, without brackets
@@ -30,12 +36,10 @@ class Transport {
   virtual ~Transport() = default;
 
   // Reads at least one byte (n > 0), or fails; end of stream is asio::error::eof.
-  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(
-      asio::mutable_buffer buffer) = 0;
+  virtual asio::awaitable<ReadOutcome> read_some(asio::mutable_buffer buffer) = 0;
   // Reads like read_some, but asks the socket at once even where read_next or read_reply would
   // wait for readiness: the fallback after their bounded wait.
-  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_now(
-      asio::mutable_buffer buffer) {
+  virtual asio::awaitable<ReadOutcome> read_now(asio::mutable_buffer buffer) {
     return read_some(buffer);
   }
   // Reads the first bytes of the peer's reply to what write() just sent, with no suspension
@@ -43,8 +47,7 @@ class Transport {
   // attempt that can only find nothing yet and wait for readiness instead; input that was
   // already pending before the write may then go unnoticed until something new arrives, so
   // callers bound the wait and fall back to read_now (see UpstreamConnection::read_more).
-  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_reply(
-      asio::mutable_buffer buffer) {
+  virtual asio::awaitable<ReadOutcome> read_reply(asio::mutable_buffer buffer) {
     return read_some(buffer);
   }
   // Reads the first bytes of the next message on a connection that waits for one (a keep-alive
@@ -54,8 +57,7 @@ class Transport {
   // something new arrives, so callers bound the wait and fall back to read_now (see
   // h1::ServerSession::wait_for_request). Until new input arrives, the transport's other reads
   // may wait for readiness the same way.
-  virtual asio::awaitable<std::pair<std::error_code, std::size_t>> read_next(
-      asio::mutable_buffer buffer) {
+  virtual asio::awaitable<ReadOutcome> read_next(asio::mutable_buffer buffer) {
     return read_some(buffer);
   }
   // Writes every byte of `buffers` or fails.

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <utility>
+#include <tuple>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -120,14 +120,14 @@ asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::mill
   recheck_due_ = false;
   deadline = start + (reply ? kReplyRecheck : timeout);
   const asio::mutable_buffer room(input_.write_pointer(), input_.writable());
-  std::pair<std::error_code, std::size_t> got;
+  net::ReadOutcome got;
   if (reply) {
     got = co_await transport_->read_reply(room);
   } else {
     got = co_await transport_->read_some(room);
   }
   awaiting_recheck_ = false;
-  if (recheck_due_ && got.first == asio::error::operation_aborted) {
+  if (recheck_due_ && std::get<0>(got) == asio::error::operation_aborted) {
     // No answer yet: ask the socket, then read normally for the rest of the timeout.
     deadline = start + timeout;
     got = co_await transport_->read_now(room);

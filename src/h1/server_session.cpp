@@ -154,7 +154,9 @@ asio::awaitable<void> ServerSession::serve() {
 
 asio::awaitable<bool> ServerSession::wait_for_request() {
   if (!buffer_.empty()) co_return true;  // a pipelined request is already here
-  if (!co_await flush()) co_return false;
+  bool flushed = false;
+  if (!flush_at_once(flushed)) flushed = co_await flush();
+  if (!flushed) co_return false;
   if (aborted_ || env_.draining.load(std::memory_order_relaxed)) co_return false;
   // Idle: the pooled buffer goes back, the output buffer is freed, and the wait reads into the
   // small buffer every session has, so an idle connection holds neither (and the wait costs no
@@ -490,7 +492,9 @@ asio::awaitable<bool> ServerSession::drain_body() {
 
 asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(Phase phase,
                                                                     net::Clock::time_point until) {
-  if (!co_await flush()) co_return ReadResult::kError;
+  bool flushed = false;
+  if (!flush_at_once(flushed)) flushed = co_await flush();
+  if (!flushed) co_return ReadResult::kError;
   if (aborted_) co_return ReadResult::kAborted;
   if (!buffer_.allocated()) buffer_ = env_.buffers.acquire();
   std::size_t space = buffer_.writable();
@@ -646,7 +650,9 @@ asio::awaitable<bool> ServerSession::send_stream(http::BodySource& source, bool 
         if (chunked) append_chunk_header(out_, data.size());
         std::array<asio::const_buffer, 3> pieces{asio::buffer(out_), asio::buffer(data),
                                                  asio::buffer(kCrlf.data(), chunked ? 2 : 0)};
-        if (!co_await write(pieces)) co_return false;
+        bool written = false;
+        if (!write_at_once(pieces, written)) written = co_await write(pieces);
+        if (!written) co_return false;
         out_.clear();
         break;
       }
@@ -674,10 +680,33 @@ asio::awaitable<bool> ServerSession::write(std::span<const asio::const_buffer> b
   co_return !ec;
 }
 
-asio::awaitable<bool> ServerSession::flush() {
-  if (out_.empty()) co_return true;
+bool ServerSession::write_at_once(std::span<const asio::const_buffer> buffers, bool& ok) noexcept {
+  if (aborted_) {
+    ok = false;
+    return true;
+  }
+  std::error_code ec;
+  if (!transport_->write_at_once(buffers, ec)) return false;
+  ok = !ec;
+  return true;
+}
+
+bool ServerSession::flush_at_once(bool& ok) noexcept {
+  if (out_.empty()) {
+    ok = true;
+    return true;
+  }
   std::array<asio::const_buffer, 1> pending{asio::buffer(out_)};
-  bool ok = co_await write(pending);
+  if (!write_at_once(pending, ok)) return false;
+  out_.clear();
+  return true;
+}
+
+asio::awaitable<bool> ServerSession::flush() {
+  bool ok = false;
+  if (flush_at_once(ok)) co_return ok;
+  std::array<asio::const_buffer, 1> pending{asio::buffer(out_)};
+  ok = co_await write(pending);
   out_.clear();
   co_return ok;
 }

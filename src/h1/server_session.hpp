@@ -115,7 +115,15 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   asio::awaitable<bool> send_stream(http::BodySource& source, bool chunked,
                                     std::optional<std::uint64_t> size, std::uint64_t& body_bytes);
   asio::awaitable<bool> send_file(const http::FileRegion& region);
+  // Writes `buffers` if the transport takes them at once: true when that settled it (`ok`:
+  // written), false when write() must follow with the same buffers (it sends the rest).
+  bool write_at_once(std::span<const asio::const_buffer> buffers, bool& ok) noexcept;
+  // Writes `buffers` under the write deadline (after write_at_once(), what it left).
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers);
+  // Sends the output buffer if the transport takes it at once (or it is empty): true when that
+  // settled it (`ok`: sent), false when flush() must follow.
+  bool flush_at_once(bool& ok) noexcept;
+  // Sends the output buffer, waiting as needed.
   asio::awaitable<bool> flush();
   // Answers with an error and closes the connection (the framing of what follows is unknown).
   asio::awaitable<void> reject(int status, std::string_view reason,

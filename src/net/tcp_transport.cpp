@@ -68,22 +68,35 @@ edge_read::Reactor& TcpTransport::reactor() {
   return *reactor_;
 }
 
-asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
-  // Most writes fit in the socket's send buffer: one non-blocking attempt first completes them
-  // without suspending the coroutine (and without a round trip through the event loop).
+bool TcpTransport::write_at_once(std::span<const asio::const_buffer> buffers,
+                                 std::error_code& ec) noexcept {
+  // One non-blocking attempt: most writes fit in the socket's send buffer and complete here,
+  // without suspending a coroutine or a round trip through the event loop.
+  if (write_started_) return false;  // tried already: write() sends the rest
   wrote_at_once_ = false;
-  std::error_code ec;
-  std::size_t sent = socket_.write_some(buffers, ec);
+  const std::size_t sent = socket_.write_some(buffers, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec.clear();
   } else if (ec) {
-    co_return ec;
+    return true;
   }
   if (sent == asio::buffer_size(buffers)) {
     wrote_at_once_ = true;
-    co_return std::error_code{};
+    return true;
   }
+  write_started_ = true;
+  resume_at_ = sent;
+  return false;
+}
+
+asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
+  if (!write_started_) {
+    std::error_code ec;
+    if (write_at_once(buffers, ec)) co_return ec;
+  }
+  write_started_ = false;
   // The rest waits for the socket to drain.
+  std::size_t sent = resume_at_;
   std::vector<asio::const_buffer> rest;
   for (const asio::const_buffer& b : buffers) {
     if (sent >= b.size()) {

@@ -27,6 +27,8 @@ class TcpTransport final : public Transport {
   // Skips the first recv() while the socket is drained (see net/edge_read.hpp).
   asio::awaitable<ReadOutcome> read_next(asio::mutable_buffer buffer) override;
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) override;
+  bool write_at_once(std::span<const asio::const_buffer> buffers,
+                     std::error_code& ec) noexcept override;
   asio::awaitable<std::error_code> send_file(std::string_view prefix, int fd, std::uint64_t offset,
                                              std::uint64_t length) override;
   bool idle_and_open() noexcept override;
@@ -47,7 +49,10 @@ class TcpTransport final : public Transport {
   asio::ip::tcp::socket socket_;
   PeerAddress peer_;
   asio::detail::epoll_reactor* reactor_ = nullptr;
-  bool wrote_at_once_ = false;  // the last write() finished without suspending
+  bool wrote_at_once_ = false;  // the last write finished without suspending
+  // write_at_once() sent `resume_at_` bytes and left the rest to the write() that follows.
+  bool write_started_ = false;
+  std::size_t resume_at_ = 0;
 };
 
 }  // namespace rws::net

@@ -62,6 +62,16 @@ class Transport {
   }
   // Writes every byte of `buffers` or fails.
   virtual asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers) = 0;
+  // Writes all of `buffers` if the transport takes them without waiting: true when that
+  // settled the write (done, or failed: `ec`); false when some bytes have to wait, and then the
+  // next call must be write() with the same `buffers`, which sends what is left. Plain TCP
+  // usually takes a write whole, so trying this first keeps a coroutine off the common path.
+  // The default writes nothing.
+  virtual bool write_at_once(std::span<const asio::const_buffer> /*buffers*/,
+                             std::error_code& ec) noexcept {
+    ec.clear();
+    return false;
+  }
   // Writes `prefix` (e.g. a response head), then `length` bytes of the file `fd` from `offset`,
   // with sendfile where the transport allows, in as few packets as it can. Callers send large
   // files in pieces, so that deadlines measure progress.

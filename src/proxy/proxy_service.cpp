@@ -500,7 +500,11 @@ asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
     append_request_head(head_bytes, options_, backend, in, context,
                         UpstreamFraming{content_length, chunked, upgrade, relay_expect});
     std::array<asio::const_buffer, 1> head_piece{asio::buffer(head_bytes)};
-    if (std::error_code ec = co_await conn->write(head_piece, cfg.write_timeout)) {
+    std::error_code write_error;
+    if (!conn->write_at_once(head_piece, write_error)) {
+      write_error = co_await conn->write(head_piece, cfg.write_timeout);
+    }
+    if (std::error_code ec = write_error) {
       if (retry_stale()) continue;
       co_return upstream_failure(ec, !attempt.body_started,
                                  "sending the request to " + backend.url());

@@ -43,6 +43,11 @@ class UpstreamConnection final : public net::TrackedConnection {
   // Writes everything within `timeout` per call.
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers,
                                          std::chrono::milliseconds timeout);
+  // Writes `buffers` if the transport takes them at once (Transport::write_at_once): true when
+  // that settled it (`ec`), false when write() must follow with the same buffers.
+  bool write_at_once(std::span<const asio::const_buffer> buffers, std::error_code& ec) noexcept {
+    return transport_->write_at_once(buffers, ec);
+  }
   // What a read is for: more of what the backend is sending, or the first bytes of its reply to
   // the request written just before (by write(), with no suspension in between).
   enum class ReadFor { kMore, kReply };

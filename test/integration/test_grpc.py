@@ -11,6 +11,9 @@ import threading
 import time
 
 import grpc
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 
 from conftest import RWS_BIN, wait_until
@@ -206,10 +209,55 @@ def test_no_live_backend_is_unavailable(gateway):
     assert f"127.0.0.1:{closed}" in info.value.details()
 
 
-def test_proxy_enforces_grpc_timeout(gateway, backend):
+class SilentH2Backend:
+    """An h2c backend that takes calls and never answers them. Unlike a grpcio server, which
+    enforces grpc-timeout itself (and then races the proxy to answer DEADLINE_EXCEEDED), it
+    ignores the deadline: only the proxy can end such a call. Records the streams its peer
+    resets."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.received = threading.Event()
+        self.reset = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock):
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        with sock:
+            sock.sendall(conn.data_to_send())
+            while data := sock.recv(65536):
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        self.received.set()
+                    elif isinstance(event, h2.events.StreamReset):
+                        self.reset.set()
+                sock.sendall(conn.data_to_send())
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def silent_backend():
+    backend = SilentH2Backend()
+    yield backend
+    backend.close()
+
+
+def test_proxy_enforces_grpc_timeout(gateway, silent_backend):
     """A client that does not enforce its own deadline still gets DEADLINE_EXCEEDED from rws
     once grpc-timeout has passed, and the backend's call is cancelled."""
-    server = gateway(grpc_config([f"grpc://127.0.0.1:{backend.port}"]))
+    server = gateway(grpc_config([f"grpc://127.0.0.1:{silent_backend.port}"]))
     client = H2Client(server.port)
     started = time.monotonic()
     sid = client.request(f"/{SERVICE}/Hold", method="POST",
@@ -221,9 +269,10 @@ def test_proxy_enforces_grpc_timeout(gateway, backend):
     client.close()
     fields = {**client.responses.get(sid, {}), **client.trailers.get(sid, {})}
     assert fields.get("grpc-status") == "4", (client.responses, client.trailers, client.reset)
-    assert "deadline" in fields.get("grpc-message", "")
+    assert "deadline exceeded at the proxy" in fields.get("grpc-message", "")
     assert elapsed < 10
-    assert backend.cancelled.wait(10), "the backend's call was not cancelled"
+    assert silent_backend.received.is_set(), "the call never reached the backend"
+    assert silent_backend.reset.wait(10), "the backend's call was not cancelled"
 
 
 def test_concurrent_calls_share_one_backend_connection(gateway, backend):

@@ -145,8 +145,10 @@ asio::awaitable<void> ServerSession::serve() {
   for (;;) {
     bool more = co_await wait_for_request();
     if (!more) break;
-    more = co_await read_head();
-    if (!more) break;
+    if (!begin_head()) {
+      more = co_await read_head();
+      if (!more) break;
+    }
     more = co_await exchange();
     if (!more) break;
   }
@@ -187,10 +189,14 @@ asio::awaitable<bool> ServerSession::wait_for_request() {
   co_return true;
 }
 
-asio::awaitable<bool> ServerSession::read_head() {
+bool ServerSession::begin_head() {
   started_wall_ = std::chrono::system_clock::now();
   started_steady_ = net::Clock::now();
   client_address_.clear();
+  return parser_.parse(buffer_.readable()) == RequestParser::Status::kComplete;
+}
+
+asio::awaitable<bool> ServerSession::read_head() {
   const net::Clock::time_point head_deadline = started_steady_ + env_.settings.header_timeout;
   for (;;) {
     switch (parser_.parse(buffer_.readable())) {
@@ -631,7 +637,13 @@ asio::awaitable<bool> ServerSession::send_stream(http::BodySource& source, bool 
   static constexpr std::string_view kCrlf = "\r\n";
   http::Headers trailers;
   for (;;) {
-    Result<http::BodyFrame> frame = co_await source.next(kStreamFrame);
+    // Data already received comes without next()'s coroutine.
+    Result<http::BodyFrame> frame = http::BodyFrame::end();
+    if (std::optional<Result<http::BodyFrame>> ready = source.next_ready(kStreamFrame)) {
+      frame = std::move(*ready);
+    } else {
+      frame = co_await source.next(kStreamFrame);
+    }
     if (!frame) {
       // The status line is gone already; closing without the end of the message tells the
       // client the body is incomplete.

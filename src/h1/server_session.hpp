@@ -94,6 +94,9 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
 
   asio::awaitable<void> serve();
   asio::awaitable<bool> wait_for_request();
+  // Starts a request: notes when it began and parses the head from what has arrived. True when
+  // the head is complete; false when read_head() must read the rest (or answer an error).
+  bool begin_head();
   asio::awaitable<bool> read_head();
   asio::awaitable<bool> exchange();
   // Moves the parsed request out of the parser and calls the service with it. Not a coroutine:

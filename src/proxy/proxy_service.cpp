@@ -109,7 +109,7 @@ class UpstreamBody final : public http::BodySource {
         reusable_(reusable),
         pool_(pool) {}
 
-  asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
+  std::optional<Result<http::BodyFrame>> next_ready(std::size_t max_bytes) override {
     for (;;) {
       if (decoder_.done()) {
         if (!decoder_.trailers().empty()) {
@@ -117,24 +117,31 @@ class UpstreamBody final : public http::BodySource {
           trailers.kind = http::BodyFrame::Kind::kTrailers;
           trailers.trailers = std::move(decoder_.trailers());
           decoder_.trailers().clear();
-          co_return trailers;
+          return trailers;
         }
         if (conn_) {
           if (reusable_) release(std::move(conn_), pool_);
           conn_.reset();
         }
-        co_return http::BodyFrame::end();
+        return http::BodyFrame::end();
       }
-      if (std::string_view input = conn_->input(); !input.empty()) {
-        h1::BodyDecoder::Step step;
-        if (decoder_.decode(input.substr(0, max_bytes), step) == h1::BodyDecoder::Status::kError) {
-          co_return fail(
-              Errc::kBadMessage, ErrorSide::kUpstream,
-              "malformed response body from the backend: " + std::string(decoder_.error()));
-        }
-        conn_->consume(step.consumed);  // the bytes stay in place until the next read
-        if (!step.data.empty()) co_return http::BodyFrame::bytes(step.data);
-        if (step.consumed > 0 || decoder_.done()) continue;
+      const std::string_view input = conn_->input();
+      if (input.empty()) return std::nullopt;
+      h1::BodyDecoder::Step step;
+      if (decoder_.decode(input.substr(0, max_bytes), step) == h1::BodyDecoder::Status::kError) {
+        return fail(Errc::kBadMessage, ErrorSide::kUpstream,
+                    "malformed response body from the backend: " + std::string(decoder_.error()));
+      }
+      conn_->consume(step.consumed);  // the bytes stay in place until the next read
+      if (!step.data.empty()) return http::BodyFrame::bytes(step.data);
+      if (step.consumed == 0 && !decoder_.done()) return std::nullopt;  // more must be read
+    }
+  }
+
+  asio::awaitable<Result<http::BodyFrame>> next(std::size_t max_bytes) override {
+    for (;;) {
+      if (std::optional<Result<http::BodyFrame>> ready = next_ready(max_bytes)) {
+        co_return std::move(*ready);
       }
       std::error_code ec = co_await conn_->read_more(read_timeout_);
       if (ec == asio::error::eof && decoder_.delimited_by_close()) {

@@ -39,6 +39,12 @@ class BodySource {
   // Returns the next frame, with at most `max_bytes` (> 0) of data. After kEnd or an error the
   // source must not be called again. Runs on the executor of the connection that owns it.
   virtual asio::awaitable<Result<BodyFrame>> next(std::size_t max_bytes) = 0;
+  // The next frame when it is at hand without waiting, else nullopt (then call next()). Lets a
+  // consumer skip next()'s coroutine for data already received; otherwise as next(). The
+  // default never has one.
+  virtual std::optional<Result<BodyFrame>> next_ready(std::size_t /*max_bytes*/) {
+    return std::nullopt;
+  }
 };
 
 // An open, read-only file and the metadata taken when it was opened. Shared by the responses

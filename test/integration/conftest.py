@@ -40,6 +40,21 @@ def wait_until(predicate, timeout=DEFAULT_DEADLINE, interval=0.01, what="conditi
         time.sleep(interval)
 
 
+def accept_in_threads(listener, serve):
+    """Accepts connections on `listener` until it is closed, each served by `serve(sock)` in a
+    thread of its own (daemon threads, so a test's stray peer cannot hold the run)."""
+
+    def accept_loop():
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(sock,), daemon=True).start()
+
+    threading.Thread(target=accept_loop, daemon=True).start()
+
+
 class Process:
     """A started server. stdout (the access log) and stderr are collected by reader threads."""
 

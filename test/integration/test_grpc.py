@@ -16,7 +16,7 @@ import h2.connection
 import h2.events
 import pytest
 
-from conftest import RWS_BIN, wait_until
+from conftest import RWS_BIN, accept_in_threads, wait_until
 from test_gateway import gateway  # noqa: F401  (fixture)
 from test_http2 import H2Client
 from test_tls import pki  # noqa: F401  (fixture)
@@ -220,15 +220,7 @@ class SilentH2Backend:
         self.port = self.listener.getsockname()[1]
         self.received = threading.Event()
         self.reset = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                sock, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+        accept_in_threads(self.listener, self._serve)
 
     def _serve(self, sock):
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))

@@ -8,8 +8,6 @@
 #include <cstdio>
 #include <system_error>
 
-#include <asio/post.hpp>
-
 #include "core/log.hpp"
 #include "server/access_log_format.hpp"
 
@@ -99,16 +97,10 @@ void AccessLog::record(const http::ExchangeRecord& exchange) noexcept {
   } catch (const std::exception&) {
     return;  // out of memory: drop the line rather than the request
   }
-  if (pending_.size() >= kMaxPending) {
-    flush();
-  } else if (!flush_posted_) {
-    flush_posted_ = true;
-    asio::post(executor_, [this] { flush(); });
-  }
+  if (pending_.size() >= kMaxPending) flush();
 }
 
 void AccessLog::flush() noexcept {
-  flush_posted_ = false;
   if (pending_.empty()) return;
   sink_->write(pending_);
   pending_.clear();

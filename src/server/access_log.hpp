@@ -1,13 +1,11 @@
 #pragma once
 // Access logging: each worker formats lines into its own buffer and writes them to the shared
-// sink once per batch of ready events (immediately when idle, batched under load).
+// sink in pieces: at 64 KiB, and at the worker's sweep (every 100 ms) and exit.
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <asio/any_io_executor.hpp>
 
 #include <rws/server/options.hpp>
 
@@ -42,12 +40,14 @@ class AccessLogSink {
   std::uint64_t size_ = 0;
 };
 
-// One per worker; used only on that worker's thread.
+// One per worker; used only on that worker's thread. Lines gather in memory and reach the sink
+// once 64 KiB have gathered and whenever the worker calls flush() (its deadline sweep, every
+// 100 ms, and its exit), so that a busy worker writes the log in a few large pieces instead of
+// a line per request or per turn of the event loop.
 class AccessLog final : public http::ExchangeLog {
  public:
-  AccessLog(std::shared_ptr<AccessLogSink> sink, AccessLogFormat format,
-            asio::any_io_executor executor)
-      : sink_(std::move(sink)), format_(format), executor_(std::move(executor)) {}
+  AccessLog(std::shared_ptr<AccessLogSink> sink, AccessLogFormat format)
+      : sink_(std::move(sink)), format_(format) {}
 
   void record(const http::ExchangeRecord& exchange) noexcept override;
   void flush() noexcept;
@@ -55,9 +55,7 @@ class AccessLog final : public http::ExchangeLog {
  private:
   std::shared_ptr<AccessLogSink> sink_;
   AccessLogFormat format_;
-  asio::any_io_executor executor_;
   std::string pending_;
-  bool flush_posted_ = false;
 };
 
 }  // namespace rws::server

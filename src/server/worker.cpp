@@ -43,8 +43,7 @@ class ConnectionSlot {
 Worker::Worker(WorkerShared& shared, std::size_t read_buffer_size)
     : shared_(shared), buffers_(read_buffer_size, kPooledBuffers) {
   if (shared_.access_log) {
-    access_log_ =
-        std::make_unique<AccessLog>(shared_.access_log, shared_.log_format, io_.get_executor());
+    access_log_ = std::make_unique<AccessLog>(shared_.access_log, shared_.log_format);
   }
   http::ExchangeLog* log = access_log_.get();
   if (shared_.metrics && access_log_) {
@@ -250,6 +249,7 @@ asio::awaitable<void> Worker::sweep_loop() {
   for (;;) {
     timer.expires_after(kSweepInterval);
     co_await timer.async_wait(kUseTuple);
+    if (access_log_) access_log_->flush();
     if (draining_ && registry_.size() == 0) co_return;
     registry_.sweep(net::Clock::now());
   }

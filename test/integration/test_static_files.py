@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import signal
 import urllib.parse
 
 import pytest
@@ -1064,6 +1065,18 @@ def test_access_log_combined(server, curl):
     assert (third["request"], third["status"], third["bytes"]) == \
         ("HEAD /hello.txt HTTP/1.1", "200", "0")
     assert third["agent"] == "probe/1.0"
+
+
+def test_access_log_lines_of_the_last_requests_are_written_at_exit(server):
+    """Lines gather in the worker and reach the log in pieces (at its 100 ms sweep); a SIGTERM
+    right after the last response must still write every line."""
+    for i in range(5):
+        assert fetch(server, "GET", f"/hello.txt?n={i}").status == 200
+    server.signal(signal.SIGTERM)
+    assert server.wait_exit() == 0
+    lines = log_lines(server, 5)
+    assert [COMBINED.match(line)["request"] for line in lines] == [
+        f"GET /hello.txt?n={i} HTTP/1.1" for i in range(5)]
 
 
 def test_access_log_json(rws, site, curl):

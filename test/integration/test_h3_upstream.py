@@ -84,7 +84,7 @@ def test_h3_backend_serves_http1_and_http2_clients(gateway, h3_backend, pki, tmp
     # carrying the front's forwarding fields.
     assert fields["via"] == "1.1 rws, 3 rws", fields
     assert fields["x-forwarded-for"] == "127.0.0.1, 127.0.0.1", fields
-    assert 'HTTP/3.0" 200' in backend.stdout
+    wait_until(lambda: 'HTTP/3.0" 200' in backend.stdout, what="the backend's access log line")
     size = 5 << 20
     for flags in ([], ["--http2-prior-knowledge"]):
         target = tmp_path / "copy.bin"

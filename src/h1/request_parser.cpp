@@ -80,12 +80,21 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-void RequestParser::reset() {
+void RequestParser::reset() noexcept {
   state_ = State::kStart;
   scan_pos_ = 0;
   line_start_ = 0;
   head_size_ = 0;
-  head_ = http::RequestHead{};
+  // Cleared in place (the head has usually just been moved out): assigning a fresh RequestHead
+  // would construct, move-assign and destroy six strings and a field list on every request.
+  head_.method.clear();
+  head_.target.clear();
+  head_.path.clear();
+  head_.query.clear();
+  head_.authority.clear();
+  head_.scheme.clear();
+  head_.version = 11;
+  head_.headers.clear();
   info_ = MessageInfo{};
   error_ = ParseError{};
 }

@@ -57,7 +57,7 @@ class RequestParser {
   // After kError.
   const ParseError& error() const noexcept { return error_; }
 
-  void reset();
+  void reset() noexcept;
 
  private:
   // Room reserved for fields on the first one, so that a typical head grows the list once.

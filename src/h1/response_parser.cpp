@@ -9,8 +9,20 @@
 namespace rws::h1 {
 namespace syntax = http::syntax;
 
-void ResponseParser::reset() {
-  *this = ResponseParser(limits_);
+void ResponseParser::reset() noexcept {
+  status_line_done_ = false;
+  failed_ = false;
+  done_ = false;
+  scan_pos_ = 0;
+  line_start_ = 0;
+  head_size_ = 0;
+  // Cleared in place: a fresh ResponseHead would construct, move-assign and destroy its string
+  // and field list on every exchange.
+  head_.status = 200;
+  head_.reason.clear();
+  head_.headers.clear();
+  info_ = ResponseInfo{};
+  error_ = {};
 }
 
 ResponseParser::Status ResponseParser::fail(std::string_view reason) {

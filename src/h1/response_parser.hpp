@@ -36,7 +36,7 @@ class ResponseParser {
   http::ResponseHead& head() noexcept { return head_; }
   const ResponseInfo& info() const noexcept { return info_; }
   std::string_view error() const noexcept { return error_; }
-  void reset();
+  void reset() noexcept;
 
  private:
   Status fail(std::string_view reason);

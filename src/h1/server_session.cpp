@@ -235,7 +235,7 @@ asio::awaitable<bool> ServerSession::exchange() {
     meta.user_agent = head.headers.get("user-agent");
   }
 
-  body_ = BodyState{};
+  body_.reset_for_next();
   ++link_->generation;
   if (info.framing == BodyFraming::kContentLength) {
     body_.decoder = BodyDecoder::content_length(info.content_length);
@@ -327,15 +327,20 @@ asio::awaitable<bool> ServerSession::exchange() {
 
 asio::awaitable<http::Response> ServerSession::start_handler(const MessageInfo& info,
                                                              http::RequestContext& context) {
-  http::Request request;
-  request.head = std::move(parser_.head());
-  parser_.reset();
+  http::Body body;
   if (body_.active) {
     std::optional<std::uint64_t> size;
     if (info.framing == BodyFraming::kContentLength) size = info.content_length;
-    request.body = http::Body::from_stream(std::make_unique<RequestBody>(link_), size);
+    body = http::Body::from_stream(std::make_unique<RequestBody>(link_), size);
   }
-  return env_.service.handle(std::move(request), context);
+  // The request is built in the handler's parameter from the parser's head (one move of each
+  // string). The handler sees only its parameter, so the parser is reset once the call returns,
+  // or throws.
+  struct ResetAfter {
+    RequestParser& parser;
+    ~ResetAfter() { parser.reset(); }
+  } reset_after{parser_};
+  return env_.service.handle(http::Request(std::move(parser_.head()), std::move(body)), context);
 }
 
 // The connection's byte stream after a 101: bytes the client sent right after the request come

@@ -90,6 +90,19 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
     std::uint64_t received = 0;
     int error_status = 0;  // 400/408/413 when reading failed
     std::string_view error_reason;
+
+    // Readies the state for the next request. The decoder stays as it is: a request with a
+    // body gets a new one, and nothing reads it otherwise (everything that does checks
+    // `active`).
+    void reset_for_next() noexcept {
+      active = false;
+      continue_pending = false;
+      finished = false;
+      trailers_delivered = false;
+      received = 0;
+      error_status = 0;
+      error_reason = {};
+    }
   };
 
   asio::awaitable<void> serve();

@@ -64,6 +64,10 @@ OpenFile::~OpenFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+Body::Body(Body&&) noexcept = default;
+Body& Body::operator=(Body&&) noexcept = default;
+Body::~Body() = default;
+
 Body Body::from_string(std::string bytes) {
   Body b;
   if (!bytes.empty()) b.content_ = std::move(bytes);

@@ -66,6 +66,12 @@ bool same_name(const Field& f, std::string_view name) noexcept {
 
 }  // namespace
 
+Headers::Headers(const Headers& other) = default;
+Headers::Headers(Headers&& other) noexcept = default;
+Headers& Headers::operator=(const Headers& other) = default;
+Headers& Headers::operator=(Headers&& other) noexcept = default;
+Headers::~Headers() = default;
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && iequals_same_size(a.data(), b.data(), a.size());
 }
@@ -113,8 +119,12 @@ void Headers::set_default(std::string_view name, std::string_view value) {
 }
 
 std::size_t Headers::remove(std::string_view name) {
+  return remove_if([&](const Field& f) { return same_name(f, name); });
+}
+
+std::size_t Headers::remove_where(bool (*test)(const Field&, void*), void* context) {
   auto first = std::remove_if(fields_.begin(), fields_.end(),
-                              [&](const Field& f) { return same_name(f, name); });
+                              [&](const Field& f) { return test(f, context); });
   auto removed = static_cast<std::size_t>(fields_.end() - first);
   fields_.erase(first, fields_.end());
   return removed;

@@ -2,6 +2,10 @@
 
 namespace rws::http {
 
+Response::Response(Response&& other) noexcept = default;
+Response& Response::operator=(Response&& other) noexcept = default;
+Response::~Response() = default;
+
 Response Response::text(int status, std::string body, std::string_view content_type) {
   Response r;
   r.head.status = status;

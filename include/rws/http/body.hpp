@@ -79,8 +79,10 @@ class Body {
   static Body from_stream(std::unique_ptr<BodySource> source,
                           std::optional<std::uint64_t> size = std::nullopt);
 
-  Body(Body&&) noexcept = default;
-  Body& operator=(Body&&) noexcept = default;
+  // Out of line (body.cpp): moving the variant is a switch over its four kinds.
+  Body(Body&&) noexcept;
+  Body& operator=(Body&&) noexcept;
+  ~Body();
 
   bool is_empty() const noexcept { return std::holds_alternative<std::monostate>(content_); }
   bool is_bytes() const noexcept { return std::holds_alternative<std::string>(content_); }

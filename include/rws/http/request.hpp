@@ -7,6 +7,14 @@
 namespace rws::http {
 
 struct Request {
+  // Moves and destruction out of line (message.cpp), for the reason given at Headers: a request
+  // is handed through several layers (session, built-in endpoints, gateway, handler).
+  Request() = default;
+  Request(RequestHead&& head_in, Body&& body_in) noexcept;
+  Request(Request&& other) noexcept;
+  Request& operator=(Request&& other) noexcept;
+  ~Request();
+
   RequestHead head;
   Body body;
 };

@@ -10,6 +10,12 @@
 namespace rws::http {
 
 struct Response {
+  // Moves and destruction out of line (response.cpp), for the reason given at Headers.
+  Response() = default;
+  Response(Response&& other) noexcept;
+  Response& operator=(Response&& other) noexcept;
+  ~Response();
+
   ResponseHead head;
   Body body;
   // With status 101: takes over the connection once the head has been sent.

@@ -152,3 +152,38 @@ http {{
         self.proc.send_signal(signal.SIGQUIT)
         self.proc.wait(30)
 
+
+
+class CpuCap:
+    """A cgroup holding processes to `share` of one CPU (CFS quota over a 10 ms period; cgroup v2
+    `cpu.max` or v1 `cpu.cfs_quota_us`). A proxy held below what its peers can feed is the
+    bottleneck at every instant, so the req/s it reaches measures its cost per request rather
+    than how its wake-ups line up with theirs. Needs root; remove() once its processes exit."""
+
+    PERIOD_US = 10_000
+
+    def __init__(self, share):
+        quota = int(share * self.PERIOD_US)
+        name = f"rws-bench-{os.getpid()}"
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):  # unified hierarchy (v2)
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+                f.write("+cpu")
+            self.path = os.path.join("/sys/fs/cgroup", name)
+            os.makedirs(self.path, exist_ok=True)
+            with open(os.path.join(self.path, "cpu.max"), "w") as f:
+                f.write(f"{quota} {self.PERIOD_US}")
+        else:
+            self.path = os.path.join("/sys/fs/cgroup/cpu", name)
+            os.makedirs(self.path, exist_ok=True)
+            with open(os.path.join(self.path, "cpu.cfs_period_us"), "w") as f:
+                f.write(str(self.PERIOD_US))
+            with open(os.path.join(self.path, "cpu.cfs_quota_us"), "w") as f:
+                f.write(str(quota))
+
+    def add(self, pids):
+        for pid in pids:
+            with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+
+    def remove(self):
+        os.rmdir(self.path)

@@ -15,7 +15,13 @@ CPU placement on a 2-core machine: with one proxy worker, the proxy runs alone o
 backend and wrk share CPU 1 (the proxy is the measured bottleneck); with two workers nothing is
 pinned.
 
+With --cpu-cap SHARE each proxy runs in a cgroup holding it to SHARE of one CPU (root only).
+Uncapped, the backend and wrk are usually the bottleneck on two cores and req/s depends on how
+the proxy's writes line up with their wake-ups; capped, the proxy is the bottleneck throughout
+and req/s measures its cost per request.
+
     bench/proxy_http1.py --rws build/release/src/cmd/rws/rws [--duration 8] [--rounds 5]
+                         [--cpu-cap 0.5]
 
 Needs wrk, nginx and haproxy (scripts/setup bench). Only talks to 127.0.0.1.
 """
@@ -29,7 +35,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import Nginx, cpu_seconds, make_root, free_port, on_cpus, rss_kib, wait_port, wrk
+from benchlib import (CpuCap, Nginx, children, cpu_seconds, make_root, free_port, on_cpus,
+                      rss_kib, wait_port, wrk)
 
 
 def placement(workers):
@@ -130,6 +137,9 @@ def main():
     ap.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     ap.add_argument("--rounds", type=int, default=5, help="runs per proxy and case")
     ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--cpu-cap", type=float, metavar="SHARE",
+                    help="hold each proxy to SHARE of one CPU (a CFS quota; needs root), so that "
+                         "the proxy is the bottleneck and req/s measures its cost per request")
     args = ap.parse_args()
     for tool in ("wrk", args.nginx, args.haproxy):
         if shutil.which(tool) is None:
@@ -145,6 +155,7 @@ def main():
                                    "16k.bin": os.urandom(16 << 10)})
 
         rows = []
+        cap = CpuCap(args.cpu_cap) if args.cpu_cap else None
         for workers in (1, 2):
             backend = Nginx(args.nginx, workdir, 1, f"root {root};", cpus=placement(workers)[1])
             try:
@@ -154,6 +165,9 @@ def main():
                         for kind, make in makers.items():
                             proxy = make(workdir, workers, backend.port)
                             try:
+                                if cap:
+                                    cap.add(proxy.pids() + [c for p in proxy.pids()
+                                                            for c in children(p)])
                                 url = f"http://127.0.0.1:{proxy.port}{path}"
                                 wrk(url, 1, 10, 1, placement(workers)[1])  # warm-up
                                 cpu_before = cpu_seconds(proxy.pids())
@@ -172,9 +186,12 @@ def main():
                         f"{k} {m[0]:.0f} req/s" for k, m in med.items()), file=sys.stderr)
             finally:
                 backend.stop()
+        if cap:
+            cap.remove()
 
     print(f"\nwrk -c{args.connections} -d{args.duration}s, wrk threads = proxy workers, "
-          f"median of {args.rounds} alternating runs\n")
+          f"median of {args.rounds} alternating runs" +
+          (f", each proxy held to {args.cpu_cap:g} CPU" if cap else "") + "\n")
     print("| workers | body | rws req/s | nginx req/s | haproxy req/s | rws/nginx | "
           "rws/haproxy | p50 / p99 ms rws | nginx | haproxy | proxy CPU µs/req rws / nginx / "
           "haproxy | RSS MiB rws / nginx / haproxy |")

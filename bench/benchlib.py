@@ -154,6 +154,27 @@ http {{
 
 
 
+def haproxy_proxy_config(threads, port, backend_port):
+    """haproxy 2.6 as the benchmarks' reverse proxy: HTTP mode, `threads` threads, listening on
+    127.0.0.1:`port`, keep-alive connections to the backend reused across clients."""
+    return f"""
+global
+  nbthread {threads}
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:{port}
+  default_backend be
+backend be
+  server b1 127.0.0.1:{backend_port}
+"""
+
+
 class CpuCap:
     """A cgroup holding processes to `share` of one CPU (CFS quota over a 10 ms period; cgroup v2
     `cpu.max` or v1 `cpu.cfs_quota_us`). A proxy held below what its peers can feed is the

@@ -35,8 +35,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import (CpuCap, Nginx, children, cpu_seconds, make_root, free_port, on_cpus,
-                      rss_kib, wait_port, wrk)
+from benchlib import (CpuCap, Nginx, children, cpu_seconds, haproxy_proxy_config, make_root,
+                      free_port, on_cpus, rss_kib, wait_port, wrk)
 
 
 def placement(workers):
@@ -101,22 +101,7 @@ class Haproxy:
         self.port = free_port()
         conf = os.path.join(workdir, f"haproxy-{self.port}.cfg")
         with open(conf, "w") as f:
-            f.write(f"""
-global
-  nbthread {workers}
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:{self.port}
-  default_backend be
-backend be
-  server b1 127.0.0.1:{backend_port}
-""")
+            f.write(haproxy_proxy_config(workers, self.port, backend_port))
         self.proc = subprocess.Popen(on_cpus(placement(workers)[0], [binary, "-f", conf, "-db"]),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc)

@@ -26,7 +26,7 @@ import signal
 import subprocess
 import tempfile
 
-from benchlib import Nginx, free_port, wait_port, wrk
+from benchlib import Nginx, free_port, haproxy_proxy_config, wait_port, wrk
 
 EVENTS = ("Ir", "I1mr", "D1m")
 
@@ -112,21 +112,7 @@ def haproxy_proxy(binary, work, backend_port):
     port = free_port()
     config = os.path.join(work, "haproxy.cfg")
     with open(config, "w") as f:
-        f.write(f"""
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:{port}
-  default_backend be
-backend be
-  server b1 127.0.0.1:{backend_port}
-""")
+        f.write(haproxy_proxy_config(1, port, backend_port))
     return [binary, "-f", config, "-db"], port, signal.SIGUSR1  # SIGUSR1: soft stop
 
 

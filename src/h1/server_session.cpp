@@ -235,13 +235,13 @@ asio::awaitable<bool> ServerSession::exchange() {
     meta.user_agent = head.headers.get("user-agent");
   }
 
-  body_.reset_for_next();
+  body_ = BodyState{};
   ++link_->generation;
   if (info.framing == BodyFraming::kContentLength) {
-    body_.decoder = BodyDecoder::content_length(info.content_length);
+    body_decoder_ = BodyDecoder::content_length(info.content_length);
     body_.active = true;
   } else if (info.framing == BodyFraming::kChunked) {
-    body_.decoder = BodyDecoder::chunked(env_.settings.chunked);
+    body_decoder_ = BodyDecoder::chunked(env_.settings.chunked);
     body_.active = true;
   }
   body_.continue_pending = body_.active && info.expect_continue;
@@ -304,7 +304,7 @@ asio::awaitable<bool> ServerSession::exchange() {
     if (body_.continue_pending) {
       keep_alive = false;  // the client may or may not send the body it announced
     } else if (info.framing == BodyFraming::kContentLength &&
-               body_.decoder.remaining_in_chunk() > kMaxDrain) {
+               body_decoder_.remaining_in_chunk() > kMaxDrain) {
       keep_alive = false;
     } else {
       drain_after = keep_alive;
@@ -445,12 +445,12 @@ asio::awaitable<Result<http::BodyFrame>> ServerSession::read_body(std::size_t ma
     }
   }
   for (;;) {
-    if (body_.decoder.done()) {
-      if (!body_.trailers_delivered && !body_.decoder.trailers().empty()) {
+    if (body_decoder_.done()) {
+      if (!body_.trailers_delivered && !body_decoder_.trailers().empty()) {
         body_.trailers_delivered = true;
         http::BodyFrame trailers;
         trailers.kind = http::BodyFrame::Kind::kTrailers;
-        trailers.trailers = std::move(body_.decoder.trailers());
+        trailers.trailers = std::move(body_decoder_.trailers());
         co_return trailers;
       }
       body_.finished = true;
@@ -459,8 +459,8 @@ asio::awaitable<Result<http::BodyFrame>> ServerSession::read_body(std::size_t ma
     if (!buffer_.empty()) {
       std::string_view input = buffer_.readable().substr(0, max_bytes);
       BodyDecoder::Step step;
-      if (body_.decoder.decode(input, step) == BodyDecoder::Status::kError) {
-        co_return body_failure(400, body_.decoder.error(), Errc::kBadMessage);
+      if (body_decoder_.decode(input, step) == BodyDecoder::Status::kError) {
+        co_return body_failure(400, body_decoder_.error(), Errc::kBadMessage);
       }
       buffer_.consume(step.consumed);  // the bytes stay in place until the next read
       if (!step.data.empty()) {
@@ -472,7 +472,7 @@ asio::awaitable<Result<http::BodyFrame>> ServerSession::read_body(std::size_t ma
         }
         co_return http::BodyFrame::bytes(step.data);
       }
-      if (step.consumed > 0 || body_.decoder.done()) continue;
+      if (step.consumed > 0 || body_decoder_.done()) continue;
     }
     const ReadResult read = co_await read_more(Phase::kBody, after(env_.settings.body_timeout));
     switch (read) {

@@ -80,9 +80,9 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   enum class Phase : std::uint8_t { kIdle, kHead, kHandler, kBody, kWrite, kLinger };
   enum class ReadResult : std::uint8_t { kOk, kEof, kTimeout, kAborted, kError };
 
-  // Request body state for the exchange in progress.
+  // Request body state for the exchange in progress (plain values: resetting it is cheap; the
+  // decoder is kept apart, in body_decoder_).
   struct BodyState {
-    BodyDecoder decoder;
     bool active = false;            // the request has a body
     bool continue_pending = false;  // "100 Continue" owed on the first read
     bool finished = false;          // end delivered to the reader
@@ -90,19 +90,6 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
     std::uint64_t received = 0;
     int error_status = 0;  // 400/408/413 when reading failed
     std::string_view error_reason;
-
-    // Readies the state for the next request. The decoder stays as it is: a request with a
-    // body gets a new one, and nothing reads it otherwise (everything that does checks
-    // `active`).
-    void reset_for_next() noexcept {
-      active = false;
-      continue_pending = false;
-      finished = false;
-      trailers_delivered = false;
-      received = 0;
-      error_status = 0;
-      error_reason = {};
-    }
   };
 
   asio::awaitable<void> serve();
@@ -164,6 +151,9 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   std::array<char, 512> idle_buffer_;
   RequestParser parser_;
   BodyState body_;
+  // The request body's decoder: replaced for each request that has a body, read only while
+  // body_.active (so a request without one leaves it as it was, at no cost).
+  BodyDecoder body_decoder_;
   std::string out_;  // serialized output not yet written
 
   Phase phase_ = Phase::kIdle;

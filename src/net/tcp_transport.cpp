@@ -90,10 +90,8 @@ bool TcpTransport::write_at_once(std::span<const asio::const_buffer> buffers,
 }
 
 asio::awaitable<std::error_code> TcpTransport::write(std::span<const asio::const_buffer> buffers) {
-  if (!write_started_) {
-    std::error_code ec;
-    if (write_at_once(buffers, ec)) co_return ec;
-  }
+  std::error_code ec;
+  if (write_at_once(buffers, ec)) co_return ec;  // or a write_at_once() before left the rest
   write_started_ = false;
   // The rest waits for the socket to drain.
   std::size_t sent = resume_at_;

@@ -37,7 +37,7 @@ metrics::Registry::Collector backend_state_collector(std::shared_ptr<const Gatew
       metrics::write_sample(circuit, "rws_upstream_circuit_state", labels,
                             circuit_value(b.circuit()));
       metrics::write_sample(idle, "rws_upstream_pool_idle_connections", labels,
-                            std::max<std::int64_t>(0, b.idle_connections->load()));
+                            std::max<std::int64_t>(0, b.idle_connection_count()));
     });
     metrics::write_header(out, "rws_upstream_backend_healthy", "gauge",
                           "1 while the backend is healthy for both active health checks and "

@@ -313,7 +313,7 @@ Gateway::Gateway(const config::GatewayConfig& config)
     : keep_alive_(std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
           maintenance_.get_executor())) {
   std::shared_ptr<const Snapshot> first = build(config);
-  snapshot_.store(first);
+  publish(first);
   start_health_checks(*first);
   schedule_dns_refresh();
   maintenance_thread_ = std::thread([this] { maintenance_.run(); });
@@ -328,8 +328,32 @@ Gateway::~Gateway() {
 
 void Gateway::reload(const config::GatewayConfig& config) {
   std::shared_ptr<const Snapshot> next = build(config);  // throws: the current one stays
-  snapshot_.store(next);
+  publish(next);
   asio::post(maintenance_, [this, next] { start_health_checks(*next); });
+}
+
+void Gateway::publish(std::shared_ptr<const Snapshot> next) {
+  snapshot_.store(std::move(next));
+  // A shard that takes a reference from here on gets `next`; the ones taken before are dropped,
+  // so the previous snapshot lives on only in the requests that pinned it.
+  shard_references_.for_each([](ShardReference& shard) {
+    std::lock_guard lock(shard.mutex);
+    shard.snapshot.reset();
+  });
+}
+
+std::shared_ptr<const Snapshot> Gateway::current() const {
+  ShardReference& shard = shard_references_.local();
+  std::lock_guard lock(shard.mutex);
+  if (!shard.snapshot) {
+    // Aligned to a cache line, so that the control block shares its line with nothing else.
+    struct alignas(core::kCacheLine) Holder {
+      std::shared_ptr<const Snapshot> snapshot;
+    };
+    auto holder = std::make_shared<const Holder>(Holder{snapshot_.load()});
+    shard.snapshot = std::shared_ptr<const Snapshot>(holder, holder->snapshot.get());
+  }
+  return shard.snapshot;
 }
 
 Gateway::UpstreamTlsState& Gateway::tls_state_for(const config::Upstream& upstream) {
@@ -567,7 +591,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
                                                 http::RequestContext& context) {
   // Not a coroutine: the matched route's action (or chain) answers, holding the snapshot this
   // request started with until it is done.
-  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
+  std::shared_ptr<const Snapshot> snapshot = current();
   std::string path;
   if (http::PathError e = http::normalize_path(request.head.path, path);
       e != http::PathError::kNone) {
@@ -591,7 +615,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request request,
 asio::awaitable<http::Response> Gateway::handle_ws_proxy(const std::string& name,
                                                          http::Request request,
                                                          http::RequestContext& context) {
-  std::shared_ptr<const Snapshot> snapshot = snapshot_.load();
+  std::shared_ptr<const Snapshot> snapshot = current();
   if (context.notes != nullptr) context.notes->route = "ws_proxy:" + name;
   auto it = snapshot->ws_proxies.find(name);
   if (it == snapshot->ws_proxies.end()) {

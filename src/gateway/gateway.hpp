@@ -24,6 +24,7 @@
 #include <rws/http/service.hpp>
 
 #include "config/gateway_config.hpp"
+#include "core/thread_shards.hpp"
 #include "gateway/rate_limiters.hpp"
 #include "gateway/response_caches.hpp"
 #include "h3/client_credentials.hpp"
@@ -59,6 +60,11 @@ class Gateway final : public http::Service {
 
  private:
   std::shared_ptr<const Snapshot> build(const config::GatewayConfig& config);
+  // The snapshot a new request pins: the current one, through this thread shard's reference
+  // (see ShardReference).
+  std::shared_ptr<const Snapshot> current() const;
+  // Makes `next` current: publishes it, then drops every shard's reference to the one before.
+  void publish(std::shared_ptr<const Snapshot> next);
   void start_health_checks(const Snapshot& snapshot);
   // The TLS client context of `upstream`'s https:// backends: the previous one while its
   // [upstream.tls] settings are unchanged (throws std::runtime_error naming an unusable file).
@@ -83,6 +89,15 @@ class Gateway final : public http::Service {
   UpstreamTlsState& tls_state_for(const config::Upstream& upstream);
   std::map<std::string, UpstreamTlsState> upstream_tls_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  // Each thread shard's reference to the current snapshot, made on the shard's first request
+  // after a publish under a control block of its own: pinning the snapshot per request then
+  // writes only the shard's cache lines, where copying snapshot_ would have every worker write
+  // the same ones (the atomic's lock and the snapshot's use count).
+  struct ShardReference {
+    std::mutex mutex;  // serialises the threads sharing the shard, and publish()
+    std::shared_ptr<const Snapshot> snapshot;  // null: take the current one
+  };
+  mutable core::ThreadShards<ShardReference> shard_references_;
   std::atomic<std::uint64_t> generation_{0};  // health checkers of older snapshots stop
 
   asio::io_context maintenance_{1};

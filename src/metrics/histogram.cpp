@@ -23,6 +23,13 @@ void Histogram::observe(std::chrono::nanoseconds value) noexcept {
   sum_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
 }
 
+HistogramSnapshot& HistogramSnapshot::operator+=(const HistogramSnapshot& other) noexcept {
+  for (std::size_t i = 0; i < buckets.size(); ++i)
+    buckets[i] += other.buckets[i];
+  sum_seconds += other.sum_seconds;
+  return *this;
+}
+
 HistogramSnapshot Histogram::snapshot() const noexcept {
   HistogramSnapshot s;
   for (std::size_t i = 0; i < buckets_.size(); ++i)

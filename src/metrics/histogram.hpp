@@ -21,6 +21,9 @@ struct HistogramSnapshot {
   // Per bucket (not cumulative); the last one holds the observations above every bound (+Inf).
   std::array<std::uint64_t, kBucketBounds.size() + 1> buckets{};
   double sum_seconds = 0;
+
+  // Adds `other`'s observations (e.g. another shard's) to these.
+  HistogramSnapshot& operator+=(const HistogramSnapshot& other) noexcept;
 };
 
 class Histogram {

@@ -15,22 +15,43 @@ std::size_t code_index(int status) noexcept {
   return static_cast<std::size_t>(status / 100 - 1);
 }
 
+namespace {
+
+// The sum over a slot's shards of the counter `field(shard)` selects.
+template <class Slot, class Field>
+std::uint64_t total(const Slot& slot, Field field) {
+  std::uint64_t sum = 0;
+  slot.for_each([&](const auto& shard) { sum += field(shard).load(std::memory_order_relaxed); });
+  return sum;
+}
+
+// The merged histogram over a slot's shards of the histogram `field(shard)` selects.
+template <class Slot, class Field>
+HistogramSnapshot merged(const Slot& slot, Field field) {
+  HistogramSnapshot sum;
+  slot.for_each([&](const auto& shard) { sum += field(shard).snapshot(); });
+  return sum;
+}
+
+}  // namespace
+
 void Registry::record(const http::ExchangeRecord& exchange) noexcept {
   // A status outside 100..599 means no response was sent: not a request the server answered.
   if (exchange.status < 100 || exchange.status > 599) return;
   try {
-    RouteSlot& route = routes_.get(exchange.route);
+    RouteCounters& route = routes_.get(exchange.route).local();
     route.requests[method_index(exchange.method) * kCodes.size() + code_index(exchange.status)]
         .fetch_add(1, std::memory_order_relaxed);
     route.response_bytes.fetch_add(exchange.body_bytes, std::memory_order_relaxed);
     route.request_bytes.fetch_add(exchange.request_bytes, std::memory_order_relaxed);
     route.duration.observe(exchange.duration);
     if (!exchange.upstream_address.empty()) {
-      BackendSlot& backend = backends_.get(exchange.upstream, exchange.upstream_address);
+      BackendCounters& backend =
+          backends_.get(exchange.upstream, exchange.upstream_address).local();
       backend.requests[code_index(exchange.upstream_status)].fetch_add(1,
                                                                        std::memory_order_relaxed);
       if (exchange.upstream_time) {
-        upstreams_.get(exchange.upstream).response_time.observe(*exchange.upstream_time);
+        upstreams_.get(exchange.upstream).local().response_time.observe(*exchange.upstream_time);
       }
     }
   } catch (const std::bad_alloc&) {
@@ -55,8 +76,9 @@ std::string Registry::scrape() const {
   for (const auto& e : routes) {
     for (std::size_t m = 0; m < kMethods.size(); ++m) {
       for (std::size_t c = 0; c + 1 < kCodes.size(); ++c) {
-        const std::uint64_t n =
-            e.slot->requests[m * kCodes.size() + c].load(std::memory_order_relaxed);
+        const std::size_t i = m * kCodes.size() + c;
+        const std::uint64_t n = total(
+            *e.slot, [i](const auto& r) -> auto& { return r.requests[i]; });
         if (n == 0) continue;
         write_sample(out, "rws_http_requests_total",
                      {{"route", e.first}, {"method", kMethods[m]}, {"code", kCodes[c]}}, n);
@@ -67,24 +89,28 @@ std::string Registry::scrape() const {
                "Time from the start of a request to the end of its response, by route.");
   for (const auto& e : routes)
     write_histogram(out, "rws_http_request_duration_seconds", {{"route", e.first}},
-                    e.slot->duration.snapshot());
+                    merged(
+                        *e.slot, [](const auto& r) -> auto& { return r.duration; }));
   write_header(out, "rws_http_response_bytes_total", "counter",
                "Response body bytes written, by route.");
   for (const auto& e : routes)
     write_sample(out, "rws_http_response_bytes_total", {{"route", e.first}},
-                 e.slot->response_bytes.load(std::memory_order_relaxed));
+                 total(
+                     *e.slot, [](const auto& r) -> auto& { return r.response_bytes; }));
   write_header(out, "rws_http_request_bytes_total", "counter",
                "Request body bytes received, by route.");
   for (const auto& e : routes)
     write_sample(out, "rws_http_request_bytes_total", {{"route", e.first}},
-                 e.slot->request_bytes.load(std::memory_order_relaxed));
+                 total(
+                     *e.slot, [](const auto& r) -> auto& { return r.request_bytes; }));
 
   write_header(out, "rws_upstream_requests_total", "counter",
                "Requests sent to backends (last attempt of each exchange), by status class; "
                "code=\"error\" when no response came.");
   for (const auto& e : backends_.entries()) {
     for (std::size_t c = 0; c < kCodes.size(); ++c) {
-      const std::uint64_t n = e.slot->requests[c].load(std::memory_order_relaxed);
+      const std::uint64_t n = total(
+          *e.slot, [c](const auto& b) -> auto& { return b.requests[c]; });
       if (n == 0) continue;
       write_sample(out, "rws_upstream_requests_total",
                    {{"upstream", e.first}, {"backend", e.second}, {"code", kCodes[c]}}, n);
@@ -94,7 +120,8 @@ std::string Registry::scrape() const {
                "Time from sending a request to a backend until its response head arrived.");
   for (const auto& e : upstreams_.entries())
     write_histogram(out, "rws_upstream_response_seconds", {{"upstream", e.first}},
-                    e.slot->response_time.snapshot());
+                    merged(
+                        *e.slot, [](const auto& u) -> auto& { return u.response_time; }));
 
   write_header(out, "rws_config_reloads_total", "counter", "Configuration reloads, by result.");
   write_sample(out, "rws_config_reloads_total", {{"result", "success"}},

@@ -5,7 +5,9 @@
 // the gateway's backend state) write.
 //
 // record() is called on every worker thread for every exchange: it takes no lock and builds no
-// string once the route/upstream has been seen (see SlotTable); counters are relaxed atomics.
+// string once the route/upstream has been seen (see SlotTable); counters are relaxed atomics,
+// kept per thread shard (core::ThreadShards) so that workers do not contend for their cache
+// lines, and summed by scrape().
 
 #include <array>
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/thread_shards.hpp"
 #include "http/exchange_log.hpp"
 #include "metrics/histogram.hpp"
 #include "metrics/slot_table.hpp"
@@ -48,18 +51,21 @@ class Registry final : public http::ExchangeLog {
   std::string scrape() const;
 
  private:
-  struct RouteSlot {
+  struct RouteCounters {
     std::array<std::atomic<std::uint64_t>, kMethods.size() * kCodes.size()> requests{};
     std::atomic<std::uint64_t> response_bytes{0};
     std::atomic<std::uint64_t> request_bytes{0};
     Histogram duration;
   };
-  struct BackendSlot {
+  struct BackendCounters {
     std::array<std::atomic<std::uint64_t>, kCodes.size()> requests{};
   };
-  struct UpstreamSlot {
+  struct UpstreamCounters {
     Histogram response_time;
   };
+  using RouteSlot = core::ThreadShards<RouteCounters>;
+  using BackendSlot = core::ThreadShards<BackendCounters>;
+  using UpstreamSlot = core::ThreadShards<UpstreamCounters>;
 
   SlotTable<RouteSlot> routes_;
   SlotTable<BackendSlot> backends_;  // (upstream, backend address)

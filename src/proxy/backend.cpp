@@ -29,6 +29,14 @@ void Backend::set_endpoints(std::vector<asio::ip::tcp::endpoint> endpoints) {
   endpoints_ = std::move(shared);
 }
 
+std::int64_t Backend::idle_connection_count() const {
+  std::int64_t sum = 0;
+  idle_connections->for_each([&](const std::atomic<std::int64_t>& shard) {
+    sum += shard.load(std::memory_order_relaxed);
+  });
+  return sum;
+}
+
 void Backend::record_latency(std::chrono::microseconds latency) {
   // EWMA with alpha 0.2; races between workers only blur the average.
   double previous = latency_us_.load(std::memory_order_relaxed);

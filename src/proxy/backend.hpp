@@ -15,10 +15,15 @@
 #include <asio/ip/tcp.hpp>
 
 #include "config/gateway_config.hpp"
+#include "core/thread_shards.hpp"
 
 namespace rws::proxy {
 
 using Clock = std::chrono::steady_clock;
+
+// Idle pooled connections, counted per thread shard (the pools are per worker): the sum over
+// the shards is the count; one shard alone may go below zero.
+using IdleGauge = core::ThreadShards<std::atomic<std::int64_t>>;
 
 class Backend {
  public:
@@ -40,14 +45,16 @@ class Backend {
   std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints() const;
   void set_endpoints(std::vector<asio::ip::tcp::endpoint> endpoints);
 
-  // Requests in flight and a moving average of response latency, for least_conn and p2c.
+  // Requests in flight and a moving average of response latency, for least_conn and p2c
+  // (proxied requests keep them only for the strategies that read them: Balancer::uses_load).
   std::atomic<std::uint32_t> in_flight{0};
-  // Idle pooled connections to this backend, all workers together (kept by the pools; shared
-  // so that connections pooled after a reload dropped the backend can still count down).
-  const std::shared_ptr<std::atomic<std::int64_t>> idle_connections =
-      std::make_shared<std::atomic<std::int64_t>>(0);
   void record_latency(std::chrono::microseconds latency);
   double latency_us() const { return latency_us_.load(std::memory_order_relaxed); }
+  // Idle pooled connections to this backend (kept by the pools; shared so that connections
+  // pooled after a reload dropped the backend can still count down).
+  const std::shared_ptr<IdleGauge> idle_connections = std::make_shared<IdleGauge>();
+  // All workers' idle pooled connections to this backend.
+  std::int64_t idle_connection_count() const;
 
   // Active health checks: healthy until checks say otherwise.
   std::atomic<bool> healthy{true};

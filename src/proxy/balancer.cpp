@@ -5,6 +5,8 @@
 #include <mutex>
 #include <random>
 
+#include "core/thread_shards.hpp"
+
 namespace rws::proxy {
 namespace {
 
@@ -30,31 +32,41 @@ std::mt19937_64& rng() {
 
 // Nginx's smooth weighted round robin: every pick adds each eligible backend's weight to its
 // running score and takes the highest, which then pays back the total; picks interleave in
-// proportion to the weights.
+// proportion to the weights. Each thread shard keeps scores of its own, as each nginx worker does
+// without a shared zone: the picks of one worker interleave smoothly, all workers' picks
+// together keep the proportions, and workers do not contend for one lock per request.
 class RoundRobin final : public Balancer {
  public:
   explicit RoundRobin(std::vector<std::shared_ptr<Backend>> backends)
-      : backends_(std::move(backends)), current_(backends_.size(), 0) {}
+      : backends_(std::move(backends)) {}
 
   std::optional<std::size_t> pick(std::string_view, const Eligible& eligible) override {
-    std::lock_guard lock(mutex_);
+    Scores& scores = scores_.local();
+    std::lock_guard lock(scores.mutex);
+    std::vector<std::int64_t>& current = scores.current;
+    if (current.size() != backends_.size()) current.assign(backends_.size(), 0);
     std::int64_t total = 0;
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < backends_.size(); ++i) {
       if (!eligible(i)) continue;
       auto w = static_cast<std::int64_t>(backends_[i]->weight());
-      current_[i] += w;
+      current[i] += w;
       total += w;
-      if (!best || current_[i] > current_[*best]) best = i;
+      if (!best || current[i] > current[*best]) best = i;
     }
-    if (best) current_[*best] -= total;
+    if (best) current[*best] -= total;
     return best;
   }
 
  private:
+  // A shard's scores; the mutex serialises the threads that share a shard.
+  struct Scores {
+    std::mutex mutex;
+    std::vector<std::int64_t> current;  // sized on the shard's first pick
+  };
+
   std::vector<std::shared_ptr<Backend>> backends_;
-  std::mutex mutex_;
-  std::vector<std::int64_t> current_;
+  core::ThreadShards<Scores> scores_;
 };
 
 // Fewest requests in flight relative to weight; ties go round the list.
@@ -62,6 +74,8 @@ class LeastConn final : public Balancer {
  public:
   explicit LeastConn(std::vector<std::shared_ptr<Backend>> backends)
       : backends_(std::move(backends)) {}
+
+  bool uses_load() const noexcept override { return true; }
 
   std::optional<std::size_t> pick(std::string_view, const Eligible& eligible) override {
     std::size_t n = backends_.size();
@@ -145,6 +159,8 @@ class PowerOfTwo final : public Balancer {
  public:
   explicit PowerOfTwo(std::vector<std::shared_ptr<Backend>> backends)
       : backends_(std::move(backends)) {}
+
+  bool uses_load() const noexcept override { return true; }
 
   std::optional<std::size_t> pick(std::string_view, const Eligible& eligible) override {
     std::vector<std::size_t> candidates;

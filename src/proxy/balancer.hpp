@@ -21,6 +21,10 @@ class Balancer {
   // An index into the backends for which `eligible` holds, or nullopt when there is none.
   // `client` is the affinity key (client IP) for ip_hash.
   virtual std::optional<std::size_t> pick(std::string_view client, const Eligible& eligible) = 0;
+  // Whether pick() reads the backends' load (Backend::in_flight, Backend::latency_us()): only
+  // then do proxied requests keep it up to date, so that other strategies leave the backends'
+  // shared counters alone.
+  virtual bool uses_load() const noexcept { return false; }
 
   static std::unique_ptr<Balancer> make(config::Strategy strategy,
                                         std::vector<std::shared_ptr<Backend>> backends);

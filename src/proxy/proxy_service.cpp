@@ -332,14 +332,20 @@ asio::awaitable<http::Response> ProxyService::handle(
     if (!pick) break;
     tried.insert(*pick);
     const Clock::time_point now = eligibility.now;
-    std::shared_ptr<Backend> backend = group.backends[*pick];
+    // The group, which this service holds, keeps its backends.
+    Backend* const backend = group.backends[*pick].get();
     if (!backend->admit(breaker, now)) continue;
 
-    backend->in_flight.fetch_add(1, std::memory_order_relaxed);
+    // Counted only where the balancer reads it: other strategies leave the counter, which
+    // every worker would write, alone.
+    Backend* const counted = group.balancer->uses_load() ? backend : nullptr;
+    if (counted != nullptr) counted->in_flight.fetch_add(1, std::memory_order_relaxed);
     struct InFlight {
-      Backend& b;
-      ~InFlight() { b.in_flight.fetch_sub(1, std::memory_order_relaxed); }
-    } in_flight{*backend};
+      Backend* b;
+      ~InFlight() {
+        if (b != nullptr) b->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      }
+    } in_flight{counted};
     const Clock::time_point start = now;  // taken just above, for the pick
     Result<http::Response> result = co_await forward(*backend, request, context, attempt);
     const Clock::time_point end = Clock::now();
@@ -350,7 +356,9 @@ asio::awaitable<http::Response> ProxyService::handle(
       notes->upstream_status = result ? result->head.status : 0;
     }
     if (result) {
-      backend->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
+      if (counted != nullptr) {
+        counted->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(end - start));
+      }
       backend->on_result(breaker, true, end);
       if (options_.grpc && result->body.is_stream()) {
         std::optional<std::uint64_t> size = result->body.size();
@@ -469,12 +477,6 @@ asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
   }
   const bool relay_expect = expect_continue && has_body && !attempt.body_started;
 
-  auto endpoints = backend.endpoints();
-  if (!endpoints || endpoints->empty()) {
-    co_return upstream_failure(make_error_code(Errc::kNotFound), true,
-                               "no address known for " + backend.url());
-  }
-
   // A pooled connection the backend closed meanwhile fails before any byte: then the same
   // request goes out once more on a fresh connection (it never reached the backend). Only an
   // idempotent request without a body can be resent so; for the others the pool first checks
@@ -488,6 +490,13 @@ asio::awaitable<Result<http::Response>> ProxyService::forward_over_h1(
       conn = ConnectionPool::local().take(pool_key, cfg.idle_timeout, !resendable);
     }
     if (!conn) {
+      // Looked up only to connect: the lookup takes the backend's lock, which every worker
+      // shares.
+      std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints = backend.endpoints();
+      if (!endpoints || endpoints->empty()) {
+        co_return upstream_failure(make_error_code(Errc::kNotFound), true,
+                                   "no address known for " + backend.url());
+      }
       Result<std::unique_ptr<UpstreamConnection>> connected =
           co_await connect(backend, *endpoints, pool_key, tls);
       if (!connected) co_return Unexpected(std::move(connected).error());

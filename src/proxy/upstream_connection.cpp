@@ -182,7 +182,7 @@ void UpstreamConnection::on_abort() noexcept {
 }
 
 void ConnectionPool::left_pool(UpstreamConnection& c) noexcept {
-  if (c.idle_gauge) c.idle_gauge->fetch_sub(1, std::memory_order_relaxed);
+  if (c.idle_gauge) c.idle_gauge->local().fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ConnectionPool::clear() {
@@ -228,7 +228,9 @@ void ConnectionPool::give(std::unique_ptr<UpstreamConnection> connection, unsign
     left_pool(*list.front());
     list.erase(list.begin());
   }
-  if (connection->idle_gauge) connection->idle_gauge->fetch_add(1, std::memory_order_relaxed);
+  if (connection->idle_gauge) {
+    connection->idle_gauge->local().fetch_add(1, std::memory_order_relaxed);
+  }
   connection->in_pool = true;
   connection->idle_since = net::Clock::now();
   connection->deadline = connection->idle_since + idle_timeout;  // closed when it expires

@@ -24,6 +24,7 @@
 #include "net/connection_registry.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/tls_client_context.hpp"
+#include "proxy/backend.hpp"
 
 namespace rws::proxy {
 
@@ -80,7 +81,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   bool in_pool = false;
   net::Clock::time_point idle_since{};
   // Counts this connection while it sits in a pool; null: not counted.
-  std::shared_ptr<std::atomic<std::int64_t>> idle_gauge;
+  std::shared_ptr<IdleGauge> idle_gauge;
 
   // Whether an idle connection can still carry a request: no FIN, reset or stray bytes have
   // arrived (one non-blocking peek).

@@ -69,6 +69,21 @@ TEST(RoundRobin, SmoothWeightedGivesExactProportionsPerCycle) {
   }
 }
 
+// Every thread shard (every worker) keeps its own scores, as nginx workers do: a worker's picks
+// interleave smoothly from its first one, whatever the other workers picked before.
+TEST(RoundRobin, EachWorkerHasItsOwnSmoothSequence) {
+  auto balancer = Balancer::make(Strategy::kRoundRobin, make_backends({5, 1, 1}));
+  std::vector<std::size_t> first;
+  std::vector<std::size_t> second;
+  std::thread([&] { first.push_back(balancer->pick("", kAll).value()); }).join();
+  std::thread([&] {
+    for (int i = 0; i < 7; ++i)
+      second.push_back(balancer->pick("", kAll).value());
+  }).join();
+  EXPECT_EQ(first, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(second, (std::vector<std::size_t>{0, 0, 1, 0, 2, 0, 0}));
+}
+
 TEST(RoundRobin, SmoothWeightedInterleaves) {
   auto balancer = Balancer::make(Strategy::kRoundRobin, make_backends({5, 1, 1}));
   std::vector<std::size_t> picks;

@@ -20,6 +20,7 @@
 #include "h1/serializer.hpp"
 #include "http/date.hpp"
 #include "http/drain_notice.hpp"
+#include "net/tcp_transport.hpp"
 
 namespace rws::h1 {
 namespace {
@@ -95,6 +96,7 @@ class ServerSession::RequestBody final : public http::BodySource {
 ServerSession::ServerSession(std::unique_ptr<net::Transport> transport, SessionEnv env,
                              std::uint64_t id)
     : transport_(std::move(transport)),
+      tcp_(dynamic_cast<net::TcpTransport*>(transport_.get())),
       env_(env),
       id_(id),
       link_(std::make_shared<BodyLink>()),
@@ -175,7 +177,13 @@ asio::awaitable<bool> ServerSession::wait_for_request() {
   deadline = std::min(idle_deadline, now + kNextRecheck);
   awaiting_recheck_ = true;
   recheck_due_ = false;
-  auto [ec, n] = co_await transport_->read_next(asio::buffer(idle_buffer_));
+  net::ReadOutcome got;
+  if (tcp_ != nullptr) {
+    co_await tcp_->read_next_into(asio::buffer(idle_buffer_), got);
+  } else {
+    got = co_await transport_->read_next(asio::buffer(idle_buffer_));
+  }
+  auto [ec, n] = got;
   awaiting_recheck_ = false;
   if (recheck_due_ && ec == asio::error::operation_aborted && !aborted_) {
     deadline = idle_deadline;

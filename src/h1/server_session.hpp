@@ -30,6 +30,10 @@
 #include "net/connection_registry.hpp"
 #include "net/transport.hpp"
 
+namespace rws::net {
+class TcpTransport;
+}
+
 namespace rws::h1 {
 
 struct SessionSettings {
@@ -139,6 +143,7 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
   bool interim_allowed_ = false;  // HTTP/1.1 client, response not started
 
   std::unique_ptr<net::Transport> transport_;
+  net::TcpTransport* tcp_;  // transport_ when it is plain TCP (for its direct reads), else null
   SessionEnv env_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <vector>
 
+#include <asio/detail/bind_handler.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -17,7 +19,73 @@ namespace {
 
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
+using Executor = asio::any_io_executor;
+
+// The completion handler of a DirectRead: it owns the awaiting coroutine's thread of execution
+// while the read is pending (as Asio's own use_awaitable handler does), and on completion stores
+// the outcome in the coroutine's frame and resumes it. Being an awaitable_thread, it carries the
+// coroutine's executor and cancellation slot to the operation.
+class ResumeAwaiting final : public asio::detail::awaitable_thread<Executor> {
+ public:
+  ResumeAwaiting(asio::detail::awaitable_frame_base<Executor>* frame, ReadOutcome* outcome)
+      : asio::detail::awaitable_thread<Executor>(std::move(*frame->detach_thread())),
+        frame_(frame),
+        outcome_(outcome) {}
+  ResumeAwaiting(ResumeAwaiting&&) noexcept = default;
+
+  void operator()(std::error_code ec, std::size_t n) {
+    frame_->attach_thread(this);
+    *outcome_ = ReadOutcome{ec, n};
+    frame_->clear_cancellation_slot();
+    this->pump();
+  }
+
+ private:
+  asio::detail::awaitable_frame_base<Executor>* frame_;
+  ReadOutcome* outcome_;
+};
+
 }  // namespace
+
+asio::detail::awaitable_thread<Executor>* TcpTransport::DirectRead::operator()(
+    asio::detail::awaitable_frame_base<Executor>* frame) const {
+  ResumeAwaiting handler(frame, outcome_);
+  if (handler.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
+    // Cancelled already, as co_await would have found before starting an operation: the read
+    // completes as aborted without starting (after the coroutine's suspension, through the
+    // executor).
+    const Executor executor = handler.get_executor();  // before the handler moves
+    asio::post(executor, asio::detail::bind_handler(
+                             std::move(handler), asio::error::operation_aborted, std::size_t{0}));
+    return nullptr;
+  }
+  asio::ip::tcp::socket& socket = transport_->socket_;
+  switch (kind_) {
+    case Kind::kSome:
+      socket.async_read_some(buffer_, std::move(handler));
+      break;
+    case Kind::kReply:
+      edge_read::async_read_reply(socket, transport_->reactor(), buffer_, std::move(handler));
+      break;
+    case Kind::kNext:
+      edge_read::async_read_next(socket, transport_->reactor(), buffer_, std::move(handler));
+      break;
+  }
+  return nullptr;  // the coroutine stays suspended: the handler resumes it
+}
+
+TcpTransport::DirectRead TcpTransport::read_reply_into(asio::mutable_buffer buffer,
+                                                       ReadOutcome& outcome) noexcept {
+  // As read_reply().
+  if (!wrote_at_once_) return DirectRead(*this, DirectRead::Kind::kSome, buffer, outcome);
+  wrote_at_once_ = false;
+  return DirectRead(*this, DirectRead::Kind::kReply, buffer, outcome);
+}
+
+TcpTransport::DirectRead TcpTransport::read_next_into(asio::mutable_buffer buffer,
+                                                      ReadOutcome& outcome) noexcept {
+  return DirectRead(*this, DirectRead::Kind::kNext, buffer, outcome);
+}
 
 PeerAddress remote_peer(const asio::ip::tcp::socket& socket) {
   PeerAddress peer;

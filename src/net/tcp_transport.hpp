@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include "net/transport.hpp"
@@ -17,6 +18,32 @@ PeerAddress remote_peer(const asio::ip::tcp::socket& socket);
 // kernel directly.
 class TcpTransport final : public Transport {
  public:
+  // read_reply() and read_next() in a form that completes in the awaiting coroutine's own frame:
+  // `co_await transport.read_reply_into(buffer, outcome)` suspends the coroutine once and
+  // resumes it with `outcome` set, where `co_await transport.read_reply(buffer)` also creates,
+  // runs and destroys the coroutine frame of Asio's operation — code that every request would
+  // run twice (once per side). Only for coroutines of asio::awaitable<T, asio::any_io_executor>
+  // (through Asio 1.22's hook for starting an operation after the coroutine suspended).
+  class DirectRead {
+   public:
+    enum class Kind { kSome, kReply, kNext };
+    DirectRead(TcpTransport& transport, Kind kind, asio::mutable_buffer buffer,
+               ReadOutcome& outcome) noexcept
+        : transport_(&transport), kind_(kind), buffer_(buffer), outcome_(&outcome) {}
+    // Called by the awaiting coroutine's frame once it has suspended: starts the read, whose
+    // completion takes the coroutine's thread of execution and resumes it.
+    asio::detail::awaitable_thread<asio::any_io_executor>* operator()(
+        asio::detail::awaitable_frame_base<asio::any_io_executor>* frame) const;
+
+   private:
+    TcpTransport* transport_;
+    Kind kind_;
+    asio::mutable_buffer buffer_;
+    ReadOutcome* outcome_;
+  };
+  DirectRead read_reply_into(asio::mutable_buffer buffer, ReadOutcome& outcome) noexcept;
+  DirectRead read_next_into(asio::mutable_buffer buffer, ReadOutcome& outcome) noexcept;
+
   explicit TcpTransport(asio::ip::tcp::socket socket);
 
   asio::awaitable<ReadOutcome> read_some(asio::mutable_buffer buffer) override;

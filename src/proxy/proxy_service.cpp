@@ -26,6 +26,9 @@ using std::chrono::milliseconds;
 constexpr milliseconds kExpectWait{1000};  // how long a backend may take to answer 100-continue
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr std::size_t kTunnelChunk = 16 * 1024;
+// A Content-Length body up to this size that arrived whole with its head is handed on from
+// memory (see final_response).
+constexpr std::uint64_t kWholeBodyLimit = 2 * 1024;
 
 bool idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
@@ -272,6 +275,18 @@ Result<http::Response> final_response(std::unique_ptr<UpstreamConnection> conn,
     return response;
   }
   if (info.framing == h1::BodyFraming::kNone && !info.until_close) {
+    if (reusable) release(std::move(conn), pool);
+    return response;
+  }
+  // A small body that arrived whole with the head goes on as bytes, and the connection back to
+  // the pool at once: copying a few bytes costs less than pulling them through a stream (its
+  // allocation, decoder and the session's streaming loop). Larger bodies stream from the
+  // connection's buffer without a copy.
+  if (info.framing == h1::BodyFraming::kContentLength && !info.until_close &&
+      info.content_length <= kWholeBodyLimit && conn->input().size() >= info.content_length) {
+    const auto length = static_cast<std::size_t>(info.content_length);
+    response.body = http::Body::from_string(std::string(conn->input().substr(0, length)));
+    conn->consume(length);
     if (reusable) release(std::move(conn), pool);
     return response;
   }

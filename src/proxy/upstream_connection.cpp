@@ -57,7 +57,9 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection:
   std::error_code ignored;
   c->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!tls) {
-    c->transport_ = std::make_unique<net::TcpTransport>(std::move(c->socket_));
+    auto transport = std::make_unique<net::TcpTransport>(std::move(c->socket_));
+    c->tcp_ = transport.get();
+    c->transport_ = std::move(transport);
     co_return std::move(c);
   }
   SSL* ssl = tls->new_connection(server_name, alpn);
@@ -121,7 +123,9 @@ asio::awaitable<std::error_code> UpstreamConnection::read_more(std::chrono::mill
   deadline = start + (reply ? kReplyRecheck : timeout);
   const asio::mutable_buffer room(input_.write_pointer(), input_.writable());
   net::ReadOutcome got;
-  if (reply) {
+  if (reply && tcp_ != nullptr) {
+    co_await tcp_->read_reply_into(room, got);
+  } else if (reply) {
     got = co_await transport_->read_reply(room);
   } else {
     got = co_await transport_->read_some(room);

@@ -67,7 +67,10 @@ class UpstreamConnection final : public net::TrackedConnection {
   const std::string& pool_key() const noexcept { return pool_key_; }
   net::Transport& transport() noexcept { return *transport_; }
   // Hands the connected transport to another owner (an HTTP/2 session); this object is done.
-  std::unique_ptr<net::Transport> release_transport() noexcept { return std::move(transport_); }
+  std::unique_ptr<net::Transport> release_transport() noexcept {
+    tcp_ = nullptr;
+    return std::move(transport_);
+  }
   // Where the exchange using the connection writes its request head; the capacity stays for
   // the next exchange (no allocation per request).
   std::string& request_head() noexcept { return request_head_; }
@@ -100,6 +103,7 @@ class UpstreamConnection final : public net::TrackedConnection {
   asio::any_io_executor executor_;
   asio::ip::tcp::socket socket_;               // used until connected
   std::unique_ptr<net::Transport> transport_;  // once connected
+  net::TcpTransport* tcp_ = nullptr;           // transport_ when it is plain TCP, else null
   std::string pool_key_;
   net::Buffer input_;
   std::string request_head_;

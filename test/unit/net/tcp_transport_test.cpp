@@ -178,5 +178,106 @@ TEST_F(TcpTransportTest, ReadNowFindsAnEndOfStreamThatCameWithTheLastBytes) {
   });
 }
 
+// ----- the direct forms: read_reply_into, read_next_into ------------------------------------
+
+TEST_F(TcpTransportTest, ReadReplyIntoGetsTheAnswerToAWriteThatWentOutAtOnce) {
+  asio::co_spawn(io_, answer(*peer_, 4, "pong"), asio::detached);
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write("ping"));
+    std::array<char, 16> buffer{};
+    ReadOutcome got;
+    co_await ours_->read_reply_into(asio::buffer(buffer), got);
+    auto [ec, n] = got;
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(buffer.data(), n), "pong");
+  });
+}
+
+TEST_F(TcpTransportTest, ReadReplyIntoSeesInputThatArrivedWhileTheWriteWaited) {
+  // As ReadReplySeesInputThatArrivedWhileTheWriteWaited: after a write that had to wait, the
+  // direct form also reads at once.
+  const std::string big(16 << 20, 'x');
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(*peer_, asio::buffer(std::string_view("early")), kUseTuple);
+        std::vector<char> all(big.size());
+        co_await asio::async_read(*peer_, asio::buffer(all), kUseTuple);
+      },
+      asio::detached);
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write(big));
+    std::array<char, 16> buffer{};
+    ReadOutcome got;
+    co_await ours_->read_reply_into(asio::buffer(buffer), got);
+    auto [ec, n] = got;
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(buffer.data(), n), "early");
+  });
+}
+
+TEST_F(TcpTransportTest, ReadNextIntoReadsSuccessiveMessagesAndTheEndOfStream) {
+  run([&]() -> asio::awaitable<void> {
+    std::array<char, 16> buffer{};
+    ReadOutcome got;
+    co_await asio::async_write(*peer_, asio::buffer(std::string_view("first")), kUseTuple);
+    co_await ours_->read_next_into(asio::buffer(buffer), got);
+    EXPECT_EQ(std::string(buffer.data(), std::get<1>(got)), "first");
+    asio::post(io_, [&] { asio::write(*peer_, asio::buffer(std::string_view("second"))); });
+    co_await ours_->read_next_into(asio::buffer(buffer), got);  // drained: waits for the edge
+    EXPECT_FALSE(std::get<0>(got)) << std::get<0>(got).message();
+    EXPECT_EQ(std::string(buffer.data(), std::get<1>(got)), "second");
+    asio::post(io_, [&] { peer_->shutdown(asio::ip::tcp::socket::shutdown_send); });
+    co_await ours_->read_next_into(asio::buffer(buffer), got);
+    EXPECT_EQ(std::get<0>(got), asio::error::eof) << std::get<0>(got).message();
+  });
+}
+
+TEST_F(TcpTransportTest, ReadReplyIntoStopsWhenItsCancellationSlotIsSignalled) {
+  run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    EXPECT_FALSE(co_await write("ping"));
+    std::array<char, 16> buffer{};
+    auto read = [&]() -> asio::awaitable<ReadOutcome> {
+      ReadOutcome got;
+      co_await ours_->read_reply_into(asio::buffer(buffer), got);
+      co_return got;
+    };
+    asio::steady_timer timer(io_, 20ms);
+    auto result = co_await (read() || timer.async_wait(kUseTuple));
+    EXPECT_EQ(result.index(), 1u);
+  });
+}
+
+TEST_F(TcpTransportTest, DirectReadInACancelledCoroutineCompletesAsAborted) {
+  // The race's other side wins at once; this side's wait then ends aborted and it goes on to a
+  // read, which must not start (the race waits for both sides, and the peer never writes).
+  run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    std::array<char, 16> buffer{};
+    ReadOutcome got{std::error_code{}, 99};
+    auto late = [&]() -> asio::awaitable<void> {
+      asio::steady_timer timer(io_, 1s);
+      co_await timer.async_wait(kUseTuple);
+      co_await ours_->read_next_into(asio::buffer(buffer), got);
+    };
+    auto at_once = [&]() -> asio::awaitable<void> { co_return; };
+    co_await (late() || at_once());
+    EXPECT_EQ(std::get<0>(got), asio::error::operation_aborted) << std::get<0>(got).message();
+    EXPECT_EQ(std::get<1>(got), 0u);
+  });
+}
+
+TEST_F(TcpTransportTest, CancelAbortsAPendingReadReplyInto) {
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write("ping"));
+    asio::post(io_, [&] { ours_->cancel(); });
+    std::array<char, 16> buffer{};
+    ReadOutcome got;
+    co_await ours_->read_reply_into(asio::buffer(buffer), got);
+    EXPECT_EQ(std::get<0>(got), asio::error::operation_aborted) << std::get<0>(got).message();
+  });
+}
+
 }  // namespace
 }  // namespace rws::net

@@ -321,7 +321,20 @@ asio::awaitable<bool> ServerSession::exchange() {
 
   std::uint64_t body_bytes = 0;
   const int status = response.head.status;
-  bool sent = co_await send_response(response, meta, keep_alive, body_bytes);
+  // Most responses go whole into the output buffer (send_response's first step), without a
+  // coroutine of their own.
+  bool chunked = false;
+  bool sent = false;
+  switch (stage_response(response, meta, keep_alive, body_bytes, chunked)) {
+    case Staged::kWhole:
+      sent = true;
+      break;
+    case Staged::kFailed:
+      break;
+    case Staged::kHeadOnly:
+      sent = co_await send_body(response.body, chunked, body_bytes);
+      break;
+  }
   log_exchange(&meta, status, body_bytes);
   if (!sent) co_return false;
   if (drain_after) keep_alive = co_await drain_body();
@@ -541,9 +554,9 @@ asio::awaitable<ServerSession::ReadResult> ServerSession::read_more(Phase phase,
   co_return ReadResult::kError;
 }
 
-asio::awaitable<bool> ServerSession::send_response(http::Response& response,
-                                                   const ExchangeMeta& meta, bool& keep_alive,
-                                                   std::uint64_t& body_bytes) {
+ServerSession::Staged ServerSession::stage_response(http::Response& response,
+                                                    const ExchangeMeta& meta, bool& keep_alive,
+                                                    std::uint64_t& body_bytes, bool& chunked) {
   const bool no_content = http::status_forbids_body(response.head.status);
   const std::optional<std::uint64_t> size = response.body.size();
   ResponseFraming framing;
@@ -566,21 +579,31 @@ asio::awaitable<bool> ServerSession::send_response(http::Response& response,
       keep_alive = false;  // HTTP/1.0 without a length: the close ends the body
     }
   }
+  chunked = framing.chunked;
   framing.connection = !keep_alive ? "close" : (meta.version == 10 ? "keep-alive" : "");
   if (std::size_t dropped = append_response_head(out_, response.head, framing); dropped > 0) {
     log::http().warn("conn {}: dropped {} response field(s) with invalid names or values", id_,
                      dropped);
   }
-  http::Body& body = response.body;
-  if (no_content || meta.method == "HEAD" || body.is_empty()) co_return true;
+  const http::Body& body = response.body;
+  if (no_content || meta.method == "HEAD" || body.is_empty()) return Staged::kWhole;
+  if (body.is_bytes() && body.bytes().size() <= kInlineBodyLimit) {
+    body_bytes = body.bytes().size();
+    out_.append(body.bytes());
+    return Staged::kWhole;
+  }
+  if (body.is_file() && body.file().length <= kInlineFileLimit) {
+    body_bytes = body.file().length;
+    return read_file_inline(body.file()) ? Staged::kWhole : Staged::kFailed;
+  }
+  return Staged::kHeadOnly;
+}
 
+asio::awaitable<bool> ServerSession::send_body(http::Body& body, bool chunked,
+                                               std::uint64_t& body_bytes) {
   if (body.is_bytes()) {
     std::string_view bytes = body.bytes();
     body_bytes = bytes.size();
-    if (bytes.size() <= kInlineBodyLimit) {
-      out_.append(bytes);
-      co_return true;
-    }
     std::size_t first = std::min(bytes.size(), kWritePiece);
     std::array<asio::const_buffer, 2> head_and_first{asio::buffer(out_),
                                                      asio::buffer(bytes.data(), first)};
@@ -594,12 +617,19 @@ asio::awaitable<bool> ServerSession::send_response(http::Response& response,
     co_return true;
   }
   if (body.is_file()) {
-    const http::FileRegion& region = body.file();
-    body_bytes = region.length;
-    if (region.length <= kInlineFileLimit) co_return read_file_inline(region);
-    co_return co_await send_file(region);
+    body_bytes = body.file().length;
+    co_return co_await send_file(body.file());
   }
-  co_return co_await send_stream(body.stream(), framing.chunked, size, body_bytes);
+  co_return co_await send_stream(body.stream(), chunked, body.size(), body_bytes);
+}
+
+asio::awaitable<bool> ServerSession::send_response(http::Response& response,
+                                                   const ExchangeMeta& meta, bool& keep_alive,
+                                                   std::uint64_t& body_bytes) {
+  bool chunked = false;
+  const Staged staged = stage_response(response, meta, keep_alive, body_bytes, chunked);
+  if (staged != Staged::kHeadOnly) co_return staged == Staged::kWhole;
+  co_return co_await send_body(response.body, chunked, body_bytes);
 }
 
 bool ServerSession::read_file_inline(const http::FileRegion& region) {

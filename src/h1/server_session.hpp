@@ -115,9 +115,20 @@ class ServerSession final : public net::TrackedConnection, private http::Interim
 
   // Serializes the response after any pending output. May clear keep_alive (a body without a
   // length on HTTP/1.0); returns false when the connection failed or the body could not be
-  // sent whole.
+  // sent whole. Its two steps follow.
   asio::awaitable<bool> send_response(http::Response& response, const ExchangeMeta& meta,
                                       bool& keep_alive, std::uint64_t& body_bytes);
+  // What stage_response placed in the output buffer: the whole response; only the head (the
+  // body is for send_body); or nothing usable (a file that could not be read: the connection
+  // cannot complete the message).
+  enum class Staged { kWhole, kHeadOnly, kFailed };
+  // Appends the head (keep_alive as send_response), and the body when it is empty or small
+  // enough to go along: bytes up to kInlineBodyLimit, a file up to kInlineFileLimit. Sets
+  // `chunked` (the body goes in chunks) and, for an inline body, `body_bytes`.
+  Staged stage_response(http::Response& response, const ExchangeMeta& meta, bool& keep_alive,
+                        std::uint64_t& body_bytes, bool& chunked);
+  // Sends a body stage_response left, after the output buffer's head; counts `body_bytes`.
+  asio::awaitable<bool> send_body(http::Body& body, bool chunked, std::uint64_t& body_bytes);
   bool read_file_inline(const http::FileRegion& region);
   asio::awaitable<bool> send_stream(http::BodySource& source, bool chunked,
                                     std::optional<std::uint64_t> size, std::uint64_t& body_bytes);

@@ -78,6 +78,15 @@ asio::awaitable<void> answer(asio::ip::tcp::socket& peer, std::size_t n, std::st
   co_await asio::async_write(peer, asio::buffer(reply), kUseTuple);
 }
 
+// The peer says "early", then reads `size` bytes: our write of that many, too big for the
+// socket buffers, waits while the event loop takes in the peer's bytes, which no later
+// readiness will announce.
+asio::awaitable<void> speak_first_then_read(asio::ip::tcp::socket& peer, std::size_t size) {
+  co_await asio::async_write(peer, asio::buffer(std::string_view("early")), kUseTuple);
+  std::vector<char> all(size);
+  co_await asio::async_read(peer, asio::buffer(all), kUseTuple);
+}
+
 TEST_F(TcpTransportTest, ReadReplyGetsTheAnswerToAWriteThatWentOutAtOnce) {
   asio::co_spawn(io_, answer(*peer_, 4, "pong"), asio::detached);
   run([&]() -> asio::awaitable<void> {
@@ -100,18 +109,10 @@ TEST_F(TcpTransportTest, ReadReplyReportsTheEndOfStream) {
 }
 
 TEST_F(TcpTransportTest, ReadReplySeesInputThatArrivedWhileTheWriteWaited) {
-  // The peer speaks first, then reads a write too big for the socket buffers: while our write
-  // waits, the event loop takes in the peer's bytes, which no later readiness will announce.
-  // read_reply must still return them (it reads at once after a write that had to wait).
+  // read_reply must still return the peer's early bytes (it reads at once after a write that
+  // had to wait).
   const std::string big(16 << 20, 'x');
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        co_await asio::async_write(*peer_, asio::buffer(std::string_view("early")), kUseTuple);
-        std::vector<char> all(big.size());
-        co_await asio::async_read(*peer_, asio::buffer(all), kUseTuple);
-      },
-      asio::detached);
+  asio::co_spawn(io_, speak_first_then_read(*peer_, big.size()), asio::detached);
   run([&]() -> asio::awaitable<void> {
     EXPECT_FALSE(co_await write(big));
     std::array<char, 16> buffer{};
@@ -197,14 +198,7 @@ TEST_F(TcpTransportTest, ReadReplyIntoSeesInputThatArrivedWhileTheWriteWaited) {
   // As ReadReplySeesInputThatArrivedWhileTheWriteWaited: after a write that had to wait, the
   // direct form also reads at once.
   const std::string big(16 << 20, 'x');
-  asio::co_spawn(
-      io_,
-      [&]() -> asio::awaitable<void> {
-        co_await asio::async_write(*peer_, asio::buffer(std::string_view("early")), kUseTuple);
-        std::vector<char> all(big.size());
-        co_await asio::async_read(*peer_, asio::buffer(all), kUseTuple);
-      },
-      asio::detached);
+  asio::co_spawn(io_, speak_first_then_read(*peer_, big.size()), asio::detached);
   run([&]() -> asio::awaitable<void> {
     EXPECT_FALSE(co_await write(big));
     std::array<char, 16> buffer{};
